@@ -1,0 +1,1 @@
+"""station: the issuance flow, its rules, persistence, and the ``idkarta`` command line."""

@@ -1,0 +1,24 @@
+"""The ``idkarta`` command line: a click group; each command group in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from idcard import __version__
+from station.cli.demo import demo
+from station.cli.dump import dump
+from station.cli.mrz import mrz
+from station.cli.pki import pki
+from station.cli.verify import verify
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="idkarta")
+def main() -> None:
+    """idkarta: national electronic ID cards (ICAO Doc 9303, BSI TR-03110)."""
+
+
+for _command in (demo, dump, mrz, pki, verify):
+    main.add_command(_command)
+
+__all__ = ["main"]
