@@ -1,10 +1,142 @@
-"""`idkarta mrz …` (not built yet)."""
+"""`idkarta mrz parse|build`: read and make machine readable zones (ICAO Doc 9303 Parts 3-6).
+
+Exit codes (STYLE.md §9): 0 the MRZ is valid; 1 it is an MRZ but a check digit fails; 2 the text
+is not an MRZ at all (or a usage error).
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
 import click
+
+from idcard.errors import EncodeError, MRZError, PINFLError
+from idcard.mrz import MRZ, CheckDigitError
+from idcard.pinfl import PINFL, pinfl_of
+from station.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo_json, fail
+
+__all__ = ["mrz", "mrz_fields", "run_build", "run_parse"]
+
+Echo = Callable[..., None]
+
+
+def mrz_fields(m: MRZ, reference: date) -> dict[str, Any]:
+    """The fields of ``m`` for output; dates ISO when the century can be decided, else YYMMDD."""
+    birth = m.birth_date_iso(reference)
+    expiry = m.expiry_date_iso(reference)
+    out: dict[str, Any] = {
+        "format": m.format,
+        "document_code": m.document_code,
+        "issuing_state": m.issuing_state,
+        "document_number": m.document_number,
+        "surname": m.surname,
+        "given_names": m.given_names,
+        "nationality": m.nationality,
+        "birth_date": birth.isoformat() if birth else m.birth_date,
+        "sex": m.sex,
+        "expiry_date": expiry.isoformat() if expiry else m.expiry_date,
+        "optional_data": m.optional_data,
+    }
+    if m.format == "TD1":
+        out["optional_data_2"] = m.optional_data_2
+    if "UZB" in (m.issuing_state, m.nationality):
+        uzbek: dict[str, Any] = {"pinfl": pinfl_of(m)}
+        try:
+            pinfl = PINFL.parse(uzbek["pinfl"] or "")
+            uzbek["pinfl_birth_date"] = pinfl.birth_date.isoformat()
+            uzbek["pinfl_sex"] = pinfl.sex
+        except PINFLError:
+            pass
+        uzbek["profile_problems"] = m.uzbek_profile_problems()
+        out["uzbek"] = uzbek
+    return out
+
+
+def _report_error(exc: MRZError, as_json: bool, echo: Echo) -> None:
+    if as_json:
+        echo(json.dumps({"error": exc.reason, "field": exc.field}))
+    echo(f"error: {exc}", err=True)
+
+
+def run_parse(text: str, *, as_json: bool, reference: date, echo: Echo = click.echo) -> int:
+    """Body of ``idkarta mrz parse``; returns the exit code."""
+    try:
+        m = MRZ.parse(text)
+    except CheckDigitError as exc:
+        _report_error(exc, as_json, echo)
+        return EXIT_FAILED
+    except MRZError as exc:
+        _report_error(exc, as_json, echo)
+        return EXIT_USAGE
+    fields = mrz_fields(m, reference)
+    if as_json:
+        echo_json(fields)
+        return EXIT_OK
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            for sub, item in value.items():
+                shown = "; ".join(item) if isinstance(item, list) else item
+                echo(f"{key}.{sub}: {shown if shown else '-'}")
+        else:
+            echo(f"{key}: {value}")
+    return EXIT_OK
+
+
+def run_build(spec: dict[str, Any], *, echo: Echo = click.echo) -> int:
+    """Body of ``idkarta mrz build``: ``spec`` holds the keyword arguments of ``MRZ.build``."""
+    try:
+        m = MRZ.build(**spec)
+    except (EncodeError, TypeError) as exc:
+        echo(f"error: {exc}", err=True)
+        return EXIT_USAGE
+    echo(m.encode())
+    return EXIT_OK
 
 
 @click.group(name="mrz")
 def mrz() -> None:
-    """(not built yet)"""
+    """Machine readable zones (ICAO Doc 9303): parse and check, or build."""
+
+
+@mrz.command(name="parse")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as JSON.")
+@click.option(
+    "--reference-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date (YYYY-MM-DD) that decides the century of the dates; default today.",
+)
+def parse_command(text: str, as_json: bool, reference_date: datetime | None) -> None:
+    """Parse TEXT (lines joined by newlines, or one string; '-' reads stdin) and check it.
+
+    Exit 0 valid, 1 a check digit fails (the field is named), 2 not an MRZ.
+    """
+    if text == "-":
+        text = sys.stdin.read()
+    reference = reference_date.date() if reference_date else date.today()
+    sys.exit(run_parse(text, as_json=as_json, reference=reference))
+
+
+@mrz.command(name="build")
+@click.option(
+    "--json-input",
+    "json_input",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="JSON object with the fields (keyword arguments of idcard.mrz.MRZ.build).",
+)
+def build_command(json_input: Path) -> None:
+    """Print the MRZ built from the fields in a JSON file, every check digit computed."""
+    try:
+        spec = json.loads(json_input.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"cannot read {json_input}: {exc}")
+    if not isinstance(spec, dict):
+        fail("the JSON input must be an object")
+    sys.exit(run_build(spec))
