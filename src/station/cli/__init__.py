@@ -5,10 +5,13 @@ from __future__ import annotations
 import click
 
 from idcard import __version__
+from station.cli.card import card
 from station.cli.demo import demo
 from station.cli.dump import dump
+from station.cli.esign import esign
 from station.cli.mrz import mrz
 from station.cli.pki import pki
+from station.cli.sign import sign, validate
 from station.cli.verify import verify
 
 
@@ -18,7 +21,7 @@ def main() -> None:
     """idkarta: national electronic ID cards (ICAO Doc 9303, BSI TR-03110)."""
 
 
-for _command in (demo, dump, mrz, pki, verify):
+for _command in (card, demo, dump, esign, mrz, pki, sign, validate, verify):
     main.add_command(_command)
 
 __all__ = ["main"]

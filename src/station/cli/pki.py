@@ -1,10 +1,518 @@
-"""`idkarta pki …` (not built yet)."""
+"""`idkarta pki …`: create and run the document PKI (CSCA, Document Signers, master lists, CRLs).
+
+A PKI folder holds ``pki.json`` (settings and key labels, no secret), ``ca-state.json`` (serials,
+issued and revoked certificates), ``certs/*.pem``, ``crl/*.crl`` and, for the file key store,
+``keys/*.key.pem``. Keys live on a PKCS#11 token (``--pkcs11-module`` and ``--token`` at init)
+or in the encrypted file key store. The PIN comes from ``IDKARTA_PIN`` or a prompt, the
+passphrase from ``IDKARTA_PASSPHRASE`` or a prompt — never from an argument.
+
+Each command's body is a ``run_*`` function that takes an open :class:`~pki.keys.KeyStore`, so
+tests call it directly (STYLE.md §9).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
+from asn1crypto import pem, x509
+
+from idcard.lds.sod import SOD
+from pki.ca import CertificateAuthority, pem_certificate, pem_crl
+from pki.errors import PKIError
+from pki.filestore import FileKeyStore, write_atomic
+from pki.keys import KeySpec, KeyStore
+from pki.masterlist import build_master_list
+from pki.sod import sign_dump_folder
+from station.cli.common import echo_json, handle_errors
+
+__all__ = [
+    "PKIFolder",
+    "pki",
+    "run_crl",
+    "run_init",
+    "run_issue_ds",
+    "run_link",
+    "run_masterlist",
+    "run_revoke",
+    "run_sign_sod",
+]
+
+CONFIG = "pki.json"
+DEFAULT_DOC_TYPES = ("ID", "IU", "P")
+"""Document types a Document Signer may sign by default (9303-12 §7.1.1.3 documentTypeList):
+``ID`` identity cards, ``IU`` the document code in the MRZ of Uzbekistan's ID-karta, ``P``
+passports. Passive authentication matches the MRZ document code against these."""
+
+KEY_TYPES = (
+    "ec-p256",
+    "ec-p384",
+    "ec-p521",
+    "ec-brainpoolP256r1",
+    "ec-brainpoolP384r1",
+    "ec-brainpoolP512r1",
+    "rsa-2048",
+    "rsa-3072",
+    "rsa-4096",
+)
+
+
+class PKIFolder:
+    """The PKI folder and its ``pki.json``."""
+
+    def __init__(self, root: Path, config: dict[str, Any]) -> None:
+        self.root = root
+        self.config = config
+
+    @classmethod
+    def open(cls, root: Path) -> PKIFolder:
+        try:
+            config = json.loads((root / CONFIG).read_text("utf-8"))
+        except FileNotFoundError:
+            raise PKIError(
+                f"{root} is not a PKI folder (no {CONFIG}; run `idkarta pki init`)"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise PKIError(f"{root / CONFIG} is unreadable: {exc}") from None
+        if not isinstance(config, dict):
+            raise PKIError(f"{root / CONFIG} is not a settings object")
+        return cls(root, config)
+
+    def save(self) -> None:
+        text = json.dumps(self.config, indent=2, ensure_ascii=False) + "\n"
+        write_atomic(self.root / CONFIG, text.encode("utf-8"))
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / "ca-state.json"
+
+    def cert_path(self, name: str) -> Path:
+        return self.root / "certs" / f"{name}.pem"
+
+    def write_cert(self, name: str, cert: x509.Certificate) -> Path:
+        path = self.cert_path(name)
+        write_atomic(path, pem_certificate(cert))
+        return path
+
+    def read_cert(self, name: str) -> x509.Certificate:
+        try:
+            _, _, der = pem.unarmor(self.cert_path(name).read_bytes())
+            return x509.Certificate.load(der)
+        except (OSError, ValueError) as exc:
+            raise PKIError(f"certificate {name!r} is unreadable: {exc}") from None
+
+    @property
+    def key_spec(self) -> KeySpec:
+        return KeySpec.parse(str(self.config["key_type"]))
+
+    def csca(self, store: KeyStore) -> CertificateAuthority:
+        label = str(self.config["csca"])
+        return CertificateAuthority(
+            self.read_cert(label),
+            store.load(label),
+            self.state_path,
+            crl_urls=list(self.config.get("crl_urls", [])),
+        )
+
+    def next_label(self, prefix: str) -> str:
+        counters = self.config.setdefault("counters", {})
+        n = int(counters.get(prefix, 0)) + 1
+        counters[prefix] = n
+        return f"{prefix}-{n}"
+
+
+def run_init(
+    root: Path,
+    store: KeyStore,
+    *,
+    country: str,
+    organization: str | None,
+    key_spec: KeySpec,
+    backend: dict[str, str],
+    crl_urls: Sequence[str] = (),
+    doc_types: Sequence[str] = DEFAULT_DOC_TYPES,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Create a CSCA, a Document Signer and a Master List Signer in a new PKI folder."""
+    if (root / CONFIG).exists():
+        raise PKIError(f"{root} already holds a PKI ({CONFIG} exists)")
+    folder = PKIFolder(
+        root,
+        {
+            "country": country,
+            "organization": organization,
+            "key_type": str(key_spec),
+            "backend": backend,
+            "crl_urls": list(crl_urls),
+            "csca_history": [],
+        },
+    )
+    csca_label = folder.next_label("csca")
+    ca = CertificateAuthority.create_csca(
+        store.generate(csca_label, key_spec),
+        folder.state_path,
+        country=country,
+        common_name=f"CSCA {country}",
+        organization=organization,
+        crl_urls=crl_urls,
+        now=now,
+    )
+    folder.write_cert(csca_label, ca.certificate)
+    folder.config["csca"] = csca_label
+    folder.config["csca_history"].append(csca_label)
+    ds = _issue_ds(folder, store, ca, doc_types, now)
+    mls_label = folder.next_label("mls")
+    mls = ca.issue_master_list_signer(
+        store.generate(mls_label, key_spec).public_key(),
+        common_name=f"Master List Signer {country}",
+        now=now,
+    )
+    folder.write_cert(mls_label, mls)
+    folder.config["mls"] = mls_label
+    folder.save()
+    return {
+        "dir": str(root),
+        "backend": backend["type"],
+        "key_type": str(key_spec),
+        "csca": {"label": csca_label, "serial": ca.certificate.serial_number},
+        "ds": ds,
+        "mls": {"label": mls_label, "serial": mls.serial_number},
+        "cvc": "not built: idcard.cvc is not available yet",
+    }
+
+
+def _issue_ds(
+    folder: PKIFolder,
+    store: KeyStore,
+    ca: CertificateAuthority,
+    doc_types: Sequence[str],
+    now: dt.datetime | None,
+) -> dict[str, Any]:
+    label = folder.next_label("ds")
+    cert = ca.issue_document_signer(
+        store.generate(label, folder.key_spec).public_key(),
+        common_name=f"Document Signer {folder.config['country']} {label}",
+        doc_types=doc_types,
+        now=now,
+    )
+    folder.write_cert(label, cert)
+    folder.config.setdefault("ds", []).append(label)
+    return {"label": label, "serial": cert.serial_number}
+
+
+def run_issue_ds(
+    root: Path, store: KeyStore, *, doc_types: Sequence[str], now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """A new Document Signer key and certificate."""
+    folder = PKIFolder.open(root)
+    result = _issue_ds(folder, store, folder.csca(store), doc_types, now)
+    folder.save()
+    return result
+
+
+def run_link(
+    root: Path, store: KeyStore, *, common_name: str | None, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """CSCA key rollover: new CSCA key, link certificate, new self-signed CSCA certificate."""
+    folder = PKIFolder.open(root)
+    old = folder.csca(store)
+    label = folder.next_label("csca")
+    link, new = old.issue_link(store.generate(label, folder.key_spec), common_name=common_name,
+                               now=now)
+    folder.write_cert(f"link-{folder.config['csca']}-{label}", link)
+    folder.write_cert(label, new.certificate)
+    folder.config["csca"] = label
+    folder.config["csca_history"].append(label)
+    folder.save()
+    return {
+        "csca": {"label": label, "serial": new.certificate.serial_number},
+        "link": {"serial": link.serial_number},
+    }
+
+
+def run_revoke(root: Path, store: KeyStore, *, serial: int, reason: str) -> dict[str, Any]:
+    folder = PKIFolder.open(root)
+    record = folder.csca(store).revoke(serial, reason=reason)
+    return {"serial": record.serial, "revocation_date": record.revocation_date,
+            "reason": record.reason}
+
+
+def run_crl(
+    root: Path, store: KeyStore, *, next_update_days: int, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    folder = PKIFolder.open(root)
+    ca = folder.csca(store)
+    cert_list = ca.issue_crl(next_update=dt.timedelta(days=next_update_days), now=now)
+    number = int(cert_list.crl_number_value.native)
+    path = root / "crl" / f"{folder.config['csca']}-{number}.crl"
+    write_atomic(path, cert_list.dump())
+    write_atomic(root / "crl" / "latest.pem", pem_crl(cert_list))
+    return {"crl_number": number, "path": str(path),
+            "revoked": len(cert_list["tbs_cert_list"]["revoked_certificates"] or [])}
+
+
+def run_masterlist(
+    root: Path,
+    store: KeyStore,
+    *,
+    extra: Sequence[x509.Certificate] = (),
+    out: Path | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Sign a master list of this PKI's CSCA and link certificates plus ``extra`` CSCAs."""
+    folder = PKIFolder.open(root)
+    ours = [folder.read_cert(n) for n in folder.config["csca_history"]]
+    links = sorted((root / "certs").glob("link-*.pem"))
+    ours += [folder.read_cert(p.name[: -len(".pem")]) for p in links]
+    mls_label = str(folder.config["mls"])
+    mls_cert = folder.read_cert(mls_label)
+    issuer = next((c for c in ours if c.key_identifier == mls_cert.authority_key_identifier
+                   and c.self_signed != "no"), None)
+    data = build_master_list(
+        [*ours, *extra],
+        store.load(mls_label),
+        mls_cert,
+        issuer_certificate=issuer,
+        signing_time=now,
+    )
+    path = out or root / "masterlist.der"
+    write_atomic(path, data)
+    return {"path": str(path), "certificates": len(ours) + len(extra), "size": len(data)}
+
+
+def run_sign_sod(
+    root: Path,
+    store: KeyStore,
+    dump: Path,
+    *,
+    ds_label: str | None = None,
+    hash_algorithm: str = "sha256",
+    lds_version: str | None = None,
+    unicode_version: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Sign EF.SOD over the DG files of a dump folder with a Document Signer; write EF.SOD."""
+    folder = PKIFolder.open(root)
+    signers = list(folder.config.get("ds", []))
+    label = ds_label or (signers[-1] if signers else None)
+    if label is None:
+        raise PKIError("this PKI has no Document Signer; run `idkarta pki issue-ds`")
+    versions = (lds_version, unicode_version) if lds_version and unicode_version else None
+    if (lds_version is None) != (unicode_version is None):
+        raise PKIError("--lds-version and --unicode-version go together")
+    path = sign_dump_folder(dump, store.load(label), folder.read_cert(label), hash_algorithm,
+                            signing_time=now, lds_version=versions)
+    groups = sorted(SOD.decode(path.read_bytes()).data_group_hashes)
+    return {"path": str(path), "ds": label, "data_groups": sorted(groups),
+            "hash_algorithm": hash_algorithm}
+
+
+# -- key store opening ------------------------------------------------------------------------
+
+
+def _secret(env: str, prompt: str, confirm: bool) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    entered: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return entered
+
+
+@contextmanager
+def open_store(
+    root: Path, backend: dict[str, str], *, new: bool = False
+) -> Iterator[KeyStore]:
+    """Open the PKI's key store; the PIN/passphrase is asked once, when first needed."""
+    if backend["type"] == "pkcs11":
+        from pki.hsm import PKCS11Module
+
+        token = PKCS11Module(backend["module"]).token(backend["token"])
+        with token.session(lambda: _secret("IDKARTA_PIN", "Token user PIN", False)) as session:
+            yield session
+        return
+    cache: list[bytes] = []
+
+    def passphrase() -> bytes:
+        if not cache:
+            cache.append(
+                _secret("IDKARTA_PASSPHRASE", "Key store passphrase", new).encode("utf-8")
+            )
+        return cache[0]
+
+    yield FileKeyStore(root / "keys", passphrase)
+
+
+def _emit(result: dict[str, Any], as_json: bool, summary: Callable[[dict[str, Any]], str]) -> None:
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(summary(result))
+
+
+_dir_option = click.option(
+    "--dir", "pki_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("pki"),
+    show_default=True, help="PKI folder.",
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
 @click.group(name="pki")
 def pki() -> None:
-    """(not built yet)"""
+    """Document PKI: CSCA, Document Signers, master lists and CRLs (ICAO 9303-12)."""
+
+
+@pki.command("init")
+@_dir_option
+@click.option("--country", default="UZ", show_default=True, help="ISO 3166-1 alpha-2 code.")
+@click.option("--organization", default=None, help="Organization (O) of the subject names.")
+@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None,
+              help="PKCS#11 library; keys are generated on its token.")
+@click.option("--token", "token_label", default=None, help="Token label (with --pkcs11-module).")
+@click.option("--key-type", type=click.Choice(KEY_TYPES, case_sensitive=False),
+              default="ec-brainpoolP256r1", show_default=True)
+@click.option("--crl-url", "crl_urls", multiple=True, help="CRL distribution point (repeatable).")
+@click.option("--doc-type", "doc_types", multiple=True, default=DEFAULT_DOC_TYPES,
+              show_default=True, help="Document types of the first Document Signer (repeatable).")
+@_json_option
+@handle_errors
+def init_command(
+    pki_dir: Path, country: str, organization: str | None, pkcs11_module: str | None,
+    token_label: str | None, key_type: str, crl_urls: tuple[str, ...],
+    doc_types: tuple[str, ...], as_json: bool,
+) -> None:
+    """Create a complete hierarchy: CSCA, Document Signer, Master List Signer."""
+    if (pkcs11_module is None) != (token_label is None):
+        raise click.UsageError("--pkcs11-module and --token go together")
+    backend = (
+        {"type": "pkcs11", "module": str(Path(pkcs11_module).resolve()), "token": token_label}
+        if pkcs11_module is not None and token_label is not None
+        else {"type": "file"}
+    )
+    spec = KeySpec.parse(key_type)
+    pki_dir.mkdir(parents=True, exist_ok=True)
+    with open_store(pki_dir, backend, new=True) as store:
+        result = run_init(pki_dir, store, country=country, organization=organization,
+                          key_spec=spec, backend=backend, crl_urls=crl_urls,
+                          doc_types=doc_types)
+    _emit(result, as_json, lambda r: (
+        f"PKI created in {r['dir']} ({r['backend']}, {r['key_type']}): "
+        f"CSCA serial {r['csca']['serial']}, DS {r['ds']['label']}, MLS {r['mls']['label']}"))
+
+
+def _run(pki_dir: Path, body: Callable[[KeyStore], dict[str, Any]]) -> dict[str, Any]:
+    folder = PKIFolder.open(pki_dir)
+    backend = folder.config.get("backend", {"type": "file"})
+    with open_store(pki_dir, backend) as store:
+        return body(store)
+
+
+@pki.command("issue-ds")
+@_dir_option
+@click.option("--doc-type", "doc_types", multiple=True, default=DEFAULT_DOC_TYPES,
+              show_default=True,
+              help="Document type the DS may sign (ID, P, …; repeatable).")
+@_json_option
+@handle_errors
+def issue_ds_command(pki_dir: Path, doc_types: tuple[str, ...], as_json: bool) -> None:
+    """Issue a new Document Signer key and certificate."""
+    result = _run(pki_dir, lambda s: run_issue_ds(pki_dir, s, doc_types=doc_types))
+    _emit(result, as_json, lambda r: f"DS {r['label']} issued, serial {r['serial']}")
+
+
+@pki.command("link")
+@_dir_option
+@click.option("--common-name", default=None, help="New CSCA common name (adds nameChange).")
+@_json_option
+@handle_errors
+def link_command(pki_dir: Path, common_name: str | None, as_json: bool) -> None:
+    """Roll the CSCA key over: new key, link certificate, new CSCA certificate."""
+    result = _run(pki_dir, lambda s: run_link(pki_dir, s, common_name=common_name))
+    _emit(result, as_json, lambda r: (
+        f"new CSCA {r['csca']['label']} (serial {r['csca']['serial']}), "
+        f"link serial {r['link']['serial']}"))
+
+
+@pki.command("revoke")
+@_dir_option
+@click.argument("serial", type=int)
+@click.option("--reason", default="unspecified", show_default=True,
+              type=click.Choice(["unspecified", "key_compromise", "ca_compromise",
+                                 "affiliation_changed", "superseded", "cessation_of_operation"]))
+@_json_option
+@handle_errors
+def revoke_command(pki_dir: Path, serial: int, reason: str, as_json: bool) -> None:
+    """Revoke a certificate issued by the current CSCA (listed on the next CRL)."""
+    result = _run(pki_dir, lambda s: run_revoke(pki_dir, s, serial=serial, reason=reason))
+    _emit(result, as_json, lambda r: f"serial {r['serial']} revoked ({r['reason']})")
+
+
+@pki.command("crl")
+@_dir_option
+@click.option("--next-update-days", type=click.IntRange(1, 366), default=90, show_default=True)
+@_json_option
+@handle_errors
+def crl_command(pki_dir: Path, next_update_days: int, as_json: bool) -> None:
+    """Issue a CRL of the current CSCA (9303-12 §7.1.4)."""
+    result = _run(pki_dir, lambda s: run_crl(pki_dir, s, next_update_days=next_update_days))
+    _emit(result, as_json, lambda r: (
+        f"CRL {r['crl_number']} with {r['revoked']} entries written to {r['path']}"))
+
+
+@pki.command("masterlist")
+@_dir_option
+@click.option("--add", "extra_files", multiple=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Another CSCA certificate (PEM or DER) to list (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default PKI_DIR/masterlist.der).")
+@_json_option
+@handle_errors
+def masterlist_command(
+    pki_dir: Path, extra_files: tuple[Path, ...], out: Path | None, as_json: bool
+) -> None:
+    """Sign a CSCA master list (9303-12 §8) with the Master List Signer."""
+    extra = [_load_cert_file(p) for p in extra_files]
+    result = _run(pki_dir, lambda s: run_masterlist(pki_dir, s, extra=extra, out=out))
+    _emit(result, as_json, lambda r: (
+        f"master list of {r['certificates']} certificates written to {r['path']}"))
+
+
+@pki.command("sign-sod")
+@_dir_option
+@click.argument("dump_folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--ds", "ds_label", default=None, help="Document Signer label (default: newest).")
+@click.option("--hash", "hash_algorithm", default="sha256", show_default=True,
+              type=click.Choice(["sha1", "sha224", "sha256", "sha384", "sha512"]))
+@click.option("--lds-version", default=None, help="LDS version for LDSSecurityObject v1 (0108).")
+@click.option("--unicode-version", default=None, help="Unicode version for v1 (040000).")
+@_json_option
+@handle_errors
+def sign_sod_command(
+    pki_dir: Path, dump_folder: Path, ds_label: str | None, hash_algorithm: str,
+    lds_version: str | None, unicode_version: str | None, as_json: bool,
+) -> None:
+    """Sign EF.SOD over the data groups of DUMP_FOLDER; write DUMP_FOLDER/EF.SOD."""
+    result = _run(pki_dir, lambda s: run_sign_sod(
+        pki_dir, s, dump_folder, ds_label=ds_label, hash_algorithm=hash_algorithm,
+        lds_version=lds_version, unicode_version=unicode_version))
+    _emit(result, as_json, lambda r: (
+        f"EF.SOD over DG{', DG'.join(map(str, r['data_groups']))} signed by {r['ds']}: "
+        f"{r['path']}"))
+
+
+def _load_cert_file(path: Path) -> x509.Certificate:
+    try:
+        data = path.read_bytes()
+        if pem.detect(data):
+            _, _, data = pem.unarmor(data)
+        cert = x509.Certificate.load(data)
+        cert.native  # noqa: B018 - parse fully now
+        return cert
+    except (OSError, ValueError) as exc:
+        raise PKIError(f"{path} is not a certificate: {exc}") from None

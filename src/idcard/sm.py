@@ -1,0 +1,504 @@
+"""Secure messaging (ICAO Doc 9303-11 §9.8; ISO/IEC 7816-4 §10) — hazmat.
+
+After BAC, PACE or Chip Authentication every APDU is protected: command data in DO'87' (with the
+padding-content indicator 01) or DO'85' (odd INS, BER-TLV data, no indicator), the expected
+length in DO'97', the response status in DO'99' and a cryptographic checksum in DO'8E'. The send
+sequence counter (SSC) is incremented before each command MAC and before each response MAC.
+
+Two cipher families (9303-11 §9.8.6):
+
+* ``3DES``: two-key 3DES-CBC with zero IV; ISO/IEC 9797-1 MAC algorithm 3 ("retail MAC",
+  DES with K1 then 3DES on the last block) with padding method 2; SSC of 8 bytes.
+* ``AES-128/192/256``: AES-CBC with IV = E(KSenc, SSC); AES-CMAC truncated to 8 bytes over the
+  padded input; SSC of 16 bytes.
+
+:class:`SecureChannel` is the explicit state (frozen :class:`SessionKeys`, visible SSC) with the
+terminal methods :meth:`~SecureChannel.wrap` / :meth:`~SecureChannel.unwrap` and the chip methods
+:meth:`~SecureChannel.unwrap_command` / :meth:`~SecureChannel.wrap_response`. Any MAC, padding or
+structure failure raises :class:`~idcard.errors.SecureMessagingError` and closes the channel for
+good; no data of a failed response is returned. :class:`SecureTransport` wraps a transport;
+:class:`SecureChipSession` puts a channel in front of a chip-side command handler.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher
+from cryptography.hazmat.primitives.ciphers import algorithms, modes
+from cryptography.hazmat.primitives.cmac import CMAC
+
+from idcard import tlv
+from idcard.apdu import SHORT_MAX_NC, SHORT_MAX_NE, CommandAPDU, ResponseAPDU
+from idcard.crypto import CIPHERS, Cipher
+from idcard.errors import DecodeError, EncodeError, SecureMessagingError
+from idcard.transport import Transport
+
+__all__ = [
+    "SM_CLA",
+    "SecureChannel",
+    "SecureChipSession",
+    "SecureTransport",
+    "SessionKeys",
+    "UnprotectedResponseError",
+    "block_size",
+    "cmac8",
+    "decrypt_cbc",
+    "encrypt_cbc",
+    "pad",
+    "retail_mac",
+    "token_mac",
+    "unpad",
+]
+
+SM_CLA = 0x0C
+"""CLA bits b4 b3 set: secure messaging, command header authenticated (ISO/IEC 7816-4 §5.4.1)."""
+
+_SW_MISSING = 0x6987
+_SW_INCORRECT = 0x6988
+_MAC_LEN = 8
+
+
+def block_size(cipher: str) -> int:
+    """Cipher block size in bytes: 8 for 3DES, 16 for AES."""
+    if cipher == "3DES":
+        return 8
+    if cipher in CIPHERS:
+        return 16
+    raise EncodeError(f"unknown cipher {cipher!r}; expected one of {', '.join(CIPHERS)}")
+
+
+def pad(data: bytes, block: int) -> bytes:
+    """ISO/IEC 9797-1 padding method 2: 0x80 then zeros up to a multiple of ``block``."""
+    data = bytes(data) + b"\x80"
+    return data + b"\x00" * (-len(data) % block)
+
+
+def unpad(data: bytes) -> bytes:
+    """Remove padding method 2; :class:`SecureMessagingError` when it is not there."""
+    stripped = data.rstrip(b"\x00")
+    if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= 16:
+        raise SecureMessagingError("invalid padding in decrypted data")
+    return stripped[:-1]
+
+
+def _check_des_key(key: bytes) -> None:
+    if len(key) not in (16, 24):
+        raise EncodeError(f"3DES key must be 16 or 24 bytes, got {len(key)}")
+
+
+def _des3(key: bytes) -> TripleDES:
+    """TripleDES from an 8-, 16- or 24-byte key, expanded to the 24-byte keying option
+    (K1 K1 K1 is single DES, K1 K2 K1 two-key 3DES) that ``cryptography`` keeps supporting."""
+    if len(key) == 8:
+        key = key * 3
+    elif len(key) == 16:
+        key = key + key[:8]
+    return TripleDES(key)
+
+
+def retail_mac(key: bytes, data: bytes) -> bytes:
+    """ISO/IEC 9797-1 MAC algorithm 3 with DES (9303-11 §9.8.6.1) over already padded ``data``.
+
+    Single DES with K1 in CBC over every block, then E_K1(D_K2(·)) on the last: that last step
+    is exactly two-key 3DES, so ``cryptography``'s TripleDES does both.
+    """
+    _check_des_key(key)
+    if not data or len(data) % 8:
+        raise EncodeError("retail MAC input must be a non-empty multiple of 8 bytes")
+    k1, k2 = key[:8], key[8:16]
+    h = b"\x00" * 8
+    if len(data) > 8:
+        enc = _Cipher(_des3(k1), modes.CBC(h)).encryptor()
+        h = (enc.update(data[:-8]) + enc.finalize())[-8:]
+    last = bytes(a ^ b for a, b in zip(h, data[-8:], strict=True))
+    final = _Cipher(_des3(k1 + k2), modes.ECB()).encryptor()  # noqa: S305 - one block
+    return final.update(last) + final.finalize()
+
+
+def cmac8(key: bytes, data: bytes) -> bytes:
+    """AES-CMAC (NIST SP 800-38B) truncated to 8 bytes (9303-11 §9.8.6.2)."""
+    c = CMAC(algorithms.AES(key))
+    c.update(data)
+    return c.finalize()[:_MAC_LEN]
+
+
+def token_mac(cipher: str, key: bytes, data: bytes) -> bytes:
+    """MAC of an unpadded message as PACE/CA authentication tokens use it (9303-11 §4.4.3.4):
+    3DES pads (method 2) and uses the retail MAC, AES uses CMAC directly; 8 bytes either way."""
+    if cipher == "3DES":
+        return retail_mac(key, pad(data, 8))
+    block_size(cipher)
+    return cmac8(key, data)
+
+
+def _algorithm(cipher: str, key: bytes) -> algorithms.AES | TripleDES:
+    if cipher == "3DES":
+        _check_des_key(key)
+        return _des3(key)
+    size = {"AES-128": 16, "AES-192": 24, "AES-256": 32}.get(cipher)
+    if size is None:
+        raise EncodeError(f"unknown cipher {cipher!r}; expected one of {', '.join(CIPHERS)}")
+    if len(key) != size:
+        raise EncodeError(f"{cipher} key must be {size} bytes, got {len(key)}")
+    return algorithms.AES(key)
+
+
+def encrypt_cbc(cipher: str, key: bytes, data: bytes, iv: bytes | None = None) -> bytes:
+    """CBC encryption of block-aligned ``data`` (zero IV unless given)."""
+    algo = _algorithm(cipher, key)
+    enc = _Cipher(algo, modes.CBC(iv or b"\x00" * (algo.block_size // 8))).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def decrypt_cbc(cipher: str, key: bytes, data: bytes, iv: bytes | None = None) -> bytes:
+    """CBC decryption of block-aligned ``data`` (zero IV unless given)."""
+    algo = _algorithm(cipher, key)
+    dec = _Cipher(algo, modes.CBC(iv or b"\x00" * (algo.block_size // 8))).decryptor()
+    return dec.update(data) + dec.finalize()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """The secure-messaging keys of one session (never printed)."""
+
+    cipher: Cipher
+    ks_enc: bytes = field(repr=False)
+    ks_mac: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _algorithm(self.cipher, self.ks_enc)
+        if self.cipher == "3DES":
+            _check_des_key(self.ks_mac)
+        else:
+            _algorithm(self.cipher, self.ks_mac)
+
+
+class UnprotectedResponseError(SecureMessagingError):
+    """The card answered without secure messaging (e.g. 6987/6988: it ended the session)."""
+
+    def __init__(self, sw: int) -> None:
+        self.sw = sw
+        super().__init__(f"unprotected response {sw:04X}: the card ended secure messaging")
+
+
+class SecureChannel:
+    """Secure-messaging state of one session: frozen keys and the visible send sequence counter.
+
+    The same object serves the terminal (:meth:`wrap`, :meth:`unwrap`) and the chip
+    (:meth:`unwrap_command`, :meth:`wrap_response`). After any failure :attr:`closed` is true and
+    every further call raises :class:`SecureMessagingError`.
+    """
+
+    __slots__ = (
+        "_block", "_closed", "_cmac", "_ecb", "_ecb_dec", "_enc_algo", "_failure_sw",
+        "_last_ins", "_ssc", "keys",
+    )  # fmt: skip
+
+    def __init__(self, keys: SessionKeys, ssc: int | bytes = 0) -> None:
+        self.keys = keys
+        self._block = block_size(keys.cipher)
+        if isinstance(ssc, bytes | bytearray):
+            if len(ssc) != self._block:
+                raise EncodeError(f"SSC must be {self._block} bytes for {keys.cipher}")
+            ssc = int.from_bytes(ssc, "big")
+        if not 0 <= ssc < 1 << (8 * self._block):
+            raise EncodeError("SSC out of range")
+        self._ssc = ssc
+        self._closed = False
+        self._failure_sw: int | None = None
+        self._last_ins: int | None = None
+        self._enc_algo = _algorithm(keys.cipher, keys.ks_enc)
+        # Reused contexts: ECB is stateless (IV = E(KSenc, SSC)), a CMAC context is copied.
+        self._ecb = _Cipher(self._enc_algo, modes.ECB()).encryptor()  # noqa: S305
+        self._ecb_dec = _Cipher(self._enc_algo, modes.ECB()).decryptor()  # noqa: S305
+        self._cmac = None if keys.cipher == "3DES" else CMAC(algorithms.AES(keys.ks_mac))
+
+    @classmethod
+    def from_keys(
+        cls, cipher: Cipher, ks_enc: bytes, ks_mac: bytes, ssc: int | bytes = 0
+    ) -> SecureChannel:
+        return cls(SessionKeys(cipher, ks_enc, ks_mac), ssc)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"SecureChannel({self.keys.cipher}, ssc={self.ssc_bytes.hex().upper()}, {state})"
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def cipher(self) -> Cipher:
+        return self.keys.cipher
+
+    @property
+    def ssc(self) -> int:
+        """The send sequence counter now (before the next increment)."""
+        return self._ssc
+
+    @property
+    def ssc_bytes(self) -> bytes:
+        return self._ssc.to_bytes(self._block, "big")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def failure_sw(self) -> int | None:
+        """Chip side: 6987 (SM objects missing) or 6988 (incorrect) after a refused command."""
+        return self._failure_sw
+
+    def close(self) -> None:
+        """End the session: every further use raises."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SecureMessagingError("secure messaging channel is closed")
+
+    def _fail(self, message: str, sw: int = _SW_INCORRECT) -> SecureMessagingError:
+        self._closed = True
+        self._failure_sw = sw
+        return SecureMessagingError(message)
+
+    def _next_ssc(self) -> bytes:
+        self._ssc = (self._ssc + 1) % (1 << (8 * self._block))
+        return self.ssc_bytes
+
+    # -- primitives ----------------------------------------------------------------------------
+
+    def _mac(self, ssc: bytes, data: bytes) -> bytes:
+        n = pad(ssc + data, self._block)
+        if self._cmac is None:
+            return retail_mac(self.keys.ks_mac, n)
+        c = self._cmac.copy()
+        c.update(n)
+        return c.finalize()[:_MAC_LEN]
+
+    def _iv(self, ssc: bytes) -> bytes:
+        if self._cmac is None:
+            return b"\x00" * 8
+        return self._ecb.update(ssc)
+
+    def _encrypt(self, ssc: bytes, data: bytes) -> bytes:
+        enc = _Cipher(self._enc_algo, modes.CBC(self._iv(ssc))).encryptor()
+        return enc.update(pad(data, self._block)) + enc.finalize()
+
+    def _decrypt(self, ssc: bytes, data: bytes) -> bytes:
+        if not data or len(data) % self._block:
+            raise self._fail("encrypted data is not a whole number of blocks")
+        # CBC decryption as ECB (stateless, one reused context) XOR the previous cipher block
+        chained = self._iv(ssc) + data[: -self._block]
+        plain = int.from_bytes(self._ecb_dec.update(data), "big") ^ int.from_bytes(chained, "big")
+        try:
+            return unpad(plain.to_bytes(len(data), "big"))
+        except SecureMessagingError as exc:
+            raise self._fail(str(exc)) from None
+
+    def _header(self, cla: int, ins: int, p1: int, p2: int) -> bytes:
+        return pad(bytes([cla, ins, p1, p2]), self._block)
+
+    # -- terminal side -----------------------------------------------------------------------
+
+    def wrap(self, command: CommandAPDU) -> CommandAPDU:
+        """Protect a command (9303-11 §9.8.5): the next SSC, DO'87'/'85', DO'97', DO'8E'."""
+        self._check_open()
+        if command.cla & SM_CLA:
+            raise EncodeError("command already carries secure-messaging CLA bits")
+        cla = command.cla | SM_CLA
+        ssc = self._next_ssc()
+        body = b""
+        if command.data:
+            crypt = self._encrypt(ssc, command.data)
+            if command.ins & 1:
+                body += tlv.encode(0x85, crypt)
+            else:
+                body += tlv.encode(0x87, b"\x01" + crypt)
+        if command.ne is not None:
+            le_len = 1 if command.ne <= SHORT_MAX_NE else 2
+            body += tlv.encode(0x97, (command.ne % (1 << (8 * le_len))).to_bytes(le_len, "big"))
+        mac = self._mac(ssc, self._header(cla, command.ins, command.p1, command.p2) + body)
+        body += tlv.encode(0x8E, mac)
+        extended = (
+            command.is_extended
+            or len(body) > SHORT_MAX_NC
+            or (command.ne is not None and command.ne > SHORT_MAX_NE)
+        )
+        self._last_ins = command.ins
+        return CommandAPDU(
+            cla, command.ins, command.p1, command.p2, body,
+            ne=65536 if extended else 256, extended=extended,
+        )  # fmt: skip
+
+    def unwrap(self, response: ResponseAPDU | bytes) -> ResponseAPDU:
+        """Verify and decrypt a protected response (9303-11 §9.8.5): the next SSC, DO'99' MAC.
+
+        An answer without SM objects (the card refused the command and ended SM) raises
+        :class:`UnprotectedResponseError`; the channel is closed either way.
+        """
+        self._check_open()
+        if isinstance(response, bytes | bytearray):
+            if len(response) < 2:
+                raise self._fail("response shorter than a status word")
+            response = ResponseAPDU.decode(bytes(response))
+        ssc = self._next_ssc()
+        if not response.data:
+            self._closed = True
+            raise UnprotectedResponseError(response.sw)
+        try:
+            items = tlv.decode_all(response.data)
+        except DecodeError:
+            raise self._fail("protected response is not a sequence of data objects") from None
+        tags = [i.tag for i in items]
+        crypt_do = None
+        if tags and tags[0] in (0x85, 0x87):
+            crypt_do = items[0]
+            items = items[1:]
+            tags = tags[1:]
+        if tags != [0x99, 0x8E]:
+            raise self._fail("protected response needs DO'99' then DO'8E'")
+        do99, do8e = items
+        if len(do99.value) != 2 or len(do8e.value) != _MAC_LEN:
+            raise self._fail("malformed DO'99' or DO'8E'")
+        authenticated = response.data[: do8e.offset]
+        if not hmac.compare_digest(self._mac(ssc, authenticated), do8e.value):
+            raise self._fail("response MAC does not verify")
+        sw = int.from_bytes(do99.value, "big")
+        if sw != response.sw:
+            raise self._fail("status word differs from the authenticated DO'99'")
+        data = b""
+        if crypt_do is not None:
+            value = crypt_do.value
+            if crypt_do.tag == 0x87:
+                if not value or value[0] != 0x01:
+                    raise self._fail("DO'87' without padding-content indicator 01")
+                value = value[1:]
+            data = self._decrypt(ssc, value)
+        return ResponseAPDU(data, sw)
+
+    # -- chip side ------------------------------------------------------------------------------
+
+    def unwrap_command(self, command: CommandAPDU | bytes) -> CommandAPDU:
+        """Chip side: verify and decrypt a protected command; the plain command comes back.
+
+        On failure the channel closes and :attr:`failure_sw` says what to answer unprotected
+        (6987 objects missing, 6988 incorrect), as 9303-11 §9.8.2 prescribes.
+        """
+        self._check_open()
+        if isinstance(command, bytes | bytearray):
+            try:
+                command = CommandAPDU.decode(bytes(command))
+            except DecodeError:
+                raise self._fail("protected command does not decode") from None
+        if command.cla & SM_CLA != SM_CLA:
+            raise self._fail("command without secure messaging", _SW_MISSING)
+        ssc = self._next_ssc()
+        if command.ne is not None and command.ne != (65536 if command.is_extended else 256):
+            raise self._fail("protected command must have Le = 00 (or 0000 extended)")
+        try:
+            items = tlv.decode_all(command.data)
+        except DecodeError:
+            raise self._fail("protected command is not a sequence of data objects") from None
+        tags = [i.tag for i in items]
+        if not tags or tags[-1] != 0x8E:
+            raise self._fail("protected command without DO'8E'", _SW_MISSING)
+        crypt_do = le_do = None
+        rest = items[:-1]
+        if rest and rest[0].tag in (0x85, 0x87):
+            crypt_do, rest = rest[0], rest[1:]
+        if rest and rest[0].tag == 0x97:
+            le_do, rest = rest[0], rest[1:]
+        if rest:
+            raise self._fail("unexpected data objects in protected command")
+        do8e = items[-1]
+        if len(do8e.value) != _MAC_LEN:
+            raise self._fail("malformed DO'8E'")
+        header = self._header(command.cla, command.ins, command.p1, command.p2)
+        mac = self._mac(ssc, header + command.data[: do8e.offset])
+        if not hmac.compare_digest(mac, do8e.value):
+            raise self._fail("command MAC does not verify")
+        data = b""
+        if crypt_do is not None:
+            odd = bool(command.ins & 1)
+            if (crypt_do.tag == 0x85) != odd:
+                raise self._fail("DO'85' is for odd INS, DO'87' for even INS")
+            value = crypt_do.value
+            if crypt_do.tag == 0x87:
+                if not value or value[0] != 0x01:
+                    raise self._fail("DO'87' without padding-content indicator 01")
+                value = value[1:]
+            data = self._decrypt(ssc, value)
+        ne: int | None = None
+        if le_do is not None:
+            v = le_do.value
+            if len(v) > 2:
+                raise self._fail("DO'97' longer than 2 bytes")
+            limit = 65536 if len(v) == 2 else SHORT_MAX_NE
+            ne = int.from_bytes(v, "big") or limit
+        self._last_ins = command.ins
+        try:
+            return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1,
+                               command.p2, data, ne)  # fmt: skip
+        except EncodeError:
+            raise self._fail("protected command holds an impossible command") from None
+
+    def wrap_response(self, response: ResponseAPDU) -> ResponseAPDU:
+        """Chip side: protect a response (DO'87' or DO'85' for odd INS, DO'99', DO'8E')."""
+        self._check_open()
+        ssc = self._next_ssc()
+        body = b""
+        if response.data:
+            crypt = self._encrypt(ssc, response.data)
+            if self._last_ins is not None and self._last_ins & 1:
+                body += tlv.encode(0x85, crypt)
+            else:
+                body += tlv.encode(0x87, b"\x01" + crypt)
+        body += tlv.encode(0x99, response.sw.to_bytes(2, "big"))
+        body += tlv.encode(0x8E, self._mac(ssc, body))
+        return ResponseAPDU(body, response.sw)
+
+
+class SecureTransport:
+    """A :class:`~idcard.transport.Transport` that protects every command through ``channel``."""
+
+    def __init__(self, inner: Transport, channel: SecureChannel) -> None:
+        self.inner = inner
+        self.channel = channel
+
+    def transmit(self, command: CommandAPDU) -> ResponseAPDU:
+        return self.channel.unwrap(self.inner.transmit(self.channel.wrap(command)))
+
+
+class SecureChipSession:
+    """Chip side: a channel in front of a plain command handler.
+
+    A command that fails verification gets the unprotected 6987/6988 answer and ends the
+    session (:attr:`channel` is closed; later commands get 6987 in the clear too).
+    """
+
+    def __init__(
+        self, channel: SecureChannel, handler: Callable[[CommandAPDU], ResponseAPDU]
+    ) -> None:
+        self.channel = channel
+        self.handler = handler
+        self.next_channel: SecureChannel | None = None
+        """Set by the handler (Chip Authentication): used from the response after this one."""
+
+    @property
+    def active(self) -> bool:
+        return not self.channel.closed
+
+    def handle(self, command: CommandAPDU | bytes) -> ResponseAPDU:
+        if self.channel.closed:
+            return ResponseAPDU(b"", self.channel.failure_sw or _SW_MISSING)
+        try:
+            plain = self.channel.unwrap_command(command)
+        except SecureMessagingError:
+            return ResponseAPDU(b"", self.channel.failure_sw or _SW_INCORRECT)
+        protected = self.channel.wrap_response(self.handler(plain))
+        if self.next_channel is not None:
+            self.channel, self.next_channel = self.next_channel, None
+        return protected

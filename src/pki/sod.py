@@ -1,0 +1,208 @@
+"""EF.SOD signing: build and sign the Document Security Object (ICAO 9303-10 §4.6.2, 9303-12 §4).
+
+:class:`SODBuilder` is an immutable builder (STYLE.md §3): each setter returns a new builder and
+setting a value twice raises. :meth:`SODBuilder.sign` hashes the data groups (SHA-256 by default;
+SHA-1/224/384/512 accepted), builds the ``LDSSecurityObject`` with
+:func:`idcard.lds.sod.build_lds_security_object`, wraps it in a CMS SignedData (RFC 5652;
+version 3, eContentType ``id-icao-mrtd-security-ldsSecurityObject``) with signed attributes
+contentType, messageDigest and signingTime, has them signed by any :class:`~pki.keys.Signer`
+holding the Document Signer key, and puts the DS certificate inside. The result is the EF.SOD
+file (tag 77) that :class:`idcard.lds.sod.SOD` decodes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from asn1crypto import algos, cms, core, x509
+
+from idcard.asn1 import oids
+from idcard.errors import DecodeError, EncodeError, VerificationError
+from idcard.lds.sod import SOD, build_lds_security_object
+from pki.ca import certificate_public_key
+from pki.errors import IssuanceError, PKIError
+from pki.filestore import write_atomic
+from pki.keys import SignatureAlgorithm, Signer
+
+__all__ = ["DATA_GROUP_HASHES", "SODBuilder", "sign_dump_folder"]
+
+DATA_GROUP_HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
+"""Hash algorithms accepted for data group hashes (9303-12 §5)."""
+
+
+def _certificate(cert: x509.Certificate | bytes) -> x509.Certificate:
+    if isinstance(cert, x509.Certificate):
+        return cert
+    try:
+        parsed = x509.Certificate.load(bytes(cert), strict=True)
+        parsed.native  # noqa: B018 - parse fully now
+    except (ValueError, TypeError) as exc:
+        raise IssuanceError(f"the DS certificate does not decode: {exc}") from None
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class SODBuilder:
+    """Collects the data groups and options of one EF.SOD; :meth:`sign` produces it.
+
+    ``lds_version`` / ``unicode_version`` (e.g. ``"0108"``, ``"040000"``) make an
+    LDSSecurityObject v1 with LDSVersionInfo; without them it is v0.
+    """
+
+    _data_groups: tuple[tuple[int, bytes], ...] = ()
+    _hash_algorithm: str | None = None
+    _signing_time: dt.datetime | None = None
+    _versions: tuple[str, str] | None = None
+    _signature_algorithm: SignatureAlgorithm | None = None
+
+    def data_group(self, number: int, raw: bytes) -> SODBuilder:
+        """Add data group ``number`` (1–16) as its exact file bytes (tag included)."""
+        if not 1 <= number <= 16:
+            raise IssuanceError(f"data group number {number} outside 1..16")
+        if any(n == number for n, _ in self._data_groups):
+            raise IssuanceError(f"DG{number} is already set")
+        return replace(self, _data_groups=(*self._data_groups, (number, bytes(raw))))
+
+    def data_groups(self, files: Mapping[int, bytes]) -> SODBuilder:
+        """Add several data groups (number → file bytes)."""
+        builder = self
+        for number, raw in sorted(files.items()):
+            builder = builder.data_group(number, raw)
+        return builder
+
+    def hash_algorithm(self, name: str) -> SODBuilder:
+        """The data group hash (default SHA-256)."""
+        if name not in DATA_GROUP_HASHES:
+            raise IssuanceError(f"unsupported hash {name!r}; one of {DATA_GROUP_HASHES}")
+        if self._hash_algorithm is not None:
+            raise IssuanceError("the hash algorithm is already set")
+        return replace(self, _hash_algorithm=name)
+
+    def signing_time(self, when: dt.datetime) -> SODBuilder:
+        """The signingTime attribute (default: the time of :meth:`sign`); timezone-aware."""
+        if when.tzinfo is None:
+            raise IssuanceError("the signing time must be timezone-aware")
+        if self._signing_time is not None:
+            raise IssuanceError("the signing time is already set")
+        return replace(self, _signing_time=when)
+
+    def lds_version(self, lds_version: str, unicode_version: str) -> SODBuilder:
+        """Make an LDSSecurityObject v1 with LDSVersionInfo (9303-10 §4.6.2.3)."""
+        if self._versions is not None:
+            raise IssuanceError("the LDS version is already set")
+        return replace(self, _versions=(lds_version, unicode_version))
+
+    def signature_algorithm(self, algorithm: SignatureAlgorithm) -> SODBuilder:
+        """The signature algorithm (default: the signer's own, e.g. ECDSA-SHA256 on P-256)."""
+        if self._signature_algorithm is not None:
+            raise IssuanceError("the signature algorithm is already set")
+        return replace(self, _signature_algorithm=algorithm)
+
+    def sign(
+        self,
+        signer: Signer,
+        certificate: x509.Certificate | bytes,
+        algorithm: SignatureAlgorithm | None = None,
+    ) -> bytes:
+        """The EF.SOD file (tag 77) signed by ``signer``, whose certificate is ``certificate``."""
+        cert = _certificate(certificate)
+        if len(self._data_groups) < 2:
+            raise IssuanceError("an EF.SOD needs at least two data groups")
+        try:
+            if certificate_public_key(cert) != signer.public_key():
+                raise IssuanceError("the signer's key is not the DS certificate's key")
+        except PKIError as exc:
+            raise IssuanceError(str(exc)) from None
+        usage = cert.key_usage_value
+        if usage is None or "digital_signature" not in usage.native:
+            raise IssuanceError("the DS certificate does not allow digitalSignature")
+        hash_name = self._hash_algorithm or "sha256"
+        hashes = {n: hashlib.new(hash_name, raw).digest() for n, raw in self._data_groups}
+        lds, uni = self._versions if self._versions is not None else (None, None)
+        try:
+            lso = build_lds_security_object(hashes, hash_name, lds, uni)
+        except EncodeError as exc:
+            raise IssuanceError(f"LDSSecurityObject: {exc}") from None
+        alg = algorithm or self._signature_algorithm or signer.algorithm
+        try:
+            alg.check_key(signer.key_spec)
+        except PKIError as exc:
+            raise IssuanceError(str(exc)) from None
+        when = (self._signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        content_type = oids.ID_ICAO_LDS_SECURITY_OBJECT
+        attrs = cms.CMSAttributes(
+            [
+                {"type": "content_type", "values": [content_type]},
+                {"type": "message_digest", "values": [alg.digest(lso)]},
+                {"type": "signing_time", "values": [cms.Time({"utc_time": when})]},
+            ]
+        )
+        signature = signer.sign(attrs.dump(), alg)
+        sid = cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": {
+                    "issuer": cert.issuer,
+                    "serial_number": cert.serial_number,
+                }
+            }
+        )
+        signed_data = cms.SignedData(
+            {
+                "version": "v3",
+                "digest_algorithms": [algos.DigestAlgorithm({"algorithm": alg.hash_name})],
+                "encap_content_info": {
+                    "content_type": content_type,
+                    "content": core.ParsableOctetString(lso),
+                },
+                "certificates": [cert],
+                "signer_infos": [
+                    {
+                        "version": "v1",
+                        "sid": sid,
+                        "digest_algorithm": {"algorithm": alg.hash_name},
+                        "signed_attrs": attrs,
+                        "signature_algorithm": alg.signed_digest_algorithm(),
+                        "signature": signature,
+                    }
+                ],
+            }
+        )
+        info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+        try:
+            return SOD.wrap(info.dump()).encode()
+        except DecodeError as exc:  # our own output must read back
+            raise IssuanceError(f"the signed EF.SOD does not decode: {exc}") from None
+
+
+def sign_dump_folder(
+    folder: str | Path,
+    signer: Signer,
+    certificate: x509.Certificate | bytes,
+    hash_algorithm: str = "sha256",
+    *,
+    signing_time: dt.datetime | None = None,
+    lds_version: tuple[str, str] | None = None,
+    algorithm: SignatureAlgorithm | None = None,
+) -> Path:
+    """Sign EF.SOD over the data groups (``DG1`` … ``DG16``) of a dump folder; write
+    ``EF.SOD`` next to them and return its path."""
+    from idcard.verify.passive import read_dump_folder
+
+    root = Path(folder)
+    try:
+        files = read_dump_folder(root)
+    except VerificationError as exc:
+        raise IssuanceError(str(exc)) from None
+    groups = {int(name[2:]): raw for name, raw in files.items() if name.startswith("DG")}
+    builder = SODBuilder().data_groups(groups).hash_algorithm(hash_algorithm)
+    if signing_time is not None:
+        builder = builder.signing_time(signing_time)
+    if lds_version is not None:
+        builder = builder.lds_version(*lds_version)
+    path = root / "EF.SOD"
+    write_atomic(path, builder.sign(signer, certificate, algorithm))
+    return path

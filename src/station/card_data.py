@@ -1,0 +1,152 @@
+"""The chip's data for one applicant: the complete LDS of an Uzbek ID card, before signing.
+
+The data-collection point enters the biographic data, fingerprints and photograph (issuance
+scheme, stage 2); this module turns them into the files of the chip (ICAO Doc 9303-10): EF.COM,
+DG1 (TD1 MRZ with the PINFL), DG2 (portrait), DG3 (fingerprints, readable only after Terminal
+Authentication), DG7 (signature), DG11, DG12, DG14 (Chip and Terminal Authentication info),
+DG15 (Active Authentication key), and EF.CardAccess (PACE). EF.SOD is signed by the Document
+Signer afterwards (:mod:`pki.sod`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idcard.asn1 import oids
+from idcard.lds import LDSFile
+from idcard.lds.com import EFCOM
+from idcard.lds.dg1 import DG1
+from idcard.lds.dg2 import DG2
+from idcard.lds.dg3 import DG3
+from idcard.lds.dg11 import DG11, DateValue
+from idcard.lds.dg12 import DG12
+from idcard.lds.dg14 import DG14
+from idcard.lds.dg15 import DG15
+from idcard.lds.displayed import DG7
+from idcard.lds.dump import Dump
+from idcard.lds.security_infos import (
+    ActiveAuthenticationInfo,
+    CardAccess,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    PACEInfo,
+    SecurityInfos,
+    TerminalAuthenticationInfo,
+)
+from idcard.mrz import MRZ, build_uzbek_id_card
+from station.applicant import Applicant
+from station.rules import expiry_date
+
+__all__ = ["CARD_PROFILE", "CardKeys", "CardProfile", "build_card_data"]
+
+ECDSA_PLAIN_SHA256 = "0.4.0.127.0.7.1.1.4.1.3"
+"""ecdsa-plain-SHA256 (BSI TR-03111 §5.2.1), the AA signature algorithm in DG14."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardProfile:
+    """What the Uzbek ID card's chip offers (protocol choices, not personal data)."""
+
+    pace_protocol: str = f"{oids.ID_PACE_ECDH_GM}.2"  # id-PACE-ECDH-GM-AES-CBC-CMAC-128
+    pace_parameter_id: int = 13  # brainpoolP256r1
+    ca_protocol: str = f"{oids.ID_CA_ECDH}.2"  # id-CA-ECDH-AES-CBC-CMAC-128
+    curve: ec.EllipticCurve = field(default_factory=ec.BrainpoolP256R1)
+    aa_curve: ec.EllipticCurve = field(default_factory=ec.SECP256R1)
+
+
+CARD_PROFILE = CardProfile()
+
+
+@dataclass(frozen=True, slots=True)
+class CardKeys:
+    """The chip's own key pairs (Chip Authentication, Active Authentication).
+
+    On a real card they are generated inside the chip; the virtual chip receives them at
+    personalization. Never logged (no repr).
+    """
+
+    chip_authentication: ec.EllipticCurvePrivateKey = field(repr=False)
+    active_authentication: ec.EllipticCurvePrivateKey = field(repr=False)
+
+    @classmethod
+    def generate(cls, profile: CardProfile = CARD_PROFILE) -> CardKeys:
+        return cls(
+            ec.generate_private_key(profile.curve), ec.generate_private_key(profile.aa_curve)
+        )
+
+
+def _spki(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def card_mrz(applicant: Applicant) -> MRZ:
+    """The TD1 MRZ of the applicant's card (validity by age on the day of issue)."""
+    doc = applicant.document
+    return build_uzbek_id_card(
+        document_number=doc.document_number,
+        pinfl=applicant.pinfl.value,
+        birth_date=applicant.birth_date,
+        sex=applicant.sex,
+        expiry_date=expiry_date(applicant.birth_date, doc.issue_date),
+        surname=applicant.surname,
+        given_names=applicant.given_names,
+        document_code=doc.document_code,
+    )
+
+
+def build_card_data(
+    applicant: Applicant,
+    keys: CardKeys,
+    *,
+    profile: CardProfile = CARD_PROFILE,
+    personalized_at: datetime | None = None,
+) -> Dump:
+    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes)."""
+    doc = applicant.document
+    when = personalized_at or datetime.combine(doc.issue_date, time(9, 0))
+    dg1 = DG1(card_mrz(applicant))
+    dg2 = DG2.from_image(applicant.portrait)
+    dg3 = DG3.from_images({f.position: f.image for f in applicant.fingers})
+    full_name = f"{applicant.surname}<<{applicant.given_names} {applicant.patronymic}".strip()
+    other = f"{applicant.surname_cyrillic}<<{applicant.given_names_cyrillic}".strip("<")
+    dg11 = DG11(
+        full_name=full_name.upper(),
+        other_names=(other.upper(),) if other else (),
+        personal_number=applicant.pinfl.value,
+        full_date_of_birth=DateValue.from_date(applicant.birth_date),
+        place_of_birth=applicant.place_of_birth.upper(),
+        address="<".join(applicant.address).upper() or None,
+        telephone=applicant.telephone,
+    )
+    dg12 = DG12(
+        issuing_authority=doc.issuing_authority,
+        date_of_issue=DateValue.from_date(doc.issue_date),
+        personalization_time=DateValue(when.strftime("%Y%m%d%H%M%S")),
+    )
+    dg14 = DG14(
+        SecurityInfos(
+            (
+                ChipAuthenticationInfo(profile.ca_protocol, 1),
+                ChipAuthenticationPublicKeyInfo(oids.ID_PK_ECDH, _spki(keys.chip_authentication)),
+                TerminalAuthenticationInfo(),
+                ActiveAuthenticationInfo(ECDSA_PLAIN_SHA256),
+                PACEInfo(profile.pace_protocol, 2, profile.pace_parameter_id),
+            )
+        )
+    )
+    dg15 = DG15.from_public_key(keys.active_authentication.public_key())
+    card_access = CardAccess(
+        SecurityInfos((PACEInfo(profile.pace_protocol, 2, profile.pace_parameter_id),))
+    )
+    groups: list[LDSFile] = [dg1, dg2, dg3]
+    if applicant.signature is not None:
+        groups.append(DG7.from_image(applicant.signature))
+    groups += [dg11, dg12, dg14, dg15]
+    com = EFCOM.from_data_groups([g.NAME for g in groups])
+    return Dump.from_objects([com, *groups, card_access])

@@ -1,0 +1,153 @@
+"""`idkarta pki …` through click's runner: init, issue-ds, revoke, crl, link, masterlist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509 as cx509
+from cryptography.hazmat.primitives import serialization
+from tests.pki.conftest import SoftHSMToken
+
+from pki.masterlist import parse_master_list
+from station.cli import main
+
+ENV = {"IDKARTA_PASSPHRASE": "cli-test-passphrase", "IDKARTA_PIN": None}
+
+
+def _run(args: list[str], env: dict[str, str | None] | None = None, input: str | None = None
+         ) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args, env=env or ENV, input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _cert(path: Path) -> cx509.Certificate:
+    return cx509.load_pem_x509_certificate(path.read_bytes())
+
+
+def test_file_backed_pki_lifecycle(tmp_path: Path) -> None:
+    d = tmp_path / "pki"
+    code, out, err = _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256",
+                           "--organization", "Test Ministry", "--crl-url", "http://x.uz/c.crl",
+                           "--json"])
+    assert code == 0, err
+    init = json.loads(out)
+    assert init["backend"] == "file" and init["key_type"] == "ec-p256"
+    config = json.loads((d / "pki.json").read_text())
+    assert config["csca"] == "csca-1" and config["mls"] == "mls-1" and config["ds"] == ["ds-1"]
+    assert "passphrase" not in (d / "pki.json").read_text()
+    csca = _cert(d / "certs" / "csca-1.pem")
+    _cert(d / "certs" / "ds-1.pem").verify_directly_issued_by(csca)
+    assert sorted(p.name for p in (d / "keys").iterdir()) == [
+        "csca-1.key.pem", "ds-1.key.pem", "mls-1.key.pem"]
+
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d), "--doc-type", "P", "--json"])
+    assert code == 0, err
+    ds2 = json.loads(out)
+    assert ds2["label"] == "ds-2"
+    cert = _cert(d / "certs" / "ds-2.pem")
+    assert cert.serial_number == ds2["serial"]
+
+    code, out, err = _run(["pki", "revoke", "--dir", str(d), str(ds2["serial"]),
+                           "--reason", "superseded"])
+    assert code == 0, err
+    code, out, err = _run(["pki", "crl", "--dir", str(d), "--json"])
+    assert code == 0, err
+    crl_info = json.loads(out)
+    crl = cx509.load_der_x509_crl(Path(crl_info["path"]).read_bytes())
+    assert crl.is_signature_valid(csca.public_key())
+    assert crl.get_revoked_certificate_by_serial_number(ds2["serial"]) is not None
+
+    code, out, err = _run(["pki", "link", "--dir", str(d), "--common-name", "CSCA UZ 2"])
+    assert code == 0, err
+    assert "new CSCA csca-2" in out
+    link = _cert(d / "certs" / "link-csca-1-csca-2.pem")
+    link.verify_directly_issued_by(csca)
+    new = _cert(d / "certs" / "csca-2.pem")
+    assert link.public_key() == new.public_key()
+
+    code, out, err = _run(["pki", "masterlist", "--dir", str(d), "--add",
+                           str(d / "certs" / "csca-1.pem"), "--json"])
+    assert code == 0, err
+    ml = parse_master_list((d / "masterlist.der").read_bytes())
+    assert ml.valid, ml.problems
+    assert len(ml.csca_certificates) == 3  # csca-1, csca-2, link (csca-1 given twice: one SET)
+    # a DS issued after the rollover chains to the new CSCA
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d), "--json"])
+    assert code == 0, err
+    _cert(d / "certs" / "ds-3.pem").verify_directly_issued_by(new)
+
+
+def test_wrong_passphrase_and_errors_exit_2(tmp_path: Path) -> None:
+    d = tmp_path / "pki"
+    assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d)],
+                          env={"IDKARTA_PASSPHRASE": "not-the-passphrase"})
+    assert code == 2 and "cannot decrypt key" in err and "not-the-passphrase" not in out + err
+    code, _, err = _run(["pki", "revoke", "--dir", str(d), "4242"])
+    assert code == 2 and "not issued" in err
+    code, _, err = _run(["pki", "crl", "--dir", str(tmp_path / "nothing")])
+    assert code == 2 and "not a PKI folder" in err
+    code, _, err = _run(["pki", "init", "--dir", str(d)])
+    assert code == 2 and "already holds a PKI" in err
+    code, _, _ = _run(["pki", "init", "--dir", str(tmp_path / "x"), "--token", "t"])
+    assert code == 2
+
+
+def test_passphrase_prompt(tmp_path: Path) -> None:
+    d = tmp_path / "pki"
+    code, out, err = _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"],
+                          env={"IDKARTA_PASSPHRASE": None}, input="typed-secret\ntyped-secret\n")
+    assert code == 0, err
+    assert "typed-secret" not in out + err
+    code, _, err = _run(["pki", "crl", "--dir", str(d)], env={"IDKARTA_PASSPHRASE": None},
+                        input="typed-secret\n")
+    assert code == 0, err
+
+
+@pytest.mark.hsm
+def test_hsm_backed_init_and_crl(tmp_path: Path, softhsm_token: SoftHSMToken) -> None:
+    d = tmp_path / "pki"
+    env = {"IDKARTA_PIN": softhsm_token.pin, "IDKARTA_PASSPHRASE": None}
+    code, out, err = _run(["pki", "init", "--dir", str(d), "--pkcs11-module",
+                           softhsm_token.module, "--token", softhsm_token.label,
+                           "--key-type", "ec-p384", "--json"], env=env)
+    if code == 2 and "already exists" in err:  # a second run in the same session
+        pytest.fail(err)
+    assert code == 0, err
+    assert json.loads(out)["backend"] == "pkcs11"
+    assert not (d / "keys").exists()
+    code, out, err = _run(["pki", "masterlist", "--dir", str(d)], env=env)
+    assert code == 0, err
+    assert parse_master_list((d / "masterlist.der").read_bytes()).valid
+    code, out, err = _run(["pki", "crl", "--dir", str(d)], env={"IDKARTA_PIN": "00000000"})
+    assert code == 2 and "CKR_PIN_INCORRECT" in err and "00000000" not in err
+
+
+def test_sign_sod(tmp_path: Path) -> None:
+    from idcard import tlv
+    from idcard.lds.sod import SOD
+
+    d = tmp_path / "pki"
+    assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    dg1 = tlv.encode(0x61, tlv.encode(0x5F1F, b"I<UZB" + b"<" * 85))
+    dg2 = tlv.encode(0x75, bytes(64))
+    (dump / "DG1").write_bytes(dg1)
+    (dump / "DG2.bin").write_bytes(dg2)
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--hash", "sha384",
+                           "--json"])
+    assert code == 0, err
+    assert json.loads(out)["data_groups"] == [1, 2]
+    sod = SOD.decode((dump / "EF.SOD").read_bytes())
+    assert sod.hash_algorithm == "sha384"
+    assert set(sod.data_group_hashes) == {1, 2}
+    signer = sod.signer_certificate
+    assert signer is not None
+    ds1 = _cert(d / "certs" / "ds-1.pem")
+    assert signer.dump() == ds1.public_bytes(serialization.Encoding.DER)
+    code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "nope"])
+    assert code == 2 and "no key" in err

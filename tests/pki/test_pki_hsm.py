@@ -1,0 +1,152 @@
+"""pki.hsm on a real SoftHSM2 token: key generation, protection flags, signing, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests.pki.conftest import SoftHSMToken
+
+from pki.errors import HSMError, KeyStoreError
+from pki.hsm import HSMSession, PKCS11Module
+from pki.keys import KeySpec, SignatureAlgorithm, Signer, verify_signature
+
+pytestmark = pytest.mark.hsm
+
+EC_SPECS = [
+    "ec-p256",
+    "ec-p384",
+    "ec-p521",
+    "ec-brainpoolP256r1",
+    "ec-brainpoolP384r1",
+    "ec-brainpoolP512r1",
+]
+RSA_SPECS = ["rsa-2048", "rsa-3072", "rsa-4096"]
+
+
+@pytest.fixture
+def session(softhsm_token: SoftHSMToken) -> Iterator[HSMSession]:
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+    with token.session(lambda: softhsm_token.pin) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def generated(softhsm_token: SoftHSMToken) -> list[str]:
+    """Generate one key of every supported type once for this module."""
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+    with token.session(lambda: softhsm_token.pin) as s:
+        for spec in EC_SPECS + RSA_SPECS:
+            s.generate_key(f"hsmtest-{spec}", KeySpec.parse(spec))
+    return EC_SPECS + RSA_SPECS
+
+
+def test_token_is_found(softhsm_token: SoftHSMToken) -> None:
+    module = PKCS11Module(softhsm_token.module)
+    labels = [t.label for t in module.tokens() if t.initialized]
+    assert softhsm_token.label in labels
+    assert module.token(softhsm_token.label).info.model.startswith("SoftHSM")
+
+
+@pytest.mark.parametrize("spec", EC_SPECS + RSA_SPECS)
+def test_generated_keys_are_sensitive_and_not_extractable(
+    session: HSMSession, generated: list[str], spec: str
+) -> None:
+    key = session.key(f"hsmtest-{spec}")
+    assert key.key_spec == KeySpec.parse(spec)
+    attrs = key.attributes()
+    assert attrs["CKA_EXTRACTABLE"] is False
+    assert attrs["CKA_SENSITIVE"] is True
+    assert attrs["CKA_PRIVATE"] is True
+    assert attrs["CKA_TOKEN"] is True
+    assert attrs["CKA_NEVER_EXTRACTABLE"] is True
+    with pytest.raises(HSMError) as err:
+        key.export_private_value()
+    assert err.value.code == "CKR_ATTRIBUTE_SENSITIVE"
+    assert err.value.function == "C_GetAttributeValue"
+
+
+@pytest.mark.parametrize("spec", EC_SPECS)
+@pytest.mark.parametrize("hash_name", ["sha1", "sha256", "sha384", "sha512"])
+def test_ecdsa_signatures_verify_with_cryptography(
+    session: HSMSession, generated: list[str], spec: str, hash_name: str
+) -> None:
+    key = session.key(f"hsmtest-{spec}")
+    assert isinstance(key, Signer)
+    alg = SignatureAlgorithm.ecdsa(hash_name)  # type: ignore[arg-type]
+    data = f"ICAO 9303 {spec} {hash_name}".encode()
+    sig = key.sign(data, alg)
+    assert verify_signature(key.public_key(), sig, data, alg)
+    assert not verify_signature(key.public_key(), sig, data + b"!", alg)
+
+
+@pytest.mark.parametrize("spec", RSA_SPECS)
+@pytest.mark.parametrize(
+    "alg",
+    [
+        SignatureAlgorithm.rsa_pss("sha256"),
+        SignatureAlgorithm.rsa_pss("sha512"),
+        SignatureAlgorithm.rsa_pkcs1v15("sha256"),
+        SignatureAlgorithm.rsa_pkcs1v15("sha384"),
+    ],
+    ids=str,
+)
+def test_rsa_signatures_verify_with_cryptography(
+    session: HSMSession, generated: list[str], spec: str, alg: SignatureAlgorithm
+) -> None:
+    key = session.key(f"hsmtest-{spec}")
+    sig = key.sign(b"document security object", alg)
+    assert len(sig) == key.key_spec.bits // 8
+    assert verify_signature(key.public_key(), sig, b"document security object", alg)
+    assert not verify_signature(key.public_key(), sig, b"document security objecT", alg)
+
+
+def test_wrong_pin_is_hsm_error_without_the_pin(softhsm_token: SoftHSMToken) -> None:
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+    with pytest.raises(HSMError) as err, token.session(lambda: "98765432"):
+        pass
+    assert err.value.function == "C_Login"
+    assert err.value.code == "CKR_PIN_INCORRECT"
+    assert "98765432" not in str(err.value) and softhsm_token.pin not in str(err.value)
+
+
+def test_unknown_key_token_and_module(session: HSMSession, softhsm_token: SoftHSMToken) -> None:
+    with pytest.raises(KeyStoreError, match="no private key"):
+        session.key("no-such-key")
+    with pytest.raises(KeyStoreError, match="no private key"):
+        session.key(key_id=b"\x00\x01")
+    with pytest.raises(KeyStoreError, match="no initialised token"):
+        PKCS11Module(softhsm_token.module).token("no-such-token")
+    with pytest.raises(HSMError) as err:
+        PKCS11Module("/nonexistent/libpkcs11.so")
+    assert err.value.code == "CKR_LIBRARY_LOAD_FAILED"
+
+
+def test_generate_duplicate_label_and_wrong_scheme(session: HSMSession) -> None:
+    key = session.generate_key("hsmtest-dup", KeySpec.parse("ec-p256"))
+    assert "hsmtest-dup" in session.labels()
+    with pytest.raises(KeyStoreError, match="already exists"):
+        session.generate_key("hsmtest-dup", KeySpec.parse("ec-p256"))
+    with pytest.raises(KeyStoreError):
+        key.sign(b"x", SignatureAlgorithm.rsa_pss())
+    found = session.key(key_id=key.key_id)
+    assert found.public_key() == key.public_key()
+    session.destroy_key("hsmtest-dup")
+    with pytest.raises(KeyStoreError):
+        session.key("hsmtest-dup")
+
+
+def test_key_unusable_after_session_closes(softhsm_token: SoftHSMToken) -> None:
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+    with token.session(lambda: softhsm_token.pin) as s:
+        key = s.generate_key("hsmtest-closed", KeySpec.parse("ec-p256"))
+    with pytest.raises(HSMError):
+        key.sign(b"x", key.algorithm)
+
+
+def test_without_login_private_keys_are_invisible(softhsm_token: SoftHSMToken) -> None:
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+    with token.session(lambda: softhsm_token.pin) as s:
+        s.generate_key("hsmtest-private", KeySpec.parse("ec-p256"))
+    with token.session(None) as anonymous, pytest.raises(KeyStoreError):
+        anonymous.key("hsmtest-private")
