@@ -27,7 +27,7 @@ install-test:
 	$(MAKE) $(VENV)/.installed-test
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -37,7 +37,7 @@ unit: install-test
 
 ## test: install the system components and test extras, then ruff, mypy (strict) and pytest
 test: install-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/pytest
 
