@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.idcard.verify.pa_pki import PKI, VERIFY_AT, asn1, sample_files, sign_files
 
 from idcard import tlv
+from idcard.lds.sod import SODParts
 from idcard.verify import TrustStore, verify_passive
-from idcard.verify._sod import parse_sod
 
 
 def main(n: int = 1000) -> dict[str, float]:
@@ -37,7 +37,7 @@ def main(n: int = 1000) -> dict[str, float]:
     assert isinstance(pub, ec.EllipticCurvePublicKey)
     prepared = []
     for d in dumps:
-        v = parse_sod(d["EF.SOD"]).signed
+        v = SODParts.decode(d["EF.SOD"]).signed
         assert v.signed_attrs_der is not None
         dgs = [raw for name, raw in d.items() if name.startswith("DG")]
         prepared.append((dgs, v.e_content, v.signed_attrs_der, v.signature))

@@ -42,3 +42,7 @@ def require_tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def vectors() -> Path:
     return VECTORS
+
+
+# Fixtures shared across test folders (imported last: they use the gates above).
+from tests.softhsm import SoftHSMToken, softhsm_token  # noqa: E402, F401

@@ -54,3 +54,10 @@ def test_random_bytes_only_decode_error(data: bytes) -> None:
         tlv.decode_all(data)
     except DecodeError:
         pass
+
+
+@given(tags, st.binary(max_size=300), st.binary(max_size=4))
+def test_read_header_matches_read_tlv(tag: int, value: bytes, tail: bytes) -> None:
+    data = b"\x00" + tlv.encode(tag, value) + tail
+    item, end = tlv.read_tlv(data, 1)
+    assert tlv.read_header(data, 1) == (item.tag, item.value_offset, end)

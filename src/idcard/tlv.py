@@ -23,6 +23,7 @@ __all__ = [
     "find",
     "iter_tlv",
     "is_constructed",
+    "read_header",
     "read_tlv",
     "require",
     "strip_padding",
@@ -126,6 +127,17 @@ def _read_length(data: bytes, pos: int, base: int) -> tuple[int, int]:
     if pos + n > len(data):
         raise DecodeError("truncated length field", offset=base + pos)
     return int.from_bytes(data[pos : pos + n], "big"), pos + n
+
+
+def read_header(data: bytes, pos: int = 0) -> tuple[int, int, int]:
+    """The tag at ``pos`` and where its value starts and ends, without copying the value.
+
+    For hot paths that walk large inputs (EF.SOD during verification); the end is not checked
+    against ``len(data)`` — callers compare it with their container's end.
+    """
+    tag, start = _read_tag(data, pos, 0)
+    length, start = _read_length(data, start, 0)
+    return tag, start, start + length
 
 
 def read_tlv(data: bytes, offset: int = 0, *, base_offset: int = 0) -> tuple[TLV, int]:

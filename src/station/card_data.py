@@ -10,13 +10,17 @@ Signer afterwards (:mod:`pki.sod`).
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
+from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from idcard.asn1 import oids
+from idcard.cvc.certificate import CVCertificate
 from idcard.lds import LDSFile
 from idcard.lds.com import EFCOM
 from idcard.lds.dg1 import DG1
@@ -38,10 +42,22 @@ from idcard.lds.security_infos import (
     TerminalAuthenticationInfo,
 )
 from idcard.mrz import MRZ, build_uzbek_id_card
+from pki.filestore import write_atomic
 from station.applicant import Applicant
+from station.errors import UsageError
 from station.rules import expiry_date
 
-__all__ = ["CARD_PROFILE", "CardKeys", "CardProfile", "build_card_data"]
+__all__ = [
+    "CARD_PROFILE",
+    "SECRETS_FORMAT",
+    "SECRETS_VERSION",
+    "CardKeys",
+    "CardProfile",
+    "build_card_data",
+]
+
+SECRETS_FORMAT = "idkarta-card-secrets"
+SECRETS_VERSION = 1
 
 ECDSA_PLAIN_SHA256 = "0.4.0.127.0.7.1.1.4.1.3"
 """ecdsa-plain-SHA256 (BSI TR-03111 §5.2.1), the AA signature algorithm in DG14."""
@@ -77,6 +93,47 @@ class CardKeys:
         return cls(
             ec.generate_private_key(profile.curve), ec.generate_private_key(profile.aa_curve)
         )
+
+    def to_secrets_file(
+        self,
+        path: str | os.PathLike[str],
+        passphrase: bytes,
+        *,
+        can: str | None = None,
+        cvca: CVCertificate | None = None,
+        current_date: date | None = None,
+        pace_required: bool = False,
+    ) -> Path:
+        """Write what ``idkarta card personalize --secrets`` needs besides the dump folder.
+
+        JSON (``format`` ``idkarta-card-secrets``, version 1): ``ca_private_key`` and
+        ``aa_private_key`` as PKCS#8 PEM encrypted with ``passphrase`` (RFC 5958; the best
+        encryption cryptography offers), ``can`` (printed on the card, so in the clear),
+        ``cvca`` (the Terminal Authentication trust anchor, hex), ``current_date`` (the chip's
+        first date, ISO) and ``pace_required``. Written atomically with mode 0600.
+        """
+        if not passphrase:
+            raise UsageError("the secrets file needs a passphrase")
+        encryption = serialization.BestAvailableEncryption(passphrase)
+
+        def pem(key: ec.EllipticCurvePrivateKey) -> str:
+            return key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+            ).decode("ascii")
+
+        content = {
+            "format": SECRETS_FORMAT,
+            "version": SECRETS_VERSION,
+            "can": can,
+            "ca_private_key": pem(self.chip_authentication),
+            "aa_private_key": pem(self.active_authentication),
+            "cvca": None if cvca is None else cvca.encode().hex().upper(),
+            "current_date": None if current_date is None else current_date.isoformat(),
+            "pace_required": pace_required,
+        }
+        target = Path(path)
+        write_atomic(target, (json.dumps(content, indent=2) + "\n").encode(), 0o600)
+        return target
 
 
 def _spki(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -17,7 +17,7 @@ from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.conftest import require_tool
-from tests.pki.conftest import SoftHSMToken
+from tests.softhsm import SoftHSMToken
 
 from pki.asn1 import DocumentTypeListSyntax
 from pki.ca import CAState, CertificateAuthority, pem_certificate, pem_crl

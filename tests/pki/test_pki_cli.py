@@ -1,16 +1,22 @@
-"""`idkarta pki …` through click's runner: init, issue-ds, revoke, crl, link, masterlist."""
+"""`idkarta pki …` through click's runner: init, issue-ds, revoke, crl, link, masterlist, and the
+EAC commands cvca-link, issue-dv, issue-is, cvc-show."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
-from tests.pki.conftest import SoftHSMToken
+from tests.conftest import require_tool
+from tests.softhsm import SoftHSMToken
 
+from idcard.cvc import CVCertificate, Role, validate_chain
+from pki.cvca import CVAuthority, create_request
+from pki.filestore import FileKeyStore
 from pki.masterlist import parse_master_list
 from station.cli import main
 
@@ -80,6 +86,108 @@ def test_file_backed_pki_lifecycle(tmp_path: Path) -> None:
     _cert(d / "certs" / "ds-3.pem").verify_directly_issued_by(new)
 
 
+def _cvc(path: Path) -> CVCertificate:
+    return CVCertificate.decode(path.read_bytes())
+
+
+def test_eac_commands(tmp_path: Path) -> None:
+    d = tmp_path / "pki"
+    code, out, err = _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256", "--json"])
+    assert code == 0, err
+    cvc = json.loads(out)["cvc"]
+    assert cvc["key_type"] == "ec-p256"
+    assert [cvc[k]["chr"] for k in ("cvca", "dv", "is")] == ["UZCVCA00001", "UZDV00001",
+                                                              "UZIS00001"]  # fmt: skip
+    assert sorted(p.name for p in (d / "cvc").glob("*.cvcert")) == [
+        "UZCVCA00001.cvcert", "UZDV00001.cvcert", "UZIS00001.cvcert"]  # fmt: skip
+    assert sorted(p.name for p in (d / "cvc" / "keys").iterdir()) == [
+        "UZCVCA00001.key.pem", "UZDV00001.key.pem", "UZIS00001.key.pem"]  # fmt: skip
+    cvca, dv, term = (_cvc(d / "cvc" / f"{n}.cvcert") for n in ("UZCVCA00001", "UZDV00001",
+                                                                 "UZIS00001"))  # fmt: skip
+    today = cvca.body.effective_date
+    result = validate_chain(cvca, [dv, term], today)
+    assert result.valid and result.effective_chat is not None
+    assert result.effective_chat.read_dg3 and result.effective_chat.read_dg4
+
+    code, out, err = _run(["pki", "issue-is", "--dir", str(d), "--chat", "dg3", "--days", "7",
+                           "--json"])  # fmt: skip
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["chr"] == "UZIS00002" and info["read_dg3"] and not info["read_dg4"]
+    is2 = _cvc(Path(info["path"]))
+    assert (is2.body.expiration_date - is2.body.effective_date).days == 7
+    assert validate_chain(cvca, [dv, is2], today).valid
+
+    code, out, err = _run(["pki", "cvca-link", "--dir", str(d), "--json"])
+    assert code == 0, err
+    link_info = json.loads(out)
+    link = _cvc(Path(link_info["link"]["path"]))
+    assert link.car == "UZCVCA00001" and link.chr == "UZCVCA00002"
+    code, out, err = _run(["pki", "issue-dv", "--dir", str(d), "--chat", "dg4", "--json"])
+    assert code == 0, err
+    dv2 = _cvc(Path(json.loads(out)["path"]))
+    assert dv2.car == "UZCVCA00002" and dv2.chat.role is Role.DV_DOMESTIC
+    code, out, err = _run(["pki", "issue-is", "--dir", str(d), "--json"])
+    assert code == 0, err
+    is3 = _cvc(Path(json.loads(out)["path"]))
+    assert is3.car == dv2.chr
+    chained = validate_chain(cvca, [link, dv2, is3], today)  # the old anchor, through the link
+    assert chained.valid and chained.effective_chat is not None
+    assert chained.effective_chat.read_dg4 and not chained.effective_chat.read_dg3
+
+    # a renewal request of DV UZDV00001 (new key elsewhere, outer signature by its current key)
+    keys = FileKeyStore(d / "cvc" / "keys", lambda: ENV["IDKARTA_PASSPHRASE"].encode())
+    elsewhere = FileKeyStore(tmp_path / "dv-keys", lambda: b"dv-side")
+    new_key = elsewhere.generate("dv-next", keys.load("UZDV00001").key_spec)
+    request = create_request(new_key, "UZDV00009", car="UZCVCA00002",
+                             current=CVAuthority(dv, keys.load("UZDV00001")))  # fmt: skip
+    request_path = tmp_path / "UZDV00009.cvreq"
+    request_path.write_bytes(request.encode())
+    code, out, err = _run(["pki", "cvc-show", str(request_path)])
+    assert code == 0, err
+    assert "self-signature  valid" in out and "outer CAR       UZDV00001" in out
+    code, out, err = _run(["pki", "issue-dv", "--dir", str(d), "--request", str(request_path),
+                           "--json"])  # fmt: skip
+    assert code == 0, err
+    renewed = _cvc(Path(json.loads(out)["path"]))
+    assert renewed.chr == "UZDV00009" and renewed.car == "UZCVCA00002"
+    assert not renewed.public_key.has_domain_parameters
+    forged = bytearray(request.encode())
+    forged[-1] ^= 1
+    request_path.write_bytes(bytes(forged))
+    code, _, err = _run(["pki", "issue-dv", "--dir", str(d), "--request", str(request_path)])
+    assert code == 2 and "outer signature" in err
+
+    code, out, err = _run(["pki", "cvc-show", str(d / "cvc" / "UZIS00002.cvcert")])
+    assert code == 0, err
+    assert "CAR             UZDV00001" in out
+    assert "authorization   01 (read DG3)" in out and "terminal type   id-IS" in out
+    code, out, err = _run(["pki", "cvc-show", str(d / "cvc" / "UZCVCA00001.cvcert"), "--json"])
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["role"] == "CVCA" and shown["self_signed"] and shown["authorization"] == "C3"
+    assert shown["public_key"]["curve"] == "secp256r1"
+    code, _, err = _run(["pki", "cvc-show", str(d / "pki.json")])
+    assert code == 2 and "neither a CV certificate nor a request" in err
+    code, _, err = _run(["pki", "issue-is", "--dir", str(d), "--chat", "dg5"])
+    assert code == 2 and "--chat" in err
+    code, _, err = _run(["pki", "issue-is", "--dir", str(d), "--dv", "UZDV00077"])
+    assert code == 2 and "UZDV00077" in err
+
+
+@pytest.mark.tool
+def test_cvc_print_reads_the_init_hierarchy(tmp_path: Path) -> None:
+    tool = require_tool("cvc-print")
+    d = tmp_path / "pki"
+    code, _, err = _run(["pki", "init", "--dir", str(d), "--cvc-key-type", "ec-brainpoolP256r1"])
+    assert code == 0, err
+    for path in sorted((d / "cvc").glob("*.cvcert")):
+        out = subprocess.run([tool, "--cvc", str(path)], capture_output=True, text=True,
+                             check=False)  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert path.stem in out.stdout
+
+
 def test_wrong_passphrase_and_errors_exit_2(tmp_path: Path) -> None:
     d = tmp_path / "pki"
     assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0
@@ -124,6 +232,18 @@ def test_hsm_backed_init_and_crl(tmp_path: Path, softhsm_token: SoftHSMToken) ->
     assert parse_master_list((d / "masterlist.der").read_bytes()).valid
     code, out, err = _run(["pki", "crl", "--dir", str(d)], env={"IDKARTA_PIN": "00000000"})
     assert code == 2 and "CKR_PIN_INCORRECT" in err and "00000000" not in err
+    # the EAC hierarchy was made on the token too (P-384 has no CV domain parameters here,
+    # so it falls back to brainpoolP256r1), and the DV on the token issues more IS certificates
+    assert not (d / "cvc" / "keys").exists()
+    code, out, err = _run(["pki", "issue-is", "--dir", str(d), "--chat", "dg4", "--json"],
+                          env=env)  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["chr"] == "UZIS00002"
+    chain = [_cvc(d / "cvc" / f"{n}.cvcert") for n in ("UZCVCA00001", "UZDV00001", "UZIS00002")]
+    result = validate_chain(chain[0], chain[1:], chain[2].body.effective_date)
+    assert result.valid and result.effective_chat is not None
+    assert result.effective_chat.read_dg4 and not result.effective_chat.read_dg3
+    assert chain[0].public_key.curve().name == "brainpoolP256r1"
 
 
 def test_sign_sod(tmp_path: Path) -> None:

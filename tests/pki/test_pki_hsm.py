@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.pki.conftest import SoftHSMToken
+from tests.softhsm import SoftHSMToken
 
 from pki.errors import HSMError, KeyStoreError
 from pki.hsm import HSMSession, PKCS11Module

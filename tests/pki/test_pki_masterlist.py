@@ -11,7 +11,7 @@ from asn1crypto import cms, x509
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.conftest import require_tool
-from tests.pki.conftest import SoftHSMToken
+from tests.softhsm import SoftHSMToken
 
 from idcard.errors import DecodeError
 from pki import asn1 as pki_asn1

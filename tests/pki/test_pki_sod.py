@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509 as cx509
-from tests.pki.conftest import SoftHSMToken
+from tests.softhsm import SoftHSMToken
 
 from idcard import tlv
 from idcard.lds.sod import SOD

@@ -27,9 +27,15 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "IUUZBAD1234567731503902620452<" in proc.stdout
     assert "every file re-encodes byte for byte" in proc.stdout
+    assert "identical to the files issued" in proc.stdout
+    for protocol in ("PACE", "CA", "TA", "AA"):
+        assert re.search(rf"OK\s+{protocol}\s", proc.stdout), protocol
+    assert (out / "chip.json").stat().st_mode & 0o077 == 0  # the image holds the chip's keys
     assert "RESULT: PASS" in proc.stdout
     assert " FAIL " not in proc.stdout
     dump = Dump.read(out / "card")
+    read = Dump.read(out / "read")
+    assert read.files == dump.files  # DG3 too: Terminal Authentication opened it
     assert {"EF.COM", "EF.SOD", "DG1", "DG2", "DG3", "DG14", "DG15", "EF.CardAccess"} <= set(
         dump.files
     )
@@ -42,7 +48,7 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     args = command.group(1).split()
     assert _idkarta(*args).returncode == 0
     # ... and fails on a DG changed after signing, naming that DG.
-    dg2 = out / "card" / "DG2"
+    dg2 = out / "read" / "DG2"
     data = bytearray(dg2.read_bytes())
     data[-1] ^= 0x01
     dg2.write_bytes(bytes(data))
@@ -59,3 +65,4 @@ def test_demo_refuses_to_clear_a_foreign_pki_folder(tmp_path: Path) -> None:
     assert "not a demo PKI" in proc.stderr
     assert (tmp_path / "pki" / "keep.txt").exists()
     assert not (tmp_path / "card").exists()
+    assert not (tmp_path / "read").exists()

@@ -1,37 +1,97 @@
 """The one place where asn1crypto's private maps are extended (STYLE.md §2).
 
 Registers the eContent types of EF.SOD (``id-icao-mrtd-security-ldsSecurityObject``,
-ICAO 9303-10 §4.6.2) and EF.CardSecurity (``id-SecurityObject``, BSI TR-03110-3 A.1.2.5), so
-that ``EncapsulatedContentInfo['content'].parsed`` yields an :class:`LDSSecurityObject` or
-:class:`SecurityInfos`. Importing :mod:`idcard.asn1` runs it; it is idempotent.
+ICAO 9303-10 §4.6.2), EF.CardSecurity (``id-SecurityObject``, BSI TR-03110-3 A.1.2.5) and CSCA
+master lists (``id-icao-cscaMasterList``, 9303-12 §8.2), so that
+``EncapsulatedContentInfo['content'].parsed`` yields an :class:`LDSSecurityObject`,
+:class:`SecurityInfos` or :class:`CscaMasterList`; and the document-PKI certificate extensions
+and extended key usages of 9303-12 §7.1.1. Importing :mod:`idcard.asn1` runs it; it is
+idempotent.
 """
 
 from __future__ import annotations
 
-from asn1crypto import cms
+from asn1crypto import cms, core, x509
 
 from idcard.asn1 import oids
+from idcard.asn1.document_pki import (
+    ID_ICAO_CSCA_MASTER_LIST,
+    ID_ICAO_DEVIATION_LIST_SIGNING,
+    ID_ICAO_DOCUMENT_TYPE_LIST,
+    ID_ICAO_MASTER_LIST_SIGNING,
+    ID_ICAO_NAME_CHANGE,
+    CscaMasterList,
+    DocumentTypeListSyntax,
+)
 from idcard.asn1.lds_security_object import LDSSecurityObject
 from idcard.asn1.security_infos import SecurityInfos
 
-__all__ = ["LDS_SECURITY_OBJECT", "SECURITY_OBJECT", "register"]
+__all__ = [
+    "CSCA_MASTER_LIST",
+    "LDS_SECURITY_OBJECT",
+    "SECURITY_OBJECT",
+    "register",
+    "registered",
+]
 
 LDS_SECURITY_OBJECT = "lds_security_object"
 """asn1crypto name of id-icao-mrtd-security-ldsSecurityObject (2.23.136.1.1.1)."""
 SECURITY_OBJECT = "security_object"
 """asn1crypto name of id-SecurityObject (0.4.0.127.0.7.3.2.1)."""
+CSCA_MASTER_LIST = "icao_csca_master_list"
+"""asn1crypto name of id-icao-cscaMasterList (2.23.136.1.1.2)."""
+
+_CONTENT_TYPES = {
+    oids.ID_ICAO_LDS_SECURITY_OBJECT: LDS_SECURITY_OBJECT,
+    oids.ID_SECURITY_OBJECT: SECURITY_OBJECT,
+    ID_ICAO_CSCA_MASTER_LIST: CSCA_MASTER_LIST,
+}
+_CONTENT_SPECS: dict[str, type[core.Asn1Value]] = {
+    LDS_SECURITY_OBJECT: LDSSecurityObject,
+    SECURITY_OBJECT: SecurityInfos,
+    CSCA_MASTER_LIST: CscaMasterList,
+}
+_EXTENSIONS = {
+    ID_ICAO_NAME_CHANGE: "icao_name_change",
+    ID_ICAO_DOCUMENT_TYPE_LIST: "icao_document_type_list",
+}
+_EXTENSION_SPECS: dict[str, type[core.Asn1Value]] = {
+    "icao_name_change": core.Null,
+    "icao_document_type_list": DocumentTypeListSyntax,
+}
+_KEY_PURPOSES = {
+    ID_ICAO_MASTER_LIST_SIGNING: "icao_master_list_signing",
+    ID_ICAO_DEVIATION_LIST_SIGNING: "icao_deviation_list_signing",
+}
+
+
+def _extend(cls: type[core.ObjectIdentifier], entries: dict[str, str]) -> None:
+    cls._map.update(entries)
+    # asn1crypto builds the reverse map (name -> OID) on first use; keep it in step.
+    if cls._reverse_map is not None:
+        cls._reverse_map.update({name: oid for oid, name in entries.items()})
 
 
 def register() -> None:
-    """Add the two content types and their eContent specs to asn1crypto's CMS maps."""
-    cms.ContentType._map[oids.ID_ICAO_LDS_SECURITY_OBJECT] = LDS_SECURITY_OBJECT
-    cms.ContentType._map[oids.ID_SECURITY_OBJECT] = SECURITY_OBJECT
-    # asn1crypto builds the reverse map (name -> OID) on first use; keep it in step.
-    if cms.ContentType._reverse_map is not None:
-        cms.ContentType._reverse_map[LDS_SECURITY_OBJECT] = oids.ID_ICAO_LDS_SECURITY_OBJECT
-        cms.ContentType._reverse_map[SECURITY_OBJECT] = oids.ID_SECURITY_OBJECT
-    cms.EncapsulatedContentInfo._oid_specs[LDS_SECURITY_OBJECT] = LDSSecurityObject
-    cms.EncapsulatedContentInfo._oid_specs[SECURITY_OBJECT] = SecurityInfos
+    """Add the content types, extensions and key purposes and their specs to asn1crypto."""
+    _extend(cms.ContentType, _CONTENT_TYPES)
+    cms.EncapsulatedContentInfo._oid_specs.update(_CONTENT_SPECS)
+    _extend(x509.ExtensionId, _EXTENSIONS)
+    x509.Extension._oid_specs.update(_EXTENSION_SPECS)
+    _extend(x509.KeyPurposeId, _KEY_PURPOSES)
+
+
+def registered() -> bool:
+    """True when :func:`register` has taken effect (tested)."""
+    return (
+        all(cms.ContentType._map.get(oid) == name for oid, name in _CONTENT_TYPES.items())
+        and all(
+            cms.EncapsulatedContentInfo._oid_specs.get(n) is s for n, s in _CONTENT_SPECS.items()
+        )
+        and all(x509.ExtensionId._map.get(oid) == n for oid, n in _EXTENSIONS.items())
+        and all(x509.Extension._oid_specs.get(n) is s for n, s in _EXTENSION_SPECS.items())
+        and all(x509.KeyPurposeId._map.get(oid) == n for oid, n in _KEY_PURPOSES.items())
+    )
 
 
 register()

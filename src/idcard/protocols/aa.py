@@ -60,8 +60,13 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
 _ECDSA_OIDS = {
     "1.2.840.10045.4.1": "sha1", "1.2.840.10045.4.3.1": "sha224", "1.2.840.10045.4.3.2": "sha256",
     "1.2.840.10045.4.3.3": "sha384", "1.2.840.10045.4.3.4": "sha512",
+    "0.4.0.127.0.7.1.1.4.1.1": "sha1", "0.4.0.127.0.7.1.1.4.1.2": "sha224",
+    "0.4.0.127.0.7.1.1.4.1.3": "sha256", "0.4.0.127.0.7.1.1.4.1.4": "sha384",
+    "0.4.0.127.0.7.1.1.4.1.5": "sha512", "0.4.0.127.0.7.1.1.4.1.6": "ripemd160",
 }  # fmt: skip
-"""ecdsa-with-SHA* OIDs of ActiveAuthenticationInfo.signatureAlgorithm (9303-11 §9.2.6)."""
+"""ActiveAuthenticationInfo.signatureAlgorithm (9303-11 §9.2.6) → hash: the X9.62
+ecdsa-with-SHA* OIDs and BSI TR-03111 §5.2.1's ecdsa-plain-SHA* (bsi-de 1.1.4.1.1–6). Both
+sign plain r ‖ s here; RIPEMD-160 is recognised but not supported (EncodeError)."""
 
 
 def _digest(name: str, data: bytes) -> bytes:
@@ -216,7 +221,12 @@ class AAProtocol:
         if not response.ok:
             raise AuthenticationError(f"chip answered {response.sw:04X}", protocol=_PROTOCOL,
                                       step="INTERNAL AUTHENTICATE")  # fmt: skip
-        valid = verify_challenge(self._key, self._challenge, response.data, hash_alg=self._hash)
+        try:
+            valid = verify_challenge(self._key, self._challenge, response.data,
+                                     hash_alg=self._hash)  # fmt: skip
+        except EncodeError as exc:
+            raise AuthenticationError(f"cannot verify: {exc}", protocol=_PROTOCOL,
+                                      step="signature algorithm") from None  # fmt: skip
         return AAResult(valid, self._challenge, response.data)
 
 

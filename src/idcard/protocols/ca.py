@@ -7,16 +7,19 @@ MSE:Set KAT (00 22 41 A6, DO'91', optional key id DO'84'); the AES variants use 
 (00 22 41 A4, DO'80' protocol OID, DO'84' key id) then GENERAL AUTHENTICATE (7C{80 key}).
 The answer to the last command still travels under the old keys; the new channel starts after.
 
-EC keys are ``cryptography`` objects. Finite-field DH uses the small :class:`DHPublicKey` /
-:class:`DHPrivateKey` values here (one modular exponentiation), because ``cryptography``
-deprecates FFDH. The chip's public key may also be SubjectPublicKeyInfo DER (named or explicit
-EC parameters, X9.42 ``dhpublicnumber``).
+EC keys are ``cryptography`` objects (the chip's static key is long-lived: OpenSSL's
+constant-time ECDH serves it; the point arithmetic of :mod:`idcard.protocols.params` is for the
+mapped generators of PACE). Finite-field DH uses the group objects of
+:mod:`idcard.protocols.params` (``DHDomainParameters``, also named :data:`DHGroup` here) for
+encoding, validation and key agreement; :class:`DHPublicKey` / :class:`DHPrivateKey` only pair a
+group with a value, because ``cryptography`` deprecates FFDH. The chip's public key may also be
+SubjectPublicKeyInfo DER (named or explicit EC parameters, X9.42 ``dhpublicnumber``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -27,7 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
 from idcard.crypto import KDF_ENC, KDF_MAC, Cipher, kdf
+from idcard.cvc.curves import curve_from_generator
 from idcard.errors import AuthenticationError, DecodeError, EncodeError
+from idcard.protocols.params import STANDARDIZED_DOMAIN_PARAMETERS, DHDomainParameters
 from idcard.sm import SecureChannel, SessionKeys
 
 __all__ = [
@@ -58,68 +63,57 @@ CA_OIDS: dict[str, tuple[str, Cipher]] = {
 }
 """id-CA-{DH,ECDH}-{3DES-CBC-CBC, AES-CBC-CMAC-128/192/256} (TR-03110-3 A.1.1.2): kind, cipher."""
 
+DHGroup = DHDomainParameters
+"""X9.42 DH domain parameters ``DHGroup(p, g, q)``: the group type of
+:mod:`idcard.protocols.params`."""
 
 
-@dataclass(frozen=True, slots=True)
-class DHGroup:
-    """Finite-field DH domain parameters (X9.42: p, g and the subgroup order q)."""
-
-    p: int
-    g: int
-    q: int | None = None
-
-    @property
-    def size(self) -> int:
-        return (self.p.bit_length() + 7) // 8
-
-    def generate_private_key(self) -> DHPrivateKey:
-        bound = self.q if self.q else self.p - 1
-        return DHPrivateKey(self, secrets.randbelow(bound - 2) + 2)
+def _known_group(group: DHDomainParameters) -> DHDomainParameters:
+    """The standardized group with these numbers (it has a name), else ``group``."""
+    for params in STANDARDIZED_DOMAIN_PARAMETERS.values():
+        if isinstance(params, DHDomainParameters) and params == group:
+            return params
+    return group
 
 
 @dataclass(frozen=True, slots=True)
 class DHPublicKey:
-    group: DHGroup
+    """A DH public value, validated in its group (1 < y < p-1, y^q = 1; RFC 2631 §2.1.5)."""
+
+    group: DHDomainParameters
     y: int
 
     def __post_init__(self) -> None:
-        if not 1 < self.y < self.group.p - 1:
-            raise DecodeError("DH public value out of range")
-        if self.group.q and pow(self.y, self.group.q, self.group.p) != 1:
-            raise DecodeError("DH public value outside the prime-order subgroup")
+        self.group.validate_element(self.y)
+
+    def encode(self) -> bytes:
+        """The value padded to the length of p (9303-11 §9.4.5)."""
+        return self.group.encode_element(self.y)
 
 
 @dataclass(frozen=True, slots=True)
 class DHPrivateKey:
-    group: DHGroup
+    """A DH private exponent in its group (never in a repr)."""
+
+    group: DHDomainParameters
     x: int = field(repr=False)
 
+    @classmethod
+    def generate(cls, group: DHDomainParameters) -> DHPrivateKey:
+        return cls(group, group.random_private_key(os.urandom))
+
     def public_key(self) -> DHPublicKey:
-        return DHPublicKey(self.group, pow(self.group.g, self.x, self.group.p))
+        return DHPublicKey(self.group, int.from_bytes(self.group.public_key(self.x), "big"))
 
 
 ChipPublicKey = ec.EllipticCurvePublicKey | DHPublicKey
 ChipPrivateKey = ec.EllipticCurvePrivateKey | DHPrivateKey
-
-_CURVES: tuple[ec.EllipticCurve, ...] = (
-    ec.SECP192R1(), ec.SECP224R1(), ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1(),
-    ec.BrainpoolP256R1(), ec.BrainpoolP384R1(), ec.BrainpoolP512R1(),
-)  # fmt: skip
-
 
 def _oid_for(kind: str, cipher: Cipher) -> str:
     for oid, value in CA_OIDS.items():
         if value == (kind, cipher):
             return oid
     raise EncodeError(f"no Chip Authentication OID for {kind}/{cipher}")
-
-
-def _curve_by_generator(x: int, y: int) -> ec.EllipticCurve:
-    for curve in _CURVES:
-        g = ec.derive_private_key(1, curve).public_key().public_numbers()
-        if (g.x, g.y) == (x, y):
-            return curve
-    raise DecodeError("explicit EC domain parameters of an unsupported curve")
 
 
 def load_public_key(spki: bytes) -> ChipPublicKey:
@@ -133,16 +127,12 @@ def load_public_key(spki: bytes) -> ChipPublicKey:
         if algorithm == "ec":
             params = info["algorithm"]["parameters"]
             if params.name == "specified":
-                g = params.chosen["base"].native
-                size = (len(g) - 1) // 2
-                curve = _curve_by_generator(
-                    int.from_bytes(g[1 : 1 + size], "big"), int.from_bytes(g[1 + size :], "big")
-                )
+                curve = curve_from_generator(params.chosen["base"].native)
                 point = info["public_key"].native
                 return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
         if algorithm == "dh":
             params = info["algorithm"]["parameters"].native
-            group = DHGroup(params["p"], params["g"], params.get("q"))
+            group = _known_group(DHDomainParameters(params["p"], params["g"], params["q"]))
             return DHPublicKey(group, info["public_key"].native)
         key = serialization.load_der_public_key(spki)
     except DecodeError:
@@ -160,7 +150,7 @@ def encode_public_key(key: ChipPublicKey) -> bytes:
         return key.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
-    return key.y.to_bytes(key.group.size, "big")
+    return key.encode()
 
 
 def _decode_like(reference: ChipPublicKey | ChipPrivateKey, data: bytes) -> ChipPublicKey:
@@ -168,9 +158,9 @@ def _decode_like(reference: ChipPublicKey | ChipPrivateKey, data: bytes) -> Chip
     try:
         if isinstance(reference, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
             return ec.EllipticCurvePublicKey.from_encoded_point(reference.curve, data)
-        if len(data) != reference.group.size:
+        if len(data) != reference.group.field_length:
             raise DecodeError("DH public value of the wrong length")
-        return DHPublicKey(reference.group, int.from_bytes(data, "big"))
+        return DHPublicKey(reference.group, reference.group.decode_element(data))
     except ValueError:
         raise DecodeError("public key is not a valid element of the group") from None
 
@@ -183,10 +173,10 @@ def compressed(key: ChipPublicKey | bytes, *, kind: str | None = None) -> bytes:
     if isinstance(key, ec.EllipticCurvePublicKey):
         key = encode_public_key(key)
     elif isinstance(key, DHPublicKey):
-        return hashlib.sha1(encode_public_key(key)).digest()  # noqa: S324 - TR-03110
+        return key.group.compressed(key.encode())
     if kind != "DH" and key[:1] == b"\x04" and len(key) % 2 == 1:
         return key[1 : 1 + (len(key) - 1) // 2]
-    return hashlib.sha1(key).digest()  # noqa: S324 - TR-03110 Comp() for DH
+    return hashlib.sha1(key).digest()  # noqa: S324 - TR-03110 Comp() for DH (group unknown)
 
 
 def shared_secret(private: ChipPrivateKey, public: ChipPublicKey) -> bytes:
@@ -197,7 +187,7 @@ def shared_secret(private: ChipPrivateKey, public: ChipPublicKey) -> bytes:
         return private.exchange(ec.ECDH(), public)
     if not isinstance(public, DHPublicKey) or public.group != private.group:
         raise EncodeError("DH private key with a public key of another group")
-    return pow(public.y, private.x, private.group.p).to_bytes(private.group.size, "big")
+    return private.group.shared_secret(private.x, public.encode())
 
 
 def _channel(secret: bytes, cipher: Cipher) -> SecureChannel:
@@ -258,7 +248,7 @@ class CAProtocol:
             if isinstance(pk, ec.EllipticCurvePublicKey):
                 ephemeral_key = ec.generate_private_key(pk.curve)
             else:
-                ephemeral_key = pk.group.generate_private_key()
+                ephemeral_key = DHPrivateKey.generate(pk.group)
         self._eph = ephemeral_key
         self._eph_public = encode_public_key(ephemeral_key.public_key())
         self._state = "new"

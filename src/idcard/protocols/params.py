@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -227,13 +227,18 @@ class ECDomainParameters:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class DHDomainParameters:
-    """MODP group: prime p, generator g of the subgroup of prime order q (RFC 5114)."""
+    """MODP group: prime p, generator g of the subgroup of prime order q (RFC 5114; X9.42).
 
-    name: str
-    parameter_id: int | None
+    Groups compare by (p, g, q): a group read from a key's X9.42 parameters equals the
+    standardized one with the same numbers. ``DHDomainParameters(p, g, q)`` makes an unnamed
+    group (Chip Authentication keys of DG14 may use any).
+    """
+
     p: int
     g: int
     q: int
+    name: str = field(default="", compare=False)
+    parameter_id: int | None = field(default=None, compare=False)
 
     kind: Literal["DH"] = "DH"
 
@@ -264,8 +269,12 @@ class DHDomainParameters:
     def decode_element(self, data: bytes) -> int:
         """Decode and validate a public value: 1 < y < p-1 and y^q ≡ 1 (RFC 2631 §2.1.5)."""
         if not data or len(data) > self.field_length + 1:
-            raise DecodeError(f"DH public value of {len(data)} bytes for a {self.name} group")
-        y = int.from_bytes(data, "big")
+            raise DecodeError(f"DH public value of {len(data)} bytes for a "
+                              f"{self.name or 'DH'} group")  # fmt: skip
+        return self.validate_element(int.from_bytes(data, "big"))
+
+    def validate_element(self, y: int) -> int:
+        """``y`` when 1 < y < p-1 and y^q ≡ 1 (RFC 2631 §2.1.5), else DecodeError."""
         if not 1 < y < self.p - 1 or pow(y, self.q, self.p) != 1:
             raise DecodeError("DH public value is not in the prime-order subgroup")
         return y

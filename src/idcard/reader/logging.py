@@ -14,10 +14,14 @@ per command, whether its data field and/or the response data are replaced by
 and the data of GET RESPONSE that continues a masked response. Lengths, headers and status words
 stay visible: that is what a trace is for.
 
-Secure messaging: protected APDUs are logged as they travel (encrypted). The ``unwrap`` hook is
-the place for a later SM-aware decoder: called after each exchange with the wire command and
-response, it may return the unprotected pair, which is then logged too (indented, masked by the
-same rule). It must not raise for APDUs it does not understand; return ``None``.
+Secure messaging: protected APDUs are logged as they travel (encrypted). The ``unwrap`` hook,
+called after each exchange with the wire command and response, may return the unprotected pair,
+which is then logged too (indented, masked by the same rule); it must not raise for APDUs it does
+not understand (return ``None``). :class:`SMTraceDecoder` is that hook for secure messaging
+(ICAO 9303-11 §9.8): told each session's keys as the reader learns them (:meth:`learn`, before
+the first command under them), it follows the send sequence counter on a copy of the channel and
+returns the plaintext pair. Plaintext goes through the same mask, so PINs, keys and the
+authentication cryptograms of CA/TA stay hidden; the session keys themselves are never logged.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from idcard.apdu import CommandAPDU, ResponseAPDU, sw_meaning
+from idcard.errors import IdkartaError
+from idcard.sm import SM_CLA, SecureChannel
 from idcard.transport import Transport
 
 __all__ = [
     "NO_MASK",
     "Mask",
     "MaskFunc",
+    "SMTraceDecoder",
     "TraceUnwrapper",
     "LoggingTransport",
     "default_mask",
@@ -140,3 +147,46 @@ class LoggingTransport:
                     self.logger.log(self.level, "  > %s", format_command(plain[0], plain_mask))
                     self.logger.log(self.level, "  < %s", format_response(plain[1], plain_mask))
         return response
+
+
+class SMTraceDecoder:
+    """A :data:`TraceUnwrapper` that decrypts secure messaging for the trace (9303-11 §9.8).
+
+    Call :meth:`learn` with each :class:`~idcard.sm.SecureChannel` the reader opens (after BAC,
+    PACE, Chip Authentication), before it protects its first command. The decoder keeps its own
+    copy of the keys and the send sequence counter and verifies each protected command and
+    response with it (MACs included), so the plaintext it returns is what the card really
+    received and answered. Unprotected APDUs, and anything it cannot verify, give ``None``; after
+    a failure it waits for the next :meth:`learn`. The reader's channel is never touched.
+    """
+
+    __slots__ = ("_channel",)
+
+    def __init__(self) -> None:
+        self._channel: SecureChannel | None = None
+
+    def __repr__(self) -> str:
+        state = "no session" if self._channel is None else self._channel.cipher
+        return f"SMTraceDecoder({state})"
+
+    def learn(self, channel: SecureChannel) -> None:
+        """The reader now protects commands with ``channel`` (keys and SSC as they are now)."""
+        self._channel = SecureChannel(channel.keys, channel.ssc)
+
+    def forget(self) -> None:
+        """No session any more (e.g. a new card)."""
+        self._channel = None
+
+    def __call__(
+        self, command: CommandAPDU, response: ResponseAPDU
+    ) -> tuple[CommandAPDU, ResponseAPDU] | None:
+        channel = self._channel
+        if channel is None or command.cla & SM_CLA != SM_CLA:
+            return None
+        try:
+            plain_command = channel.unwrap_command(command)
+            plain_response = channel.unwrap(response)
+        except IdkartaError:
+            self._channel = None  # the reader's channel failed the same way and is closed
+            return None
+        return plain_command, plain_response

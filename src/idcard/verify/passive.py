@@ -27,14 +27,12 @@ from pathlib import Path
 from asn1crypto import x509
 
 from idcard import tlv
+from idcard.asn1.document_pki import ID_ICAO_DOCUMENT_TYPE_LIST, DocumentTypeListSyntax
 from idcard.errors import DecodeError, VerificationError
-from idcard.verify._asn1 import (
-    OID_DOCUMENT_TYPE_LIST,
-    OID_LDS_SECURITY_OBJECT,
-    DocumentTypeListSyntax,
-)
-from idcard.verify._cms import check_signed_parts
-from idcard.verify._sod import SODView, parse_sod
+from idcard.lds import FILE_NAMES
+from idcard.lds.dump import Dump
+from idcard.lds.sod import SOD, SODParts
+from idcard.verify._signature import check_signed_parts
 from idcard.verify.countries import NO_ALPHA2, alpha2_of
 from idcard.verify.report import (
     ChainResult,
@@ -56,28 +54,33 @@ DG_TAGS: dict[int, int] = {
 _TAG_DGS = {t: n for n, t in DG_TAGS.items()}
 
 DUMP_FILES = ("EF.COM", "EF.SOD", *(f"DG{n}" for n in range(1, 17)))
-"""File names of a dump folder that passive authentication reads."""
+"""File names of a dump that passive authentication reads."""
 
 
 def read_dump_folder(folder: str | Path) -> dict[str, bytes]:
-    """The raw files of a dump folder by name (``EF.SOD``, ``DG1``, …; a ``.bin`` suffix is
-    accepted too). A missing folder raises :class:`VerificationError`."""
+    """The raw files of a dump folder by name (``EF.SOD``, ``DG1``, …; the names of
+    :class:`~idcard.lds.dump.Dump`, or the same with a ``.bin`` suffix).
+
+    Unlike :meth:`Dump.read <idcard.lds.dump.Dump.read>`, a ``manifest.json`` that disagrees
+    with a file is not an error here: a data group changed after dumping is exactly what passive
+    authentication reports, as a failed hash. An unusable folder raises
+    :class:`VerificationError`.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise VerificationError(f"{root}: not a directory")
-    out: dict[str, bytes] = {}
-    for name in DUMP_FILES:
-        for candidate in (root / name, root / f"{name}.bin"):
-            if candidate.is_file():
-                try:
-                    out[name] = candidate.read_bytes()
-                except OSError as exc:
-                    raise VerificationError(f"{candidate}: cannot read ({exc})") from None
-                break
-    return out
+    files: dict[str, bytes] = {}
+    try:
+        for name in FILE_NAMES:
+            path = next((p for p in (root / name, root / f"{name}.bin") if p.is_file()), None)
+            if path is not None:
+                files[name] = path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"{root}: cannot read the dump ({exc})") from None
+    return dict(Dump(files).files)
 
 
-def _hash_checks(sod: SODView, files: Mapping[str, bytes]) -> list[DGHashResult]:
+def _hash_checks(sod: SODParts, files: Mapping[str, bytes]) -> list[DGHashResult]:
     results = []
     present = {n for n in range(1, 17) if f"DG{n}" in files}
     for n in sorted(set(sod.data_group_hashes) | present):
@@ -116,7 +119,7 @@ def _hash_checks(sod: SODView, files: Mapping[str, bytes]) -> list[DGHashResult]
     return results
 
 
-def _com_check(sod: SODView, com: bytes | None) -> CheckResult:
+def _com_check(sod: SODParts, com: bytes | None) -> CheckResult:
     name = "com_consistency"
     if com is None:
         return CheckResult(name, Status.NOT_CHECKED, "no EF.COM in the dump")
@@ -181,7 +184,7 @@ def _doc_types(ds: x509.Certificate | None) -> list[str] | CheckResult:
     name = "document_type"
     if ds is None:
         return CheckResult(name, Status.NOT_CHECKED, "no DS certificate")
-    der = _extension(ds, OID_DOCUMENT_TYPE_LIST)
+    der = _extension(ds, ID_ICAO_DOCUMENT_TYPE_LIST)
     if der is None:
         return CheckResult(name, Status.NOT_CHECKED, "the DS has no documentTypeList extension")
     try:
@@ -202,22 +205,40 @@ def _document_type(types: list[str] | CheckResult, mrz: str | None) -> CheckResu
     return CheckResult(name, Status.FAIL, f"document code {code!r} not in the DS list {types}")
 
 
+_Period = tuple[datetime, datetime]
+
+
+def _period(cert: x509.Certificate) -> _Period:
+    v = cert["tbs_certificate"]["validity"]
+    return v["not_before"].native, v["not_after"].native
+
+
+def _within(period: _Period, when: datetime) -> bool:
+    return period[0] <= when <= period[1]
+
+
 @dataclass(frozen=True, slots=True)
 class _DSFacts:
     """What a DS certificate contributes to every document it signed (computed once per DS)."""
 
-    chain: ChainResult
+    chain: Chain
+    chain_result: ChainResult
     key_usage: CheckResult
     doc_types: list[str] | CheckResult
     ds_subject: str
     ds_country: str | None
     csca_country: str | None
+    ds_period: _Period | None
+    ca_periods: tuple[tuple[str, _Period], ...]
+    """Subject and validity of each CSCA on a trusted chain (none when not trusted)."""
 
     @classmethod
     def of(cls, ds: x509.Certificate | None, chain: Chain) -> _DSFacts:
         csca = chain.csca
+        cas = chain.path[1:] if chain.status is Status.PASS else ()
         return cls(
-            chain=ChainResult(
+            chain=chain,
+            chain_result=ChainResult(
                 "chain",
                 chain.status,
                 chain.reason,
@@ -228,26 +249,22 @@ class _DSFacts:
             ds_subject=ds.subject.human_friendly if ds is not None else "",
             ds_country=ds.subject.native.get("country_name") if ds is not None else None,
             csca_country=csca.subject.native.get("country_name") if csca is not None else None,
+            ds_period=_period(ds) if ds is not None else None,
+            ca_periods=tuple((c.subject.human_friendly, _period(c)) for c in cas),
         )
 
 
-def _valid_at(cert: x509.Certificate, when: datetime) -> bool:
-    v = cert["tbs_certificate"]["validity"]
-    return bool(v["not_before"].native <= when <= v["not_after"].native)
-
-
-def _validity(
-    ds: x509.Certificate | None, chain: Chain, signing_time: datetime | None, at: datetime
-) -> ValidityResult:
+def _validity(facts: _DSFacts, signing_time: datetime | None, at: datetime) -> ValidityResult:
     name = "validity"
+    ds = facts.ds_period
     if ds is None:
         return ValidityResult(name, Status.NOT_CHECKED, "no DS certificate", verification_time=at)
-    now_ok = _valid_at(ds, at)
+    now_ok = _within(ds, at)
     info = "" if now_ok else "; the DS has expired at verification time (informational)"
     extra = {"signing_time": signing_time, "verification_time": at}
-    cas = chain.path[1:] if chain.status is Status.PASS else ()
+    cas = facts.ca_periods
     if signing_time is not None:
-        if not _valid_at(ds, signing_time):
+        if not _within(ds, signing_time):
             return ValidityResult(
                 name, Status.FAIL, f"the DS was not valid at signingTime {signing_time:%Y-%m-%d}",
                 ds_valid_at_verification=now_ok, **extra,
@@ -259,12 +276,12 @@ def _validity(
                 name, Status.NOT_CHECKED, "no signingTime and no trusted CSCA to compare with",
                 ds_valid_at_verification=now_ok, **extra,
             )  # fmt: skip
-        when = ds["tbs_certificate"]["validity"]["not_before"].native
+        when = ds[0]
         what = f"the DS validity start {when:%Y-%m-%d} (no signingTime)"
-    for ca in cas:
-        if not _valid_at(ca, when):
+    for subject, period in cas:
+        if not _within(period, when):
             return ValidityResult(
-                name, Status.FAIL, f"CSCA {ca.subject.human_friendly} was not valid at {what}",
+                name, Status.FAIL, f"CSCA {subject} was not valid at {what}",
                 ds_valid_at_verification=now_ok, **extra,
             )  # fmt: skip
     scope = "DS and CSCA" if cas else "DS (no trusted CSCA)"
@@ -315,40 +332,43 @@ def verify_passive(
     if raw_sod is None:
         raise VerificationError("the dump has no EF.SOD")
     try:
-        sod = parse_sod(raw_sod)
+        sod = SODParts.decode(raw_sod)
     except DecodeError as exc:
         raise VerificationError(f"EF.SOD is unreadable: {exc}") from None
     if sod.hash_algorithm not in hashlib.algorithms_available:
         raise VerificationError(f"EF.SOD hash algorithm {sod.hash_algorithm} is not supported")
     mrz = _mrz(files)
-    ds = sod.signed.signer_certificate
-    signature = check_signed_parts(sod.signed, "sod_signature", OID_LDS_SECURITY_OBJECT)
-    if ds is None:
-        chain = Chain(Status.NOT_CHECKED, "the SOD carries no DS certificate")
-        facts = _DSFacts.of(None, chain)
+    signature = check_signed_parts(sod.signed, "sod_signature", SOD.CONTENT_TYPE)
+    ds_der = sod.signed.signer_certificate_der
+    if ds_der is None:
+        facts = _DSFacts.of(None, Chain(Status.NOT_CHECKED, "the SOD carries no DS certificate"))
     else:
-        chain = trust.chain(ds)
-        facts = trust.memo(("ds", bytes(ds.dump())), lambda: _DSFacts.of(ds, chain))
-    ml = trust.master_list_results
-    if not ml:
-        ml_result = CheckResult("master_list", Status.NOT_CHECKED, "no master list given")
-    else:
-        worst = next((r for r in ml if r.status is not Status.PASS), ml[0])
-        ml_result = CheckResult("master_list", worst.status, worst.reason)
+        ds = sod.signed.signer_certificate
+        facts = trust.memo(("ds", ds_der), lambda: _DSFacts.of(ds, trust.chain(ds)))
+    chain = facts.chain
     return PassiveAuthReport(
         dg_hashes=tuple(_hash_checks(sod, files)),
         com_consistency=_com_check(sod, files.get("EF.COM")),
         sod_signature=signature,
-        chain=facts.chain,
-        validity=_validity(ds, chain, sod.signed.signing_time, when),
+        chain=facts.chain_result,
+        validity=_validity(facts, sod.signed.signing_time, when),
         key_usage=facts.key_usage,
         document_type=_document_type(facts.doc_types, mrz),
         revocation=trust.memo(("crl", id(chain), when), lambda: trust.revocation(chain, when)),
         country=_country(facts, mrz),
-        master_list=ml_result,
+        master_list=trust.memo(("master_list",), lambda: _master_list(trust)),
         hash_algorithm=sod.hash_algorithm,
         ds_subject=facts.ds_subject,
     )
+
+
+def _master_list(trust: TrustStore) -> CheckResult:
+    """The worst master-list result of the trust store (NOT_CHECKED when there is none)."""
+    ml = trust.master_list_results
+    if not ml:
+        return CheckResult("master_list", Status.NOT_CHECKED, "no master list given")
+    worst = next((r for r in ml if r.status is not Status.PASS), ml[0])
+    return CheckResult("master_list", worst.status, worst.reason)
 
 
 def verify_dump_folder(

@@ -102,18 +102,6 @@ def _aki_matches(child_aki: bytes | None, parent: x509.Certificate) -> bool:
     return child_aki is None or ski is None or child_aki == ski
 
 
-def _signed_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        return _signature.verify(
-            parent.public_key,
-            child["signature_algorithm"],
-            bytes(child["signature_value"].native),
-            bytes(child["tbs_certificate"].dump()),
-        )
-    except _signature.UnsupportedKey:
-        return False
-
-
 @dataclass(frozen=True, slots=True)
 class Chain:
     """Outcome of building a DS certificate's chain: ``path`` from the DS up to the anchor."""
@@ -185,7 +173,7 @@ class TrustStore:
         trusted: dict[bytes, x509.Certificate | None] = {}
         by_der = {bytes(c.dump()): c for c in pool}
         for der, c in by_der.items():
-            if c.subject == c.issuer and _signed_by(c, c):
+            if c.subject == c.issuer and _signature.signed_by(c, c):
                 trusted[der] = None
         changed = True
         while changed:
@@ -198,7 +186,7 @@ class TrustStore:
                     if (
                         t.subject == c.issuer
                         and _aki_matches(c.authority_key_identifier, t)
-                        and _signed_by(c, t)
+                        and _signature.signed_by(c, t)
                     ):
                         trusted[der] = t
                         changed = True
@@ -239,7 +227,7 @@ class TrustStore:
             if c.subject == ds.issuer and _aki_matches(ds.authority_key_identifier, c)
         ]
         for c in named:
-            if _signed_by(ds, c):
+            if _signature.signed_by(ds, c):
                 path = (ds, *self._path_from(c))
                 return Chain(
                     Status.PASS, f"issued by trusted CSCA {c.subject.human_friendly}", path

@@ -1,21 +1,34 @@
-"""`idkarta demo`: the main job on the embedded defaults.
+"""`idkarta demo`: the main job on the embedded defaults — issue a card and verify it.
 
-Today: build the complete LDS of the sample Uzbek ID card from the sample applicant; create a
-document PKI (CSCA, Document Signer, Master List Signer) in the file key store; sign EF.SOD with
-the Document Signer; write the dump folder, decode it back byte for byte, and verify it as an
-auditor would (passive authentication against the CSCA). Nothing system-wide is needed.
+1. the sample applicant's data becomes the chip's files (:mod:`station.card_data`);
+2. a document PKI is created in the encrypted file key store (CSCA, Document Signer, Master
+   List Signer), EF.SOD is signed, a CRL and a master list are published;
+3. an in-process virtual chip is personalized over APDUs and locked, and its image saved;
+4. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
+   Active Authentication; DG3 opens through TA) and the files read are compared with the files
+   issued;
+5. the auditors' passive authentication runs on what was read.
+
+Nothing system-wide is needed; `idkarta card serve` puts the same chip behind pcscd.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
+from idcard.chip import ChipSecrets, ChipTransport, VirtualChip
 from idcard.lds.dump import Dump
-from idcard.verify import TrustStore, verify_dump_folder
+from idcard.reader.document import ReadResult, TerminalCredentials, read_document
+from idcard.reader.personalize import personalize
+from idcard.verify import PassiveAuthReport, TrustStore, verify_dump_folder
+from pki.cvca import cv_signer, load_certificate
 from pki.filestore import FileKeyStore
 from pki.keys import KeySpec
 from station.applicant import Applicant, sample_applicant
@@ -26,6 +39,8 @@ from station.cli.verify import format_report
 from station.errors import StationError
 from station.rules import expiry_date
 
+_DEMO_MARK = ".idkarta-demo"
+
 
 @click.command(name="demo")
 @click.option(
@@ -34,7 +49,7 @@ from station.rules import expiry_date
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("demo-out"),
     show_default=True,
-    help="Folder for the demo's output (the dump folder goes in OUT/card).",
+    help="Folder for the demo's output (issued dump, PKI, chip image, dump read back).",
 )
 @click.option(
     "--applicant",
@@ -44,17 +59,47 @@ from station.rules import expiry_date
 )
 @handle_errors
 def demo(out: Path, applicant: Path | None) -> None:
-    """Build a sample ID card's chip data, write it as a dump folder and read it back."""
-    run_demo(out, sample_applicant() if applicant is None else Applicant.load(applicant))
+    """Issue a sample ID card on a virtual chip, read it back and verify it."""
+    outcome = run_demo(out, sample_applicant() if applicant is None else Applicant.load(applicant))
+    print_summary(outcome, click.echo)
+    if not outcome.ok:
+        raise SystemExit(EXIT_FAILED)
 
 
-def run_demo(out: Path, applicant: Applicant) -> None:
-    """The demo's body, with its dependencies as arguments (testable without the CLI)."""
+@dataclass(frozen=True)
+class DemoOutcome:
+    """What the demo did and found (paths, PKI labels, the read result, the verification)."""
+
+    applicant: Applicant
+    issued: Dump
+    issued_dir: Path
+    round_trip: bool
+    pki_dir: Path
+    pki: dict[str, Any]
+    image: Path
+    result: ReadResult
+    identical: bool
+    read_dir: Path
+    csca: Path
+    masterlist: str
+    crl: str
+    report: PassiveAuthReport
+
+    @property
+    def ok(self) -> bool:
+        protocols_ok = all(run.ok for run in self.result.protocols)
+        return self.round_trip and self.identical and protocols_ok and self.report.ok
+
+
+def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
+    """The demo's body, with its dependencies as arguments (no printing)."""
     pki_dir = _fresh_pki_dir(out / "pki")
-    dump = build_card_data(applicant, CardKeys.generate())
-    folder = out / "card"
-    dump.write(folder, overwrite=True)
-    # The demo PKI's passphrase is random and kept only in memory: its keys serve this run only.
+    issued_dir, read_dir, image = out / "card", out / "read", out / "chip.json"
+
+    # 1. The chip's data from the application.
+    keys = CardKeys.generate()
+    build_card_data(applicant, keys).write(issued_dir, overwrite=True)
+    # 2. Document PKI; the demo passphrase is random and kept in memory for this run only.
     passphrase = secrets.token_urlsafe(24).encode()
     store = FileKeyStore(pki_dir / "keys", lambda: passphrase)
     pki = run_init(
@@ -66,48 +111,87 @@ def run_demo(out: Path, applicant: Applicant) -> None:
         backend={"type": "file"},
     )
     (pki_dir / _DEMO_MARK).touch()
-    run_sign_sod(pki_dir, store, folder)
+    run_sign_sod(pki_dir, store, issued_dir)
     crl = run_crl(pki_dir, store, next_update_days=30)
     masterlist = run_masterlist(pki_dir, store)
-    back = Dump.read(folder)
-    decoded = back.decode_all()
-    same = all(decoded[name].encode() == back.files[name] for name in back.files)
+    issued = Dump.read(issued_dir)
+    round_trip = all(obj.encode() == issued.files[n] for n, obj in issued.decode_all().items())
 
-    mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
-    issued = applicant.document.issue_date
-    click.echo(f"Applicant   {applicant.surname} {applicant.given_names} {applicant.patronymic}")
-    click.echo(f"PINFL       {applicant.pinfl.value}")
-    click.echo(
-        f"Document    {mrz.document_code} {mrz.document_number}, issued "
-        f"{issued.isoformat()}, valid until {expiry_date(applicant.birth_date, issued)}"
+    # 3. Personalization of a virtual chip over APDUs, then the image is kept.
+    chip = VirtualChip.new()
+    cvc = pki["cvc"]
+    cvca, dv, inspection = (load_certificate(Path(cvc[k]["path"])) for k in ("cvca", "dv", "is"))
+    chip_secrets = ChipSecrets(
+        ca_private_key=keys.chip_authentication,
+        aa_private_key=keys.active_authentication,
+        can=applicant.can,
+        cvca=cvca,  # the Terminal Authentication trust anchor
     )
-    click.echo("MRZ")
-    for line in str(mrz).splitlines():
-        click.echo(f"            {line}")
-    click.echo(f"Dump folder {folder}")
-    for name, data in back.files.items():
-        click.echo(f"  {name:<16}{len(data):>7} bytes  {_describe(decoded[name].to_json())}")
-    click.echo(f"Round trip  {'every file re-encodes byte for byte' if same else 'MISMATCH'}")
-    click.echo(
-        f"PKI         {pki_dir} (file key store): CSCA {pki['csca']['label']}, "
-        f"Document Signer {pki['ds']['label']}, Master List Signer {pki['mls']['label']}"
+    personalize(ChipTransport(chip), issued, chip_secrets)
+    chip.save(image)
+
+    # 4. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
+    #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
+    #    Active Authentication.
+    terminal = TerminalCredentials(
+        (cvca, dv, inspection), cv_signer(store.load(inspection.chr))
     )
+    result = read_document(
+        ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal
+    )
+    result.write(read_dir, overwrite=True)
+    # Every issued file was read back identical, or was not readable for a stated reason.
+    identical = all(issued.files.get(n) == d for n, d in result.dump.files.items()) and set(
+        issued.files
+    ) == set(result.dump.files) | set(result.skipped)
+
+    # 5. Passive authentication of what was read.
     csca = pki_dir / "certs" / f"{pki['csca']['label']}.pem"
-    trust = TrustStore.from_paths(
-        csca, master_lists=[masterlist["path"]], crls=[crl["path"]]
-    )
-    report = verify_dump_folder(folder, trust)
-    click.echo(
-        f"Verify      idkarta verify {folder} --csca {csca} "
-        f"--master-list {masterlist['path']} --crl {crl['path']}"
-    )
-    for line in format_report(report).splitlines():
-        click.echo(f"            {line}")
-    if not (same and report.ok):
-        raise SystemExit(EXIT_FAILED)
+    trust = TrustStore.from_paths(csca, master_lists=[masterlist["path"]], crls=[crl["path"]])
+    report = verify_dump_folder(read_dir, trust)
+
+    return DemoOutcome(applicant, issued, issued_dir, round_trip, pki_dir, pki, image, result,
+                       identical, read_dir, csca, masterlist["path"], crl["path"], report)
 
 
-_DEMO_MARK = ".idkarta-demo"
+def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
+    """The readable account of a demo run."""
+    applicant, issued, result = o.applicant, o.issued, o.result
+    decoded = issued.decode_all()
+    mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
+    issued_on = applicant.document.issue_date
+    echo("1. Application")
+    echo(f"   Applicant   {applicant.surname} {applicant.given_names} {applicant.patronymic}")
+    echo(f"   PINFL       {applicant.pinfl.value}")
+    echo(
+        f"   Document    {mrz.document_code} {mrz.document_number}, issued "
+        f"{issued_on.isoformat()}, valid until {expiry_date(applicant.birth_date, issued_on)}"
+    )
+    echo("   MRZ         " + "\n               ".join(str(mrz).splitlines()))
+    echo(f"2. Chip data  {o.issued_dir}")
+    for name, data in issued.files.items():
+        echo(f"   {name:<16}{len(data):>7} bytes  {_describe(decoded[name].to_json())}")
+    echo(f"   Round trip  {'every file re-encodes byte for byte' if o.round_trip else 'MISMATCH'}")
+    echo(
+        f"3. PKI        {o.pki_dir} (file key store): CSCA {o.pki['csca']['label']}, "
+        f"Document Signer {o.pki['ds']['label']}, Master List Signer {o.pki['mls']['label']}; "
+        "EF.SOD signed"
+    )
+    echo(
+        f"   EAC         CVCA {o.pki['cvc']['cvca']['chr']} → DV {o.pki['cvc']['dv']['chr']} → "
+        f"IS {o.pki['cvc']['is']['chr']} (DG3 fingerprints for inspection systems)"
+    )
+    echo(f"4. Chip       virtual chip personalized over APDUs and locked: {o.image}")
+    echo(f"5. Read back  {o.read_dir} (CAN {'*' * len(applicant.can)}, {result.access})")
+    for run in result.protocols:
+        echo(f"   {'OK  ' if run.ok else 'FAIL'} {run.protocol:<9}{run.detail}")
+    for name, why in result.skipped.items():
+        echo(f"   not read {name}: {why}")
+    echo(f"   Files read  {'identical to the files issued' if o.identical else 'DIFFERENT'}")
+    echo(f"6. Verify     idkarta verify {o.read_dir} --csca {o.csca} --master-list {o.masterlist} "
+         f"--crl {o.crl}")
+    for line in format_report(o.report).splitlines():
+        echo(f"   {line}")
 
 
 def _fresh_pki_dir(path: Path) -> Path:
@@ -129,6 +213,8 @@ def _describe(info: object) -> str:
         return ", ".join(str(i.get("protocol_name", i.get("protocol"))) for i in infos)
     if "data_groups" in info:
         return "lists " + " ".join(info["data_groups"])
+    if "data_group_hashes" in info:
+        return f"{info['hash_algorithm']} hashes of {len(info['data_group_hashes'])} data groups"
     for key in ("faces", "fingers", "images"):
         if key in info:
             return f"{len(info[key])} {key}"

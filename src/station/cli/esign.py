@@ -1,10 +1,258 @@
-"""`idkarta esign …` (not built yet)."""
+"""``idkarta esign …``: the e-signature CA (init, issue, revoke, crl, serve).
+
+The CA folder (``--dir``, default ``esign``) holds ``esign.json`` (service base URL, key
+backend and labels), ``esign.sqlite`` (the register: CA certificate, issued certificates,
+revocations, outbox), ``tsa.pem`` and, with the file key store, ``keys/``. Keys live on a PKCS#11
+token (``--pkcs11-module``/``--token`` at init) or in the encrypted file key store; the PIN or
+passphrase comes from ``IDKARTA_PIN`` / ``IDKARTA_PASSPHRASE`` or a hidden prompt, never from an
+argument.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import click
+from asn1crypto import pem, x509
+
+from pki.ca import pem_certificate, pem_crl
+from pki.errors import PKIError
+from pki.esign import EsignCA, EsignRegister, HolderRecord, RevocationCause, ServiceURLs
+from pki.filestore import write_atomic
+from pki.keys import KeySpec, KeyStore
+from pki.tsa import TimeStampAuthority
+from station.cli.common import echo_json, fail, handle_errors
+from station.cli.pki import open_store
+from station.outbox import Outbox
+
+__all__ = ["esign", "run_init", "run_issue"]
+
+_CONFIG = "esign.json"
+_REASONS = {
+    "key-compromise": RevocationCause.LOST_CARD,
+    "superseded": RevocationCause.REPLACED_CARD,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Folder:
+    root: Path
+
+    @property
+    def config(self) -> dict[str, Any]:
+        try:
+            obj: dict[str, Any] = json.loads((self.root / _CONFIG).read_text("utf-8"))
+        except FileNotFoundError:
+            raise PKIError(
+                f"{self.root} is not an e-signature CA (run `idkarta esign init`)"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise PKIError(f"{self.root / _CONFIG} is unreadable: {exc}") from None
+        return obj
+
+    @property
+    def register(self) -> EsignRegister:
+        return EsignRegister(self.root / "esign.sqlite")
+
+    def urls(self) -> ServiceURLs:
+        return ServiceURLs.at(str(self.config["base_url"]))
+
+    def ca(self, store: KeyStore) -> EsignCA:
+        return EsignCA(self.register, store.load(self.config["ca_key"]), self.urls())
+
+    def tsa(self, store: KeyStore) -> TimeStampAuthority:
+        cert = _read_certificate(self.root / "tsa.pem")
+        return TimeStampAuthority(cert, store.load(self.config["tsa_key"]))
+
+
+def _read_certificate(path: Path) -> x509.Certificate:
+    try:
+        data = path.read_bytes()
+        if pem.detect(data):
+            _, _, data = pem.unarmor(data)
+        cert = x509.Certificate.load(data)
+        cert.native  # noqa: B018 - parse fully
+    except (OSError, ValueError) as exc:
+        raise PKIError(f"{path} is not a certificate: {exc}") from None
+    return cert
+
+
+@contextmanager
+def _store(folder: _Folder, *, new: bool = False) -> Iterator[KeyStore]:
+    with open_store(folder.root, folder.config["backend"], new=new) as store:
+        yield store
+
+
+def run_init(
+    root: Path, backend: dict[str, str], *, base_url: str, key_spec: KeySpec, common_name: str
+) -> dict[str, Any]:
+    """Create the CA key, its self-signed certificate, the TSA key and certificate."""
+    if (root / _CONFIG).exists():
+        raise PKIError(f"{root} already holds an e-signature CA")
+    config = {
+        "base_url": base_url.rstrip("/"),
+        "backend": backend,
+        "ca_key": "esign-ca",
+        "tsa_key": "esign-tsa",
+        "key_spec": str(key_spec),
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    write_atomic(root / _CONFIG, (json.dumps(config, indent=2) + "\n").encode())
+    folder = _Folder(root)
+    with _store(folder, new=True) as store:
+        ca = EsignCA.create(
+            folder.register, store.generate("esign-ca", key_spec), folder.urls(),
+            common_name=common_name,
+        )
+        tsa = ca.issue_tsa(store.generate("esign-tsa", key_spec).public_key())
+    write_atomic(root / "ca.pem", pem_certificate(ca.certificate))
+    write_atomic(root / "tsa.pem", pem_certificate(tsa.certificate))
+    return {"ca": str(root / "ca.pem"), "tsa": str(root / "tsa.pem"), "base_url": base_url}
+
+
+def run_issue(
+    root: Path, store: KeyStore, request: bytes, record: HolderRecord, *, validity_days: int
+) -> dict[str, Any]:
+    """Issue from a PKCS#10 request (DER or PEM) and queue the OneID event."""
+    if pem.detect(request):
+        _, _, request = pem.unarmor(request)
+    folder = _Folder(root)
+    ca = folder.ca(store)
+    outbox = Outbox(ca.register.path)
+    issued = ca.issue(
+        request, record, validity=dt.timedelta(days=validity_days), on_record=outbox.hook()
+    )
+    return {
+        "serial": format(issued.serial, "x"),
+        "subject": issued.subject,
+        "not_after": issued.not_after.isoformat(),
+        "sha256": issued.fingerprint,
+        "pem": pem_certificate(issued.certificate).decode(),
+    }
+
+
+_dir_option = click.option(
+    "--dir", "ca_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("esign"),
+    show_default=True, help="E-signature CA folder.",
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
 @click.group(name="esign")
 def esign() -> None:
-    """(not built yet)"""
+    """The e-signature CA of natural persons (certificate written to the ID card)."""
+
+
+@esign.command("init")
+@_dir_option
+@click.option("--base-url", default="http://127.0.0.1:8080", show_default=True,
+              help="Where `esign serve` is reachable (CRL, OCSP, CA certificate URLs).")
+@click.option("--key-type", default="ec-p256", show_default=True)
+@click.option("--common-name", default="idkarta e-Signature CA", show_default=True)
+@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None)
+@click.option("--token", "token_label", default=None, help="Token label (with --pkcs11-module).")
+@_json_option
+@handle_errors
+def init_cmd(
+    ca_dir: Path, base_url: str, key_type: str, common_name: str, pkcs11_module: str | None,
+    token_label: str | None, as_json: bool,
+) -> None:
+    """Create the e-signature CA (key on a token or in the file key store) and its TSA."""
+    if (pkcs11_module is None) != (token_label is None):
+        fail("--pkcs11-module and --token go together")
+    backend = (
+        {"type": "pkcs11", "module": pkcs11_module, "token": token_label}
+        if pkcs11_module and token_label
+        else {"type": "file"}
+    )
+    result = run_init(ca_dir, backend, base_url=base_url, key_spec=KeySpec.parse(key_type),
+                      common_name=common_name)
+    echo_json(result) if as_json else click.echo(f"e-signature CA created: {result['ca']}")
+
+
+@esign.command("issue")
+@click.argument("request", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_dir_option
+@click.option("--pinfl", required=True)
+@click.option("--surname", required=True)
+@click.option("--given-name", required=True)
+@click.option("--card-number", required=True)
+@click.option("--card-expiry", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--validity-days", default=730, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@_json_option
+@handle_errors
+def issue_cmd(
+    request: Path, ca_dir: Path, pinfl: str, surname: str, given_name: str, card_number: str,
+    card_expiry: dt.datetime, validity_days: int, out: Path | None, as_json: bool,
+) -> None:
+    """Issue a holder certificate from REQUEST (PKCS#10) checked against the given record."""
+    record = HolderRecord(pinfl, surname, given_name, card_number, card_expiry.date())
+    folder = _Folder(ca_dir)
+    with _store(folder) as store:
+        result = run_issue(ca_dir, store, request.read_bytes(), record,
+                           validity_days=validity_days)
+    if out is not None:
+        write_atomic(out, result["pem"].encode())
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"issued serial {result['serial']} to {result['subject']}")
+
+
+@esign.command("revoke")
+@click.argument("serial")
+@_dir_option
+@click.option("--reason", type=click.Choice(sorted(_REASONS)), required=True)
+@handle_errors
+def revoke_cmd(serial: str, ca_dir: Path, reason: str) -> None:
+    """Revoke SERIAL (hex): key-compromise (lost card) or superseded (replaced card)."""
+    try:
+        number = int(serial, 16)
+    except ValueError:
+        fail(f"serial must be hexadecimal, got {serial!r}")
+    folder = _Folder(ca_dir)
+    with _store(folder) as store:
+        folder.ca(store).revoke(number, _REASONS[reason])
+    click.echo(f"revoked {serial} ({reason})")
+
+
+@esign.command("crl")
+@_dir_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@handle_errors
+def crl_cmd(ca_dir: Path, out: Path | None) -> None:
+    """Issue a CRL (PEM to --out or standard output)."""
+    folder = _Folder(ca_dir)
+    with _store(folder) as store:
+        data = pem_crl(folder.ca(store).issue_crl())
+    if out is not None:
+        write_atomic(out, data)
+    else:
+        click.echo(data.decode(), nl=False)
+
+
+@esign.command("serve")
+@_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@handle_errors
+def serve_cmd(ca_dir: Path, host: str, port: int) -> None:
+    """Serve CRL, OCSP and TSA over HTTP until interrupted."""
+    from station.services import ServiceServer
+
+    folder = _Folder(ca_dir)
+    with _store(folder) as store:
+        server = ServiceServer(folder.ca(store), tsa=folder.tsa(store), host=host, port=port)
+        click.echo(f"serving on {server.url} (CRL /crl/esign.crl, OCSP /ocsp, TSA /tsa)",
+                   err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass

@@ -1,8 +1,10 @@
-"""`idkarta pki …`: create and run the document PKI (CSCA, Document Signers, master lists, CRLs).
+"""`idkarta pki …`: the document PKI (CSCA, Document Signers, master lists, CRLs) and the EAC PKI
+(CVCA, Document Verifiers, Inspection Systems; BSI TR-03110-3).
 
 A PKI folder holds ``pki.json`` (settings and key labels, no secret), ``ca-state.json`` (serials,
-issued and revoked certificates), ``certs/*.pem``, ``crl/*.crl`` and, for the file key store,
-``keys/*.key.pem``. Keys live on a PKCS#11 token (``--pkcs11-module`` and ``--token`` at init)
+issued and revoked certificates), ``certs/*.pem``, ``crl/*.crl``, ``cvc/`` (``state.json`` and
+the CV certificates ``<CHR>.cvcert``) and, for the file key store, ``keys/*.key.pem`` and
+``cvc/keys/*.key.pem``. Keys live on a PKCS#11 token (``--pkcs11-module`` and ``--token`` at init)
 or in the encrypted file key store. The PIN comes from ``IDKARTA_PIN`` or a prompt, the
 passphrase from ``IDKARTA_PASSPHRASE`` or a prompt — never from an argument.
 
@@ -25,7 +27,17 @@ from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
 from pki.ca import CertificateAuthority, pem_certificate, pem_crl
-from pki.errors import PKIError
+from pki.cvca import (
+    CVCA_DAYS,
+    DV_DAYS,
+    IS_DAYS,
+    EACFolder,
+    check_cv_key_spec,
+    describe_cvc,
+    describe_text,
+    load_request,
+)
+from pki.errors import IssuanceError, PKIError
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.masterlist import build_master_list
@@ -34,10 +46,14 @@ from station.cli.common import echo_json, handle_errors
 
 __all__ = [
     "PKIFolder",
+    "open_stores",
     "pki",
     "run_crl",
+    "run_cvca_link",
     "run_init",
     "run_issue_ds",
+    "run_issue_dv",
+    "run_issue_is",
     "run_link",
     "run_masterlist",
     "run_revoke",
@@ -49,6 +65,10 @@ DEFAULT_DOC_TYPES = ("ID", "IU", "P")
 """Document types a Document Signer may sign by default (9303-12 §7.1.1.3 documentTypeList):
 ``ID`` identity cards, ``IU`` the document code in the MRZ of Uzbekistan's ID-karta, ``P``
 passports. Passive authentication matches the MRZ document code against these."""
+
+CVC_KEY_TYPES = ("ec-brainpoolP256r1", "ec-p256", "rsa-2048", "rsa-3072", "rsa-4096")
+"""Key types of the EAC PKI: CV certificates carry the curves of :mod:`idcard.cvc.curves`."""
+DEFAULT_CVC_KEY_TYPE = "ec-brainpoolP256r1"
 
 KEY_TYPES = (
     "ec-p256",
@@ -138,8 +158,22 @@ def run_init(
     crl_urls: Sequence[str] = (),
     doc_types: Sequence[str] = DEFAULT_DOC_TYPES,
     now: dt.datetime | None = None,
+    cvc_key_spec: KeySpec | None = None,
+    eac_store: KeyStore | None = None,
 ) -> dict[str, Any]:
-    """Create a CSCA, a Document Signer and a Master List Signer in a new PKI folder."""
+    """Create a CSCA, a Document Signer and a Master List Signer in a new PKI folder, and the
+    EAC hierarchy CVCA → DV → IS (DG3 and DG4) under ``cvc/``.
+
+    The EAC keys go to ``eac_store`` (default: ``store``); ``cvc_key_spec`` defaults to
+    ``key_spec`` when CV certificates can carry it, else to brainpoolP256r1.
+    """
+    if cvc_key_spec is None:
+        try:
+            check_cv_key_spec(key_spec)
+            cvc_key_spec = key_spec
+        except IssuanceError:
+            cvc_key_spec = KeySpec.parse(DEFAULT_CVC_KEY_TYPE)
+    check_cv_key_spec(cvc_key_spec)
     if (root / CONFIG).exists():
         raise PKIError(f"{root} already holds a PKI ({CONFIG} exists)")
     folder = PKIFolder(
@@ -176,6 +210,7 @@ def run_init(
     folder.write_cert(mls_label, mls)
     folder.config["mls"] = mls_label
     folder.save()
+    cvc = _init_eac(root, eac_store or store, country=country, key_spec=cvc_key_spec, now=now)
     return {
         "dir": str(root),
         "backend": backend["type"],
@@ -183,8 +218,63 @@ def run_init(
         "csca": {"label": csca_label, "serial": ca.certificate.serial_number},
         "ds": ds,
         "mls": {"label": mls_label, "serial": mls.serial_number},
-        "cvc": "not built: idcard.cvc is not available yet",
+        "cvc": cvc,
     }
+
+
+# -- the EAC PKI (TR-03110-3) -----------------------------------------------------------------
+
+
+def _start(now: dt.datetime | None) -> dt.date | None:
+    return now.date() if now is not None else None
+
+
+def _init_eac(
+    root: Path, store: KeyStore, *, country: str, key_spec: KeySpec, now: dt.datetime | None
+) -> dict[str, Any]:
+    eac = EACFolder.create(root / "cvc", country=country, key_spec=key_spec)
+    start = _start(now)
+    cvca = eac.create_cvca(store, effective_date=start)
+    dv = eac.issue_dv(store, effective_date=start)
+    term = eac.issue_is(store, effective_date=start)
+    return {"key_type": str(key_spec), "cvca": eac.summary(cvca), "dv": eac.summary(dv),
+            "is": eac.summary(term)}  # fmt: skip
+
+
+def run_cvca_link(
+    root: Path, store: KeyStore, *, days: int = CVCA_DAYS, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """CVCA key rollover: new key, link certificate (old → new), new self-signed CVCA."""
+    eac = EACFolder.open(root / "cvc")
+    link, new = eac.link(store, validity_days=days, effective_date=_start(now))
+    return {"cvca": eac.summary(new), "link": eac.summary(link)}
+
+
+def run_issue_dv(
+    root: Path, store: KeyStore, *, foreign: bool = False, read_dg3: bool = True,
+    read_dg4: bool = True, days: int = DV_DAYS, request: Path | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A DV certificate from the current CVCA: a new key in the store, or the key of a request
+    (a foreign DV's, or a renewal authenticated by the DV's current certificate)."""
+    eac = EACFolder.open(root / "cvc")
+    cert = eac.issue_dv(store, foreign=foreign, read_dg3=read_dg3, read_dg4=read_dg4,
+                        validity_days=days, effective_date=_start(now),
+                        request=load_request(request) if request else None)  # fmt: skip
+    return {**eac.summary(cert), "role": cert.chat.role.name}
+
+
+def run_issue_is(
+    root: Path, store: KeyStore, *, dv: str | None = None, read_dg3: bool = True,
+    read_dg4: bool = True, days: int = IS_DAYS, request: Path | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """An IS certificate from a DV of this folder (default: the newest one with a key here)."""
+    eac = EACFolder.open(root / "cvc")
+    cert = eac.issue_is(store, dv=dv, read_dg3=read_dg3, read_dg4=read_dg4,
+                        validity_days=days, effective_date=_start(now),
+                        request=load_request(request) if request else None)  # fmt: skip
+    return eac.summary(cert)
 
 
 def _issue_ds(
@@ -324,18 +414,7 @@ def _secret(env: str, prompt: str, confirm: bool) -> str:
     return entered
 
 
-@contextmanager
-def open_store(
-    root: Path, backend: dict[str, str], *, new: bool = False
-) -> Iterator[KeyStore]:
-    """Open the PKI's key store; the PIN/passphrase is asked once, when first needed."""
-    if backend["type"] == "pkcs11":
-        from pki.hsm import PKCS11Module
-
-        token = PKCS11Module(backend["module"]).token(backend["token"])
-        with token.session(lambda: _secret("IDKARTA_PIN", "Token user PIN", False)) as session:
-            yield session
-        return
+def _passphrase_once(new: bool) -> Callable[[], bytes]:
     cache: list[bytes] = []
 
     def passphrase() -> bytes:
@@ -345,7 +424,42 @@ def open_store(
             )
         return cache[0]
 
-    yield FileKeyStore(root / "keys", passphrase)
+    return passphrase
+
+
+@contextmanager
+def _token_session(backend: dict[str, str]) -> Iterator[KeyStore]:
+    from pki.hsm import PKCS11Module
+
+    token = PKCS11Module(backend["module"]).token(backend["token"])
+    with token.session(lambda: _secret("IDKARTA_PIN", "Token user PIN", False)) as session:
+        yield session
+
+
+@contextmanager
+def open_store(
+    root: Path, backend: dict[str, str], *, new: bool = False
+) -> Iterator[KeyStore]:
+    """Open the PKI's key store; the PIN/passphrase is asked once, when first needed."""
+    if backend["type"] == "pkcs11":
+        with _token_session(backend) as session:
+            yield session
+        return
+    yield FileKeyStore(root / "keys", _passphrase_once(new))
+
+
+@contextmanager
+def open_stores(
+    root: Path, backend: dict[str, str], *, new: bool = False
+) -> Iterator[tuple[KeyStore, KeyStore]]:
+    """The document PKI's and the EAC PKI's key stores: the same token session, or two file
+    stores (``keys/`` and ``cvc/keys/``) sharing one passphrase, asked once."""
+    if backend["type"] == "pkcs11":
+        with _token_session(backend) as session:
+            yield session, session
+        return
+    passphrase = _passphrase_once(new)
+    yield FileKeyStore(root / "keys", passphrase), FileKeyStore(root / "cvc" / "keys", passphrase)
 
 
 def _emit(result: dict[str, Any], as_json: bool, summary: Callable[[dict[str, Any]], str]) -> None:
@@ -379,14 +493,17 @@ def pki() -> None:
 @click.option("--crl-url", "crl_urls", multiple=True, help="CRL distribution point (repeatable).")
 @click.option("--doc-type", "doc_types", multiple=True, default=DEFAULT_DOC_TYPES,
               show_default=True, help="Document types of the first Document Signer (repeatable).")
+@click.option("--cvc-key-type", type=click.Choice(CVC_KEY_TYPES, case_sensitive=False),
+              default=None, help="Key type of the CVCA, DV and IS [default: --key-type when "
+              "CV certificates support it, else ec-brainpoolP256r1].")
 @_json_option
 @handle_errors
 def init_command(
     pki_dir: Path, country: str, organization: str | None, pkcs11_module: str | None,
     token_label: str | None, key_type: str, crl_urls: tuple[str, ...],
-    doc_types: tuple[str, ...], as_json: bool,
+    doc_types: tuple[str, ...], cvc_key_type: str | None, as_json: bool,
 ) -> None:
-    """Create a complete hierarchy: CSCA, Document Signer, Master List Signer."""
+    """Create both hierarchies: CSCA, Document Signer, Master List Signer; CVCA, DV, IS."""
     if (pkcs11_module is None) != (token_label is None):
         raise click.UsageError("--pkcs11-module and --token go together")
     backend = (
@@ -396,13 +513,16 @@ def init_command(
     )
     spec = KeySpec.parse(key_type)
     pki_dir.mkdir(parents=True, exist_ok=True)
-    with open_store(pki_dir, backend, new=True) as store:
+    cvc_spec = KeySpec.parse(cvc_key_type) if cvc_key_type else None
+    with open_stores(pki_dir, backend, new=True) as (store, eac_store):
         result = run_init(pki_dir, store, country=country, organization=organization,
                           key_spec=spec, backend=backend, crl_urls=crl_urls,
-                          doc_types=doc_types)
+                          doc_types=doc_types, cvc_key_spec=cvc_spec, eac_store=eac_store)
     _emit(result, as_json, lambda r: (
         f"PKI created in {r['dir']} ({r['backend']}, {r['key_type']}): "
-        f"CSCA serial {r['csca']['serial']}, DS {r['ds']['label']}, MLS {r['mls']['label']}"))
+        f"CSCA serial {r['csca']['serial']}, DS {r['ds']['label']}, MLS {r['mls']['label']}; "
+        f"EAC ({r['cvc']['key_type']}): CVCA {r['cvc']['cvca']['chr']}, "
+        f"DV {r['cvc']['dv']['chr']}, IS {r['cvc']['is']['chr']}"))
 
 
 def _run(pki_dir: Path, body: Callable[[KeyStore], dict[str, Any]]) -> dict[str, Any]:
@@ -504,6 +624,101 @@ def sign_sod_command(
     _emit(result, as_json, lambda r: (
         f"EF.SOD over DG{', DG'.join(map(str, r['data_groups']))} signed by {r['ds']}: "
         f"{r['path']}"))
+
+
+# -- EAC commands ------------------------------------------------------------------------------
+
+
+def _run_eac(pki_dir: Path, body: Callable[[KeyStore], dict[str, Any]]) -> dict[str, Any]:
+    folder = PKIFolder.open(pki_dir)
+    backend = folder.config.get("backend", {"type": "file"})
+    with open_stores(pki_dir, backend) as (_store, eac_store):
+        return body(eac_store)
+
+
+def _parse_chat(ctx: click.Context, param: click.Parameter, value: str) -> tuple[bool, bool]:
+    items = {v.strip().lower() for v in value.split(",") if v.strip()}
+    if items == {"none"}:
+        return False, False
+    unknown = items - {"dg3", "dg4"}
+    if unknown or not items:
+        raise click.BadParameter(f"use dg3, dg4, dg3,dg4 or none (not {value!r})")
+    return "dg3" in items, "dg4" in items
+
+
+_chat_option = click.option(
+    "--chat", "rights", default="dg3,dg4", show_default=True, callback=_parse_chat,
+    help="Read rights in the CHAT: dg3 (fingerprints), dg4 (iris), both, or none.",
+)
+_request_option = click.option(
+    "--request", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help="Certify the key of this CV certificate request instead of a new key in the store.",
+)
+
+
+def _cvc_line(what: str) -> Callable[[dict[str, Any]], str]:
+    return lambda r: (f"{what} {r['chr']} issued by {r['car']}, valid {r['effective_date']} to "
+                      f"{r['expiration_date']}: {r['path']}")  # fmt: skip
+
+
+@pki.command("cvca-link")
+@_dir_option
+@click.option("--days", type=click.IntRange(1, 36500), default=CVCA_DAYS, show_default=True,
+              help="Validity of the new CVCA certificate.")
+@_json_option
+@handle_errors
+def cvca_link_command(pki_dir: Path, days: int, as_json: bool) -> None:
+    """Roll the CVCA key over: new key, link certificate, new CVCA certificate."""
+    result = _run_eac(pki_dir, lambda s: run_cvca_link(pki_dir, s, days=days))
+    _emit(result, as_json, lambda r: (
+        f"new CVCA {r['cvca']['chr']}; link certificate {r['link']['path']}"))
+
+
+@pki.command("issue-dv")
+@_dir_option
+@click.option("--foreign", is_flag=True, help="A non-official / foreign DV (role 01).")
+@_chat_option
+@click.option("--days", type=click.IntRange(1, 3650), default=DV_DAYS, show_default=True)
+@_request_option
+@_json_option
+@handle_errors
+def issue_dv_command(pki_dir: Path, foreign: bool, rights: tuple[bool, bool], days: int,
+                     request: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Issue a Document Verifier certificate from the current CVCA."""
+    result = _run_eac(pki_dir, lambda s: run_issue_dv(
+        pki_dir, s, foreign=foreign, read_dg3=rights[0], read_dg4=rights[1], days=days,
+        request=request))  # fmt: skip
+    _emit(result, as_json, _cvc_line("DV"))
+
+
+@pki.command("issue-is")
+@_dir_option
+@click.option("--dv", "dv_chr", default=None, help="Issuing DV's CHR (default: the newest).")
+@_chat_option
+@click.option("--days", type=click.IntRange(1, 3650), default=IS_DAYS, show_default=True)
+@_request_option
+@_json_option
+@handle_errors
+def issue_is_command(pki_dir: Path, dv_chr: str | None, rights: tuple[bool, bool], days: int,
+                     request: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Issue an Inspection System certificate from a DV of this PKI."""
+    result = _run_eac(pki_dir, lambda s: run_issue_is(
+        pki_dir, s, dv=dv_chr, read_dg3=rights[0], read_dg4=rights[1], days=days,
+        request=request))  # fmt: skip
+    _emit(result, as_json, _cvc_line("IS"))
+
+
+@pki.command("cvc-show")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_json_option
+@handle_errors
+def cvc_show_command(file: Path, as_json: bool) -> None:
+    """Print a CV certificate or certificate request (TR-03110-3 App. C) readably."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise PKIError(f"cannot read {file}: {exc.strerror}") from None
+    _emit(describe_cvc(data), as_json, describe_text)
 
 
 def _load_cert_file(path: Path) -> x509.Certificate:

@@ -45,3 +45,21 @@ def test_sod_econtent_parses_through_the_registered_spec() -> None:
     }
     dg1 = (VECTORS / "lds" / "bsi-tr03105-refset" / "DG1").read_bytes()
     assert hashes[1] == hashlib.sha256(dg1).digest()
+
+
+def test_document_pki_registration_is_in_the_one_module() -> None:
+    """CSCA master list content type, ICAO extensions and EKUs (9303-12 §7.1.1, §8.2)."""
+    from asn1crypto import x509
+
+    from idcard.asn1.document_pki import CscaMasterList, DocumentTypeListSyntax
+    from pki import asn1 as pki_asn1
+
+    assert registration.registered()
+    assert pki_asn1.register is registration.register
+    assert pki_asn1.CscaMasterList is CscaMasterList
+    assert cms.EncapsulatedContentInfo._oid_specs["icao_csca_master_list"] is CscaMasterList
+    assert x509.Extension._oid_specs["icao_document_type_list"] is DocumentTypeListSyntax
+    assert x509.ExtensionId("2.23.136.1.1.6.2").native == "icao_document_type_list"
+    assert x509.KeyPurposeId("icao_master_list_signing").dotted == "2.23.136.1.1.3"
+    der = DocumentTypeListSyntax({"version": 0, "doc_type_list": ["ID"]}).dump()
+    assert der == bytes.fromhex("3009020100310413024944")

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from idcard import tlv
+from idcard.asn1.document_pki import ID_ICAO_DOCUMENT_TYPE_LIST, DocumentTypeListSyntax
 from idcard.mrz.check import check_digit
-from idcard.verify._asn1 import OID_DOCUMENT_TYPE_LIST, DocumentTypeListSyntax
 from pki.keys import PrivateKey, SignatureAlgorithm, SoftwareSigner
-from pki.masterlist import build_master_list  # imports pki.asn1 early; see the report
+from pki.masterlist import build_master_list
 from pki.sod import SODBuilder
 
 UTC = dt.UTC
@@ -105,7 +105,7 @@ def make_cert(
     if doc_types is not None:
         der = DocumentTypeListSyntax({"version": 0, "doc_type_list": list(doc_types)}).dump()
         b = b.add_extension(
-            x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_DOCUMENT_TYPE_LIST), der),
+            x509.UnrecognizedExtension(x509.ObjectIdentifier(ID_ICAO_DOCUMENT_TYPE_LIST), der),
             critical=False,
         )
     return b.sign(issuer_key, _hash_for(issuer_key))

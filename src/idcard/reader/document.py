@@ -1,0 +1,517 @@
+"""Reading a whole document from a chip: access control, Chip/Terminal/Active Authentication and
+every file, into memory first (ICAO 9303-11 §4, §6, §7; BSI TR-03110-1).
+
+:func:`read_document` runs PACE when EF.CardAccess offers a PACEInfo this library supports
+(the best one: CAM before GM before IM, then the strongest cipher), else BAC; Chip
+Authentication when DG14 offers it (or verifies PACE-CAM against EF.CardSecurity); Terminal
+Authentication before DG3/DG4 when terminal credentials are given (without them those groups are
+skipped and the reason recorded); Active Authentication when DG15 is present. Files are read
+with the largest length the card supports: extended length when the ATR or EF.ATR/INFO says so,
+otherwise short reads (223 bytes of plaintext under AES secure messaging, 231 under 3DES), and
+smaller ones (224/192/128) if the card refuses a length.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idcard import tlv
+from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
+from idcard.cvc.certificate import CVCertificate, Signer, ecdsa_signer
+from idcard.cvc.chat import Role
+from idcard.errors import (
+    AuthenticationError,
+    CardStatusError,
+    DecodeError,
+    EncodeError,
+)
+from idcard.lds import FILES, LDSFile
+from idcard.lds.com import EFCOM
+from idcard.lds.dg14 import DG14
+from idcard.lds.dg15 import DG15
+from idcard.lds.dump import Dump
+from idcard.lds.security_infos import (
+    ActiveAuthenticationInfo,
+    CardAccess,
+    CardSecurity,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    PACEInfo,
+)
+from idcard.lds.sod import SOD
+from idcard.mrz import MRZ
+from idcard.protocols.aa import AAProtocol
+from idcard.protocols.bac import BACProtocol, key_seed
+from idcard.protocols.base import drive
+from idcard.protocols.ca import CAProtocol
+from idcard.protocols.pace import PACE_ALGORITHMS, PACEPassword, PACEProtocol
+from idcard.protocols.pace.terminal import PACEResult, verify_chip_authentication
+from idcard.protocols.params import standardized
+from idcard.protocols.ta import TAProtocol, id_picc_from_document_number
+from idcard.reader.atr import parse_atr
+from idcard.sm import SecureChannel, SecureTransport
+from idcard.transport import Transport
+
+__all__ = ["ProtocolRun", "ReadResult", "TerminalCredentials", "read_document"]
+
+EMRTD_AID = bytes.fromhex("A0000002471001")
+_FALLBACK = (256, 224, 192, 128)
+_SM_SHORT = {"3DES": 231}
+_SM_SHORT_AES = 223
+_DEFAULT_EXTENDED = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalCredentials:
+    """An inspection system's Terminal Authentication credentials.
+
+    ``chain``: its CV certificates from the CVCA (optional; a self-signed CVCA is not sent) over
+    link CVCAs and the DV to the IS certificate; ``sign``: the IS key's signer (TR-03110-3
+    plain signature).
+    """
+
+    chain: tuple[CVCertificate, ...]
+    sign: Signer = field(repr=False)
+
+    @classmethod
+    def from_private_key(
+        cls, chain: tuple[CVCertificate, ...], key: ec.EllipticCurvePrivateKey
+    ) -> TerminalCredentials:
+        """ECDSA with the hash of the IS certificate's key OID."""
+        if not chain:
+            raise EncodeError("empty certificate chain")
+        return cls(tuple(chain), ecdsa_signer(key, chain[-1].public_key.hash_name))
+
+    @property
+    def presented(self) -> tuple[CVCertificate, ...]:
+        """The certificates sent to the chip (a leading self-signed CVCA is left out)."""
+        certs = list(self.chain)
+        if certs and certs[0].chat.role is Role.CVCA and certs[0].car == certs[0].chr:
+            certs = certs[1:]
+        return tuple(certs)
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolRun:
+    """One protocol run while reading: ``protocol`` (BAC, PACE, PACE-CAM, CA, TA, AA), whether
+    it succeeded (``ok``; for AA and PACE-CAM: the signature/check held) and a short detail."""
+
+    protocol: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """Everything read: the raw files (:attr:`dump`), the decoded ones (:attr:`objects`), the
+    protocols run, files not read (``skipped``: name → reason) and files that did not decode
+    (``decode_errors``: name → reason)."""
+
+    dump: Dump
+    objects: Mapping[str, LDSFile]
+    protocols: tuple[ProtocolRun, ...]
+    access: str
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    decode_errors: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("objects", "skipped", "decode_errors"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def protocol(self, name: str) -> ProtocolRun | None:
+        """The run of ``name`` (the last one), or None when it did not run."""
+        runs = [r for r in self.protocols if r.protocol == name]
+        return runs[-1] if runs else None
+
+    def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Write the dump folder atomically (everything was read into memory first)."""
+        self.dump.write(folder, overwrite=overwrite)
+
+
+class _Denied(Exception):
+    def __init__(self, sw: int) -> None:
+        super().__init__(f"{sw:04X}")
+        self.sw = sw
+
+
+def _header_length(data: bytes) -> int | None:
+    """Total length of the one TLV the file holds, from its first bytes (None if too short)."""
+    try:
+        _item, end = tlv.read_tlv(data, 0)
+    except DecodeError:
+        pos = 1
+        if not data:
+            return None
+        if data[0] & 0x1F == 0x1F:
+            while pos < len(data) and data[pos] & 0x80:
+                pos += 1
+            pos += 1
+        if pos >= len(data):
+            return None
+        first = data[pos]
+        if first < 0x80:
+            return pos + 1 + first
+        n = first & 0x7F
+        if pos + 1 + n > len(data):
+            return None
+        return pos + 1 + n + int.from_bytes(data[pos + 1 : pos + 1 + n], "big")
+    return end
+
+
+class _FileReader:
+    """SELECT and READ BINARY over one transport with the chunk sizes the card allows."""
+
+    def __init__(self, transport: Transport, chunk: int) -> None:
+        self.transport = transport
+        self.chunk = chunk
+
+    def _transmit(self, command: CommandAPDU) -> ResponseAPDU:
+        return self.transport.transmit(command)
+
+    def select(self, command: CommandAPDU) -> int:
+        return self._transmit(command).sw
+
+    def select_mf(self) -> int:
+        return self.select(CommandAPDU(0x00, 0xA4, 0x00, 0x0C, b"\x3f\x00"))
+
+    def select_application(self) -> None:
+        command = CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)
+        self._transmit(command).check(command)
+
+    def read(self, fid: int, *, single_tlv: bool = True) -> bytes | None:
+        """The file's bytes; None when it is not on the card; _Denied when access is refused.
+
+        A file holding one TLV (every LDS file) is read up to its encoded length; otherwise
+        (EF.ATR/INFO) until the card returns fewer bytes than asked for."""
+        select = CommandAPDU(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))
+        sw = self.select(select)
+        if sw == StatusWord.FILE_NOT_FOUND:
+            return None
+        if sw != 0x9000:
+            raise CardStatusError(sw, select, f"SELECT {fid:04X} returned {sw:04X}")
+        data = bytearray()
+        total: int | None = None
+        while total is None or len(data) < total:
+            want = self.chunk if total is None else min(self.chunk, total - len(data))
+            part = self._read_at(len(data), want)
+            if not part:
+                break
+            data += part
+            if not single_tlv:
+                if len(part) < want:
+                    break
+                continue
+            if total is None:
+                total = _header_length(bytes(data))
+        return bytes(data if total is None else data[:total])
+
+    def _read_at(self, offset: int, want: int) -> bytes:
+        while True:
+            if offset <= 0x7FFF:
+                command = CommandAPDU(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=want)
+            else:
+                body = tlv.encode(0x54, offset.to_bytes(3, "big"))
+                command = CommandAPDU(0x00, 0xB1, 0x00, 0x00, body, ne=min(want + 4, 65536))
+            response = self._transmit(command)
+            if response.sw in (StatusWord.WRONG_LENGTH,) or response.sw1 == 0x6C:
+                smaller = [n for n in _FALLBACK if n < want]
+                if not smaller:
+                    response.check(command)
+                self.chunk = want = smaller[0]
+                continue
+            if response.sw == StatusWord.SECURITY_STATUS_NOT_SATISFIED:
+                raise _Denied(response.sw)
+            if response.sw not in (0x9000, StatusWord.END_OF_FILE):
+                response.check(command)
+            if command.ins == 0xB1:
+                try:
+                    return tlv.decode_one(response.data, expected_tag=0x53).value
+                except DecodeError:
+                    raise CardStatusError(response.sw, command, "READ BINARY (B1) answer is not "
+                                          "DO'53'") from None  # fmt: skip
+            return response.data
+
+
+def _extended_limits(transport: Transport, reader: _FileReader) -> int | None:
+    """The largest plaintext chunk when the card supports extended length, else None."""
+    extended = False
+    atr = getattr(transport, "atr", None)
+    if isinstance(atr, bytes | bytearray):
+        try:
+            extended = parse_atr(bytes(atr)).extended_length
+        except DecodeError:
+            extended = False
+    max_ne: int | None = None
+    if reader.select_mf() == 0x9000:
+        try:
+            info = reader.read(0x2F01, single_tlv=False)
+        except (_Denied, CardStatusError):
+            info = None
+        if info:
+            try:
+                items = tlv.decode_all(info)
+            except DecodeError:
+                items = []
+            caps = tlv.find(items, 0x47)
+            if caps is not None and len(caps.value) >= 3:
+                extended = extended or bool(caps.value[2] & 0x40)
+            lengths = tlv.find(items, 0x7F66)
+            if lengths is not None:
+                try:
+                    ints = [int.from_bytes(i.value, "big") for i in lengths.children()]
+                except DecodeError:
+                    ints = []
+                if len(ints) >= 2:
+                    max_ne = ints[1]
+    if not extended:
+        return None
+    return max(256, min(max_ne or _DEFAULT_EXTENDED, 65536) - 64)
+
+
+_MAPPING_RANK = {"CAM": 3, "GM": 2, "IM": 1}
+_CIPHER_RANK = {"AES-256": 4, "AES-192": 3, "AES-128": 2, "3DES": 1}
+
+
+def _best_pace(card_access: bytes | None) -> PACEInfo | None:
+    if card_access is None:
+        return None
+    try:
+        infos = CardAccess.decode(card_access).security_infos.pace_infos
+    except DecodeError:
+        return None
+    usable = []
+    for info in infos:
+        algorithm = PACE_ALGORITHMS.get(info.protocol)
+        if algorithm is None or info.parameter_id is None:
+            continue
+        try:
+            standardized(info.parameter_id)
+        except (EncodeError, DecodeError, KeyError):
+            continue
+        rank = (_MAPPING_RANK[algorithm.mapping], _CIPHER_RANK[algorithm.cipher],
+                algorithm.agreement == "ECDH")  # fmt: skip
+        usable.append((rank, info))
+    if not usable:
+        return None
+    return max(usable, key=lambda pair: pair[0])[1]
+
+
+def _parse_mrz(mrz: MRZ | str | None) -> MRZ | None:
+    if mrz is None or isinstance(mrz, MRZ):
+        return mrz
+    return MRZ.parse(mrz)
+
+
+def _chip_key_for_cam(card_security: bytes | None) -> bytes | None:
+    if card_security is None:
+        return None
+    try:
+        infos = CardSecurity.decode(card_security).security_infos
+    except DecodeError:
+        return None
+    keys = infos.of_type(ChipAuthenticationPublicKeyInfo)
+    return keys[0].public_point if keys else None
+
+
+def read_document(
+    transport: Transport,
+    *,
+    mrz: MRZ | str | None = None,
+    can: str | None = None,
+    terminal: TerminalCredentials | None = None,
+    read_biometrics: bool = True,
+    chunk_size: int | None = None,
+    on_channel: Callable[[SecureChannel], None] | None = None,
+) -> ReadResult:
+    """Read every file of the document on ``transport`` (see the module doc).
+
+    ``on_channel`` is told each secure channel (after BAC/PACE, and again after Chip
+    Authentication) before its first command, e.g. to decrypt an APDU trace.
+
+    ``mrz`` (an :class:`~idcard.mrz.MRZ` or its text) or ``can`` is the access key; ``terminal``
+    opens DG3/DG4 through Terminal Authentication; ``read_biometrics=False`` skips DG2–DG4;
+    ``chunk_size`` caps the read length (default: the largest the card supports). Raises
+    :class:`~idcard.errors.AuthenticationError` when BAC/PACE fails (naming the step) and
+    :class:`~idcard.errors.TransportError` when the card goes away; nothing is returned (or
+    written) half way.
+    """
+    the_mrz = _parse_mrz(mrz)
+    if the_mrz is None and can is None:
+        raise EncodeError("read_document needs the MRZ or the CAN")
+    runs: list[ProtocolRun] = []
+    plain = _FileReader(transport, 256)
+    ext_chunk = _extended_limits(transport, plain)
+    plain.select_mf()
+    try:
+        card_access = plain.read(0x011C)
+    except (_Denied, CardStatusError):
+        card_access = None  # no (readable) EF.CardAccess: a BAC-only document
+    pace_info = _best_pace(card_access)
+
+    pace_result: PACEResult | None = None
+    if pace_info is not None and pace_info.parameter_id is not None:
+        if can is not None:
+            password, kind = PACEPassword.can(can), "CAN"
+        else:
+            assert the_mrz is not None
+            password = PACEPassword.from_mrz(
+                the_mrz.document_number, the_mrz.birth_date, the_mrz.expiry_date
+            )
+            kind = "MRZ"
+        protocol = PACEProtocol(password, pace_info.protocol, pace_info.parameter_id)
+        pace_result = drive(protocol, transport)
+        runs.append(ProtocolRun("PACE", True, f"{protocol.algorithm.name}, parameter id "
+                                f"{pace_info.parameter_id}, {kind}"))  # fmt: skip
+        channel = pace_result.secure_channel()
+        id_picc = pace_result.id_picc
+        access = "PACE"
+    else:
+        if the_mrz is None:
+            raise AuthenticationError("the card offers no PACE and BAC needs the MRZ",
+                                      protocol="BAC", step="key")  # fmt: skip
+        plain.select_application()
+        seed = key_seed(the_mrz.document_number, the_mrz.birth_date, the_mrz.expiry_date)
+        channel = drive(BACProtocol(seed), transport).channel
+        runs.append(ProtocolRun("BAC", True, "3DES"))
+        id_picc = id_picc_from_document_number(the_mrz.document_number)
+        access = "BAC"
+
+    def chunk_for(cipher: str) -> int:
+        size = ext_chunk if ext_chunk is not None else _SM_SHORT.get(cipher, _SM_SHORT_AES)
+        return min(size, chunk_size) if chunk_size is not None else size
+
+    def protected(channel: SecureChannel) -> _FileReader:
+        if on_channel is not None:
+            on_channel(channel)
+        return _FileReader(SecureTransport(transport, channel), chunk_for(channel.cipher))
+
+    reader = protected(channel)
+    files: dict[str, bytes] = {}
+    skipped: dict[str, str] = {}
+    if card_access is not None:
+        files["EF.CardAccess"] = card_access
+
+    def read_into(name: str) -> bytes | None:
+        try:
+            data = reader.read(FILES[name].fid)
+        except _Denied as denied:
+            skipped[name] = f"access denied ({denied.sw:04X})"
+            return None
+        if data is None:
+            skipped[name] = "not on the card"
+            return None
+        files[name] = data
+        return data
+
+    card_security = None
+    if reader.select_mf() == 0x9000:
+        try:
+            card_security = read_into("EF.CardSecurity")
+        except CardStatusError:
+            card_security = None
+        skipped.pop("EF.CardSecurity", None)  # optional for eMRTDs: its absence is no news
+    cam_done = False
+    if pace_result is not None and pace_result.mapping == "CAM":
+        pk_ic = _chip_key_for_cam(card_security)
+        if pk_ic is None:
+            runs.append(ProtocolRun("PACE-CAM", False, "no chip key in EF.CardSecurity"))
+        else:
+            cam_done = verify_chip_authentication(pace_result, pk_ic)
+            runs.append(ProtocolRun("PACE-CAM", cam_done, "PK_Map = CA_IC · PK_IC"))
+
+    reader.select_application()
+    com = read_into("EF.COM")
+    sod = read_into("EF.SOD")
+    names: set[str] = set()
+    if com is not None:
+        try:
+            names.update(n for n in EFCOM.decode(com).data_groups if n in FILES)
+        except DecodeError:
+            pass
+    if sod is not None:
+        try:
+            names.update(f"DG{n}" for n in SOD.decode(sod).data_group_hashes)
+        except DecodeError:
+            pass
+    order = sorted(names, key=lambda n: int(n[2:]))
+
+    dg14 = None
+    if "DG14" in order and (raw14 := read_into("DG14")) is not None:
+        try:
+            dg14 = DG14.decode(raw14)
+        except DecodeError:
+            dg14 = None
+    ca_comp: bytes | None = None
+    ca_infos = dg14.security_infos.of_type(ChipAuthenticationInfo) if dg14 else ()
+    ca_keys = dg14.security_infos.of_type(ChipAuthenticationPublicKeyInfo) if dg14 else ()
+    if ca_infos and ca_keys and (not cam_done or terminal is not None):
+        info = ca_infos[0]
+        key = next((k for k in ca_keys if k.key_id == info.key_id), ca_keys[0])
+        try:
+            ca = drive(CAProtocol(key.public_key_info, oid=info.protocol, key_id=info.key_id),
+                       reader.transport)  # fmt: skip
+        except AuthenticationError as exc:
+            runs.append(ProtocolRun("CA", False, str(exc)))
+        else:
+            runs.append(ProtocolRun("CA", True, info.protocol))
+            ca_comp = ca.compressed_ephemeral_public_key
+            channel = ca.channel  # the new keys protect the next command on
+            reader = protected(channel)
+
+    biometric = {"DG2", "DG3", "DG4"}
+    eac_groups = [n for n in order if n in ("DG3", "DG4")]
+    if not read_biometrics:
+        for name in order:
+            if name in biometric:
+                skipped[name] = "not requested (read_biometrics=False)"
+    elif eac_groups:
+        reason = None
+        if terminal is None:
+            reason = "needs Terminal Authentication: no terminal credentials given"
+        elif ca_comp is None:
+            reason = "needs Terminal Authentication, which needs Chip Authentication first"
+        else:
+            proto = TAProtocol(terminal.presented, terminal.sign, id_picc=id_picc,
+                               ephemeral_public_key_comp=ca_comp)  # fmt: skip
+            try:
+                drive(proto, reader.transport)
+            except AuthenticationError as exc:
+                runs.append(ProtocolRun("TA", False, str(exc)))
+                reason = f"Terminal Authentication failed ({exc})"
+            else:
+                runs.append(ProtocolRun("TA", True, terminal.presented[-1].chr))
+        if reason is not None:
+            for name in eac_groups:
+                skipped[name] = reason
+
+    for name in order:
+        if name in files or name in skipped:
+            continue
+        read_into(name)
+
+    if "DG15" in files:
+        aa_infos = dg14.security_infos.of_type(ActiveAuthenticationInfo) if dg14 else ()
+        hash_alg = aa_infos[0].signature_algorithm if aa_infos else None
+        try:
+            dg15 = DG15.decode(files["DG15"])
+            result = drive(AAProtocol(dg15.public_key, hash_alg=hash_alg), reader.transport)
+        except (DecodeError, AuthenticationError) as exc:
+            runs.append(ProtocolRun("AA", False, str(exc)))
+        else:
+            runs.append(ProtocolRun("AA", result.valid, "signature verified" if result.valid
+                                    else "signature does not verify"))  # fmt: skip
+
+    dump = Dump(files)
+    objects: dict[str, LDSFile] = {}
+    errors: dict[str, str] = {}
+    for name in dump:
+        try:
+            objects[name] = dump.decode(name)
+        except DecodeError as exc:
+            errors[name] = str(exc)
+    return ReadResult(dump, objects, tuple(runs), access, skipped, errors)
