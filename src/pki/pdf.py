@@ -25,8 +25,10 @@ from io import BytesIO
 from typing import Any
 
 from asn1crypto import crl, ocsp, tsp, x509
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
@@ -327,3 +329,39 @@ def validate_pdf(
             )
         )
     return reports
+
+
+def simple_pdf(text: str = "idkarta") -> bytes:
+    """A one-page PDF with one line of ``text`` (Helvetica), written by pyHanko's own writer:
+    the document of demos and tests (``text`` must not contain parentheses or backslashes)."""
+    if any(c in text for c in "()\\") or not text.isprintable():
+        raise PKIError("simple_pdf text must be printable, without parentheses or backslashes")
+    writer = PdfFileWriter()  # type: ignore[no-untyped-call]
+    stream = generic.StreamObject(stream_data=f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode())
+    font = generic.DictionaryObject(  # type: ignore[no-untyped-call]
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Font"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+            generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
+        }
+    )
+    page = generic.DictionaryObject(  # type: ignore[no-untyped-call]
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Page"),
+            generic.NameObject("/MediaBox"): generic.ArrayObject(
+                [generic.NumberObject(n) for n in (0, 0, 300, 200)]  # type: ignore[no-untyped-call]
+            ),
+            generic.NameObject("/Contents"): writer.add_object(stream),
+            generic.NameObject("/Resources"): generic.DictionaryObject(  # type: ignore[no-untyped-call]
+                {
+                    generic.NameObject("/Font"): generic.DictionaryObject(  # type: ignore[no-untyped-call]
+                        {generic.NameObject("/F1"): writer.add_object(font)}
+                    )
+                }
+            ),
+        }
+    )
+    writer.insert_page(page)  # type: ignore[no-untyped-call]
+    out = BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]
+    return out.getvalue()

@@ -9,16 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-from io import BytesIO
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.writer import PdfFileWriter
 from tests.conftest import require_component
 
 from pki.esign import EsignCA, EsignRegister, HolderRecord, ServiceURLs
 from pki.keys import SoftwareSigner
+from pki.pdf import simple_pdf
 
 NOW = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC)
 PUBLIC_URLS = ServiceURLs.at("http://pki.idkarta.uz")
@@ -41,35 +39,7 @@ def make_ca(
 
 def minimal_pdf(text: str = "idkarta") -> bytes:
     """A one-page PDF written by pyHanko's own writer."""
-    writer = PdfFileWriter()
-    stream = generic.StreamObject(stream_data=f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode())
-    font = generic.DictionaryObject(
-        {
-            generic.NameObject("/Type"): generic.NameObject("/Font"),
-            generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
-            generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
-        }
-    )
-    page = generic.DictionaryObject(
-        {
-            generic.NameObject("/Type"): generic.NameObject("/Page"),
-            generic.NameObject("/MediaBox"): generic.ArrayObject(
-                [generic.NumberObject(n) for n in (0, 0, 300, 200)]
-            ),
-            generic.NameObject("/Contents"): writer.add_object(stream),
-            generic.NameObject("/Resources"): generic.DictionaryObject(
-                {
-                    generic.NameObject("/Font"): generic.DictionaryObject(
-                        {generic.NameObject("/F1"): writer.add_object(font)}
-                    )
-                }
-            ),
-        }
-    )
-    writer.insert_page(page)
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return simple_pdf(text)
 
 
 def run_lint(tool: str, *args: str) -> str:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import require_tool
+
 from idcard.lds.dump import Dump
 
 
@@ -47,6 +49,22 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     assert command is not None
     args = command.group(1).split()
     assert _idkarta(*args).returncode == 0
+    # The holder's e-signature: certificate in the chip, OneID told, a PDF signed with card + PIN
+    # that the validate command and poppler's pdfsig accept.
+    assert "Serial Number: PNOUZ-31503902620452" in proc.stdout
+    assert "1 registration event(s) delivered" in proc.stdout
+    events = (out / "esign" / "oneid.jsonl").read_text().splitlines()
+    assert len(events) == 1
+    assert '"31503902620452"' in events[0]
+    validate = re.search(r"idkarta (validate .*)", proc.stdout)
+    assert validate is not None
+    assert _idkarta(*validate.group(1).split()).returncode == 0
+    pdfsig = subprocess.run(
+        [require_tool("pdfsig"), str(out / "signed.pdf")], capture_output=True, text=True,
+        check=False, timeout=60,
+    )
+    assert "Signature is Valid" in pdfsig.stdout
+
     # ... and fails on a DG changed after signing, naming that DG.
     dg2 = out / "read" / "DG2"
     data = bytearray(dg2.read_bytes())
@@ -62,7 +80,7 @@ def test_demo_refuses_to_clear_a_foreign_pki_folder(tmp_path: Path) -> None:
     (tmp_path / "pki" / "keep.txt").write_text("not a demo")
     proc = _idkarta("demo", "--out", str(tmp_path))
     assert proc.returncode == 2
-    assert "not a demo PKI" in proc.stderr
+    assert "not made by the demo" in proc.stderr
     assert (tmp_path / "pki" / "keep.txt").exists()
     assert not (tmp_path / "card").exists()
     assert not (tmp_path / "read").exists()

@@ -107,7 +107,9 @@ class ChipSecrets:
     ``ca_private_key`` is the Chip Authentication key (also SK_IC for PACE-CAM),
     ``aa_private_key`` the Active Authentication key; ``can`` the 6-digit Card Access Number;
     ``cvca`` the Terminal Authentication trust anchor; ``current_date`` the chip's first notion
-    of today (TR-03110-3 §2.5); ``pace_required`` refuses BAC. The MRZ key comes from DG1.
+    of today (TR-03110-3 §2.5); ``pace_required`` refuses BAC; ``esign_perso_key`` (K_perso) is
+    the key of the e-signature application's personalization channel, through which the station
+    later generates the holder's key and writes the certificate. The MRZ key comes from DG1.
     """
 
     ca_private_key: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
@@ -116,6 +118,7 @@ class ChipSecrets:
     cvca: CVCertificate | None = None
     current_date: datetime.date | None = None
     pace_required: bool = False
+    esign_perso_key: bytes | None = field(default=None, repr=False)
 
 
 # -- commands -----------------------------------------------------------------------------------

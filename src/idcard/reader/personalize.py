@@ -19,6 +19,7 @@ from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
 from idcard.chip import perso
 from idcard.chip.perso import CardLockedError, ChipSecrets, MRZKey
 from idcard.errors import CardError, CardStatusError, DecodeError, EncodeError
+from idcard.esign.protocol import ESIGN_AID
 from idcard.lds import FILES
 from idcard.lds.dg1 import DG1
 from idcard.lds.dump import Dump
@@ -139,6 +140,9 @@ def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
     items.append((perso.TAG_OPTIONS, bytes([options]), "options"))
     for tag, payload, what in items:
         _send(transport, perso.put_data(tag, payload), f"PUT DATA {what}")
+    if secrets.esign_perso_key is not None:
+        _send(transport, CommandAPDU(0x00, 0xA4, 0x04, 0x0C, ESIGN_AID), "SELECT e-sign")
+        _send(transport, perso.put_esign_perso_key(secrets.esign_perso_key), "PUT DATA K_perso")
 
     # verify everything before the lock
     _select_mf(transport)

@@ -3,17 +3,23 @@
 1. the sample applicant's data becomes the chip's files (:mod:`station.card_data`);
 2. a document PKI is created in the encrypted file key store (CSCA, Document Signer, Master
    List Signer), EF.SOD is signed, a CRL and a master list are published;
-3. an in-process virtual chip is personalized over APDUs and locked, and its image saved;
-4. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
+3. an in-process virtual chip is personalized over APDUs and locked;
+4. first issue: the station has the chip generate the holder's e-signature key, the holder sets
+   a PIN, the chip signs a PKCS#10 request, the e-signature CA (file key store) issues the
+   certificate, which goes back into the chip; the OneID registration event is delivered to a
+   local queue (decree of 19 January 2026); the chip image is saved;
+5. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
    Active Authentication; DG3 opens through TA) and the files read are compared with the files
    issued;
-5. the auditors' passive authentication runs on what was read.
+6. the auditors' passive authentication runs on what was read;
+7. the holder signs a PDF with card and PIN, and the signature is validated.
 
 Nothing system-wide is needed; `idkarta card serve` puts the same chip behind pcscd.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from collections.abc import Callable
@@ -24,19 +30,26 @@ from typing import Any
 import click
 
 from idcard.chip import ChipSecrets, ChipTransport, VirtualChip
+from idcard.esign.card import ESignCard
 from idcard.lds.dump import Dump
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.reader.personalize import personalize
 from idcard.verify import PassiveAuthReport, TrustStore, verify_dump_folder
+from pki.ca import pem_certificate
+from pki.card_signer import CardSigner
 from pki.cvca import cv_signer, load_certificate
+from pki.esign import EsignCA, EsignRegister, HolderRecord, IssuedCertificate, ServiceURLs
 from pki.filestore import FileKeyStore
 from pki.keys import KeySpec
+from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, sample_applicant
 from station.card_data import CardKeys, build_card_data
 from station.cli.common import EXIT_FAILED, handle_errors
 from station.cli.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.cli.verify import format_report
+from station.enrollment import enroll_card
 from station.errors import StationError
+from station.outbox import JSONLEndpoint, Outbox
 from station.rules import expiry_date
 
 _DEMO_MARK = ".idkarta-demo"
@@ -84,16 +97,23 @@ class DemoOutcome:
     masterlist: str
     crl: str
     report: PassiveAuthReport
+    esign_certificate: IssuedCertificate
+    oneid_delivered: int
+    signed_pdf: Path
+    pdf_reports: tuple[SignatureReport, ...]
 
     @property
     def ok(self) -> bool:
         protocols_ok = all(run.ok for run in self.result.protocols)
-        return self.round_trip and self.identical and protocols_ok and self.report.ok
+        pdf_ok = bool(self.pdf_reports) and all(r.ok for r in self.pdf_reports)
+        return (
+            self.round_trip and self.identical and protocols_ok and self.report.ok and pdf_ok
+        )
 
 
 def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     """The demo's body, with its dependencies as arguments (no printing)."""
-    pki_dir = _fresh_pki_dir(out / "pki")
+    pki_dir, esign_dir = _fresh_dir(out / "pki"), _fresh_dir(out / "esign")
     issued_dir, read_dir, image = out / "card", out / "read", out / "chip.json"
 
     # 1. The chip's data from the application.
@@ -110,7 +130,6 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         key_spec=KeySpec.parse("ec-brainpoolP256r1"),
         backend={"type": "file"},
     )
-    (pki_dir / _DEMO_MARK).touch()
     run_sign_sod(pki_dir, store, issued_dir)
     crl = run_crl(pki_dir, store, next_update_days=30)
     masterlist = run_masterlist(pki_dir, store)
@@ -121,13 +140,37 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     chip = VirtualChip.new()
     cvc = pki["cvc"]
     cvca, dv, inspection = (load_certificate(Path(cvc[k]["path"])) for k in ("cvca", "dv", "is"))
+    k_perso = os.urandom(16)  # the e-sign personalization key; the station would keep it
     chip_secrets = ChipSecrets(
         ca_private_key=keys.chip_authentication,
         aa_private_key=keys.active_authentication,
         can=applicant.can,
         cvca=cvca,  # the Terminal Authentication trust anchor
+        esign_perso_key=k_perso,
     )
     personalize(ChipTransport(chip), issued, chip_secrets)
+
+    # First issue: the free e-signature certificate goes into the chip, OneID is told.
+    mrz = issued.decode("DG1").mrz  # type: ignore[attr-defined]
+    esign_ca = EsignCA.create(
+        EsignRegister(esign_dir / "register.sqlite"),
+        store.generate("esign-ca", KeySpec.parse("ec-p256")),
+        ServiceURLs.at("http://127.0.0.1:8080"),
+    )
+    record = HolderRecord(
+        pinfl=applicant.pinfl.value,
+        surname=mrz.surname,
+        given_name=mrz.given_names,
+        card_number=mrz.document_number,
+        card_expiry=expiry_date(applicant.birth_date, applicant.document.issue_date),
+    )
+    holder_pin = f"{secrets.randbelow(10**6):06d}"  # the holder's choice; never printed
+    enrollment = enroll_card(
+        ChipTransport(chip), k_perso=k_perso, record=record, ca=esign_ca,
+        pin=lambda: holder_pin, puk=f"{secrets.randbelow(10**8):08d}",
+    )
+    (esign_dir / "ca.pem").write_bytes(pem_certificate(esign_ca.certificate))
+    oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
     chip.save(image)
 
     # 4. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
@@ -150,8 +193,20 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     trust = TrustStore.from_paths(csca, master_lists=[masterlist["path"]], crls=[crl["path"]])
     report = verify_dump_folder(read_dir, trust)
 
+    # 6. The holder signs a document with card and PIN; anyone validates it.
+    card = ESignCard(ChipTransport(VirtualChip.load(image)))
+    card.select()
+    pdf_signer = PdfSigner(
+        CardSigner(card, lambda: holder_pin), enrollment.issued.certificate,
+        [esign_ca.certificate],
+    )
+    signed = sign_pdf(simple_pdf("Ariza - idkarta demo"), pdf_signer, reason="idkarta demo")
+    (out / "signed.pdf").write_bytes(signed)
+    pdf_reports = validate_pdf(signed, [esign_ca.certificate])
+
     return DemoOutcome(applicant, issued, issued_dir, round_trip, pki_dir, pki, image, result,
-                       identical, read_dir, csca, masterlist["path"], crl["path"], report)
+                       identical, read_dir, csca, masterlist["path"], crl["path"], report,
+                       enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports))
 
 
 def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
@@ -182,6 +237,12 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"IS {o.pki['cvc']['is']['chr']} (DG3 fingerprints for inspection systems)"
     )
     echo(f"4. Chip       virtual chip personalized over APDUs and locked: {o.image}")
+    cert = o.esign_certificate.certificate
+    echo(
+        f"   E-signature {cert.subject.human_friendly}; serial {o.esign_certificate.serial:x}; "
+        f"key made in the chip, PIN set by the holder"
+    )
+    echo(f"   OneID       {o.oneid_delivered} registration event(s) delivered to the local queue")
     echo(f"5. Read back  {o.read_dir} (CAN {'*' * len(applicant.can)}, {result.access})")
     for run in result.protocols:
         echo(f"   {'OK  ' if run.ok else 'FAIL'} {run.protocol:<9}{run.detail}")
@@ -192,15 +253,27 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
          f"--crl {o.crl}")
     for line in format_report(o.report).splitlines():
         echo(f"   {line}")
+    echo(f"7. Signed     {o.signed_pdf} with card and PIN: idkarta validate {o.signed_pdf} "
+         f"--trust {o.signed_pdf.parent / 'esign' / 'ca.pem'}")
+    for r in o.pdf_reports:
+        echo(
+            f"   {r.field_name}: intact {_yes(r.intact)}, valid {_yes(r.valid)}, "
+            f"trusted {_yes(r.trusted)}, revoked {_yes(r.revoked)}"
+        )
 
 
-def _fresh_pki_dir(path: Path) -> Path:
-    """The demo's PKI folder, emptied if an earlier demo made it; never someone else's PKI."""
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _fresh_dir(path: Path) -> Path:
+    """A demo folder, emptied if an earlier demo made it; never someone else's folder."""
     if path.exists():
         if not (path / _DEMO_MARK).exists():
-            raise StationError(f"{path} exists and is not a demo PKI; choose another --out")
+            raise StationError(f"{path} exists and was not made by the demo; choose another --out")
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    (path / _DEMO_MARK).touch()
     return path
 
 

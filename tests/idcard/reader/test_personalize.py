@@ -183,3 +183,25 @@ def test_private_keys_round_trip_as_pkcs8() -> None:
 def test_make_card_helper_uses_personalize() -> None:
     dump, keys = build_dump()
     assert make_card(dump, keys).chip.locked
+
+
+def test_esign_perso_key_opens_the_channel_after_the_lock_and_a_wrong_one_does_not() -> None:
+    from dataclasses import replace
+
+    from idcard.errors import AuthenticationError, CardError
+    from idcard.esign.card import ESignCard
+
+    dump, keys = build_dump()
+    k_perso = bytes(range(16))
+    chip = VirtualChip.new()
+    personalize(ChipTransport(chip), dump, replace(secrets_for(keys), esign_perso_key=k_perso))
+    assert chip.locked
+    card = ESignCard(ChipTransport(chip))
+    card.select()
+    secure = card.open_personalization(k_perso)
+    assert secure.generate_key("ec-p256").public_numbers().curve.name == "secp256r1"
+    chip.reset()
+    other = ESignCard(ChipTransport(chip))
+    other.select()
+    with pytest.raises((AuthenticationError, CardError)):
+        other.open_personalization(bytes(16))
