@@ -61,3 +61,15 @@ def test_read_header_matches_read_tlv(tag: int, value: bytes, tail: bytes) -> No
     data = b"\x00" + tlv.encode(tag, value) + tail
     item, end = tlv.read_tlv(data, 1)
     assert tlv.read_header(data, 1) == (item.tag, item.value_offset, end)
+
+
+@given(st.binary(max_size=8), st.integers(0, 3))
+def test_read_header_on_junk_raises_only_decode_error(data: bytes, pos: int) -> None:
+    try:
+        tag, start, end = tlv.read_header(data, pos)
+    except DecodeError:
+        return
+    # the fast path agrees with the general decoder wherever the whole object is present
+    if end <= len(data):
+        item, stop = tlv.read_tlv(data, pos)
+        assert (item.tag, item.value_offset, stop) == (tag, start, end)

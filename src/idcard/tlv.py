@@ -135,6 +135,18 @@ def read_header(data: bytes, pos: int = 0) -> tuple[int, int, int]:
     For hot paths that walk large inputs (EF.SOD during verification); the end is not checked
     against ``len(data)`` — callers compare it with their container's end.
     """
+    try:  # fast path: one-byte tag, short or 81/82 length (nearly every object of an EF.SOD)
+        tag = data[pos]
+        if tag & 0x1F != 0x1F:
+            first = data[pos + 1]
+            if first < 0x80:
+                return tag, pos + 2, pos + 2 + first
+            if first == 0x81:
+                return tag, pos + 3, pos + 3 + data[pos + 2]
+            if first == 0x82:
+                return tag, pos + 4, pos + 4 + (data[pos + 2] << 8 | data[pos + 3])
+    except IndexError:
+        pass  # truncated: the general path below names the offset
     tag, start = _read_tag(data, pos, 0)
     length, start = _read_length(data, start, 0)
     return tag, start, start + length
