@@ -136,7 +136,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     issued = Dump.read(issued_dir)
     round_trip = all(obj.encode() == issued.files[n] for n, obj in issued.decode_all().items())
 
-    # 3. Personalization of a virtual chip over APDUs, then the image is kept.
+    # 3. Personalization of a virtual chip over APDUs, and the lock.
     chip = VirtualChip.new()
     cvc = pki["cvc"]
     cvca, dv, inspection = (load_certificate(Path(cvc[k]["path"])) for k in ("cvca", "dv", "is"))
@@ -150,11 +150,14 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     )
     personalize(ChipTransport(chip), issued, chip_secrets)
 
-    # First issue: the free e-signature certificate goes into the chip, OneID is told.
+    # 4. First issue: the free e-signature certificate goes into the chip, OneID is told; the
+    #    chip image is kept. The e-signature CA has its own key store.
     mrz = issued.decode("DG1").mrz  # type: ignore[attr-defined]
     esign_ca = EsignCA.create(
         EsignRegister(esign_dir / "register.sqlite"),
-        store.generate("esign-ca", KeySpec.parse("ec-p256")),
+        FileKeyStore(esign_dir / "keys", lambda: passphrase).generate(
+            "esign-ca", KeySpec.parse("ec-p256")
+        ),
         ServiceURLs.at("http://127.0.0.1:8080"),
     )
     record = HolderRecord(
@@ -173,7 +176,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
     chip.save(image)
 
-    # 4. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
+    # 5. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
     #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
     #    Active Authentication.
     terminal = TerminalCredentials(
@@ -188,12 +191,12 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         issued.files
     ) == set(result.dump.files) | set(result.skipped)
 
-    # 5. Passive authentication of what was read.
+    # 6. Passive authentication of what was read.
     csca = pki_dir / "certs" / f"{pki['csca']['label']}.pem"
     trust = TrustStore.from_paths(csca, master_lists=[masterlist["path"]], crls=[crl["path"]])
     report = verify_dump_folder(read_dir, trust)
 
-    # 6. The holder signs a document with card and PIN; anyone validates it.
+    # 7. The holder signs a document with card and PIN; anyone validates it.
     card = ESignCard(ChipTransport(VirtualChip.load(image)))
     card.select()
     pdf_signer = PdfSigner(
