@@ -25,13 +25,12 @@ import math
 import re
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from click.testing import CliRunner
 from tests.idcard.chip.cards import CAN, build_dump, make_card
-from tests.pcsc_harness import PCSCD, READERS
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip
 
 from idcard.apdu import CommandAPDU
 from idcard.chip.emrtd import EMRTD_AID, VirtualChip
@@ -45,33 +44,6 @@ from station.cli.card import load_terminal, run_read
 
 PASS = "bench-passphrase"
 PORTRAIT_SIZE = 20_000
-
-
-class CountingChip:
-    """The chip as the harness wants it (``power_on_event``), counting the APDUs it answers."""
-
-    def __init__(self, chip: VirtualChip) -> None:
-        self.chip = chip
-        self.power_on_event = threading.Event()
-        self.apdus = 0
-
-    @property
-    def atr(self) -> bytes:
-        return self.chip.atr
-
-    def power_on(self) -> None:
-        self.chip.power_on()
-        self.power_on_event.set()
-
-    def power_off(self) -> None:
-        self.chip.power_off()
-
-    def reset(self) -> None:
-        self.chip.reset()
-
-    def process(self, apdu: bytes) -> bytes:
-        self.apdus += 1
-        return self.chip.process(apdu)
 
 
 def padded_jpeg(jpeg: bytes, size: int) -> bytes:
@@ -136,8 +108,8 @@ def main(n: int = 5) -> dict[str, float]:
         harness = PCSCD()
         harness.start()
         try:
-            counting = CountingChip(chip)
-            with harness.card(counting, 0):  # type: ignore[arg-type]
+            counting = PluggedChip(chip)
+            with harness.card(counting, 0):
                 with PCSCTransport.connect(READERS[0]) as t:  # one traced read: the counts
                     result, code = run_read(t, mrz=None, can=CAN, terminal=terminal,
                                             out=tmp / "traced",

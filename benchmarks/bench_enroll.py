@@ -10,76 +10,43 @@ Run: ``.venv/bin/python -m benchmarks.bench_enroll`` (needs softhsm2-util and li
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
+
+from benchmarks._common import (
+    esign_ca,
+    holder_records,
+    per_second,
+    raw_sign_rate,
+    softhsm_token,
+    token_session,
+)
 
 N = 200
 RAW = 1000
-MODULES = (
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/local/lib/softhsm/libsofthsm2.so",
-)
 
 
 def main() -> None:
-    util = shutil.which("softhsm2-util")
-    module = next((m for m in MODULES if Path(m).is_file()), None)
-    if util is None or module is None:
-        sys.exit("SoftHSM2 is not installed (tools/system-deps installs it)")
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "tokens").mkdir()
-        conf = Path(tmp) / "softhsm2.conf"
-        conf.write_text(f"directories.tokendir = {tmp}/tokens\nobjectstore.backend = file\n")
-        os.environ["SOFTHSM2_CONF"] = str(conf)
-        subprocess.run([util, "--init-token", "--free", "--label", "bench", "--pin", "1234",
-                        "--so-pin", "123456"], check=True, capture_output=True)
-        run(module, Path(tmp))
+    with softhsm_token() as (module, tmp):
+        run(module, tmp)
 
 
 def run(module: str, tmp: Path) -> None:
-    import PyKCS11
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from idcard.pinfl import PINFL
     from pki.enroll import enroll
-    from pki.esign import EsignCA, EsignRegister, HolderRecord, ServiceURLs
-    from pki.hsm import PKCS11Module
-    from pki.keys import KeySpec, SoftwareSigner
-    from station.outbox import Outbox
+    from pki.esign import HolderRecord
+    from pki.keys import SoftwareSigner
 
-    with PKCS11Module(module).token("bench").session(lambda: "1234") as session:
-        key = session.generate_key("esign-ca", KeySpec.parse("ec-p256"))
-        register = EsignRegister(tmp / "esign.sqlite")
-        ca = EsignCA.create(register, key, ServiceURLs.at("http://pki.idkarta.uz"))
-        outbox = Outbox(register.path)
-        records = [
-            HolderRecord(
-                PINFL.build("M", dt.date(1990, 1, 1) + dt.timedelta(days=i), "026",
-                            f"{i % 1000:03d}").value,
-                "TOSHMATOV", "ALISHER", f"AD{i:07d}", dt.date(2036, 1, 1),
-            )
-            for i in range(N)
-        ]
-        start = time.perf_counter()
-        for record in records:
+    with token_session(module) as session:
+        setup = esign_ca(session, tmp)
+
+        def one(record: HolderRecord) -> None:
             holder = SoftwareSigner(ec.generate_private_key(ec.SECP256R1()))
-            enroll(holder, record, ca, on_record=outbox.hook())
-        enroll_rate = N / (time.perf_counter() - start)
-        digest = hashlib.sha256(b"x" * 1024).digest()
-        mechanism = PyKCS11.Mechanism(PyKCS11.CKM_ECDSA, None)
-        start = time.perf_counter()
-        for _ in range(RAW):
-            session.raw.sign(key.handle, digest, mechanism)
-        raw_rate = RAW / (time.perf_counter() - start)
-        assert register.count() == N + 1 and len(outbox.pending()) == N
+            enroll(holder, record, setup.ca, on_record=setup.outbox.hook())
+
+        enroll_rate = per_second(holder_records(N), one)
+        raw_rate = raw_sign_rate(session, setup.key, RAW)
+        assert setup.register.count() == N + 1 and len(setup.outbox.pending()) == N
     print(f"enrollments end to end: {enroll_rate:.0f}/s; raw SoftHSM C_Sign: {raw_rate:.0f}/s; "
           f"ratio {enroll_rate / raw_rate:.2f}")
 

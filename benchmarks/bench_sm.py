@@ -14,6 +14,7 @@ import time
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
 
+from benchmarks._common import best_interleaved
 from idcard.apdu import CommandAPDU, ResponseAPDU
 from idcard.sm import SecureChannel, pad
 
@@ -64,11 +65,9 @@ def bench_raw(payload: bytes, enc: bytes, mac: bytes) -> float:
 
 def main() -> None:
     payload, enc, mac = os.urandom(SIZE), os.urandom(16), os.urandom(16)
-    sm_runs, raw_runs = [], []
-    for _ in range(7):  # interleaved, best of 7: the machine is shared
-        sm_runs.append(bench_sm(payload, enc, mac))
-        raw_runs.append(bench_raw(payload, enc, mac))
-    sm, raw = min(sm_runs), min(raw_runs)
+    sm, raw = best_interleaved(  # best of 7: the machine is shared
+        7, lambda: bench_sm(payload, enc, mac), lambda: bench_raw(payload, enc, mac)
+    )
     print(f"SecureChannel: {N} READ BINARY exchanges of {SIZE} bytes (AES-128) in {sm:.3f} s "
           f"({N / sm:.0f}/s)")  # fmt: skip
     print(f"raw cryptography AES-CBC + CMAC, same work: {raw:.3f} s ({N / raw:.0f}/s)")

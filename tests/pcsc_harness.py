@@ -34,11 +34,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from idcard.chip.emrtd import VirtualChip
 from idcard.chip.vpcd import VPCDClient
 from tests.conftest import ROOT, require_component, require_tool
 from tests.idcard.chip.sim_card import SimCard
@@ -54,6 +55,42 @@ READERS = (f"{FRIENDLY_NAME} 00 00", f"{FRIENDLY_NAME} 00 01")
 CLONE_NEWNET = 0x40000000
 START_TIMEOUT = 10.0
 CARD_TIMEOUT = 10.0
+
+
+class PluggedChip:
+    """A :class:`VirtualChip` as :meth:`PCSCD.card` wants a card (it waits for
+    ``power_on_event``), counting the APDUs it answers in ``apdus``; ``on_apdu(n)``, when set,
+    runs after the n-th answer is computed (e.g. to pull the card out)."""
+
+    def __init__(self, chip: VirtualChip) -> None:
+        self.chip = chip
+        self.power_on_event = threading.Event()
+        self.apdus = 0
+        self.on_apdu: Callable[[int], None] | None = None
+
+    @property
+    def atr(self) -> bytes:
+        return self.chip.atr
+
+    def power_on(self) -> None:
+        self.chip.power_on()
+        self.power_on_event.set()
+
+    def power_off(self) -> None:
+        self.chip.power_off()
+
+    def reset(self) -> None:
+        self.chip.reset()
+
+    def process(self, apdu: bytes) -> bytes:
+        answer = self.chip.process(apdu)
+        self.apdus += 1
+        if self.on_apdu is not None:
+            self.on_apdu(self.apdus)
+        return answer
+
+
+PluggableCard = SimCard | PluggedChip
 
 
 def _enter_netns(path: str) -> None:
@@ -143,8 +180,8 @@ class PCSCD:
 
     @contextlib.contextmanager
     def card(
-        self, card: SimCard | None = None, slot: int = 0, *, quickack: bool = True
-    ) -> Iterator[tuple[SimCard, VPCDClient]]:
+        self, card: PluggableCard | None = None, slot: int = 0, *, quickack: bool = True
+    ) -> Iterator[tuple[PluggableCard, VPCDClient]]:
         """Plug ``card`` into reader ``slot``; yields once pcscd has powered it on."""
         card = card if card is not None else SimCard()
         client = VPCDClient(card, "127.0.0.1", BASE_PORT + slot, quickack=quickack)
@@ -169,7 +206,7 @@ class PCSCD:
             client.stop()
             thread.join(CARD_TIMEOUT)
             assert not thread.is_alive(), "the card thread did not stop"
-            _wait_absent(READERS[slot])
+            wait_absent(READERS[slot])
 
     @contextlib.contextmanager
     def card_process(
@@ -196,7 +233,7 @@ class PCSCD:
             proc.wait(5)
             if proc.stdout is not None:
                 proc.stdout.close()
-            _wait_absent(READERS[slot])
+            wait_absent(READERS[slot])
 
 
 def _wait_line(proc: subprocess.Popen[str], wanted: str) -> None:
@@ -253,7 +290,8 @@ def _wait_state(reader: str, present: bool, timeout: float = CARD_TIMEOUT) -> bo
         scard.SCardReleaseContext(context)
 
 
-def _wait_absent(reader: str) -> None:
+def wait_absent(reader: str) -> None:
+    """Block until pcscd reports ``reader`` empty; fails the test on timeout."""
     if not _wait_state(reader, present=False):
         pytest.fail(f"pcscd still sees a card in {reader!r}")
 

@@ -7,29 +7,9 @@ for pki code. :func:`register` and :func:`registered` are that registration's.
 
 from __future__ import annotations
 
-from idcard.asn1.document_pki import (
-    ID_ICAO_CSCA_MASTER_LIST,
-    ID_ICAO_DEVIATION_LIST_SIGNING,
-    ID_ICAO_DOCUMENT_TYPE_LIST,
-    ID_ICAO_MASTER_LIST_SIGNING,
-    ID_ICAO_NAME_CHANGE,
-    CertificateSet,
-    CscaMasterList,
-    DocumentTypeListSyntax,
-    DocumentTypes,
-)
+from idcard.asn1 import document_pki
+from idcard.asn1.document_pki import *  # noqa: F403 - the re-export is this module's purpose
 from idcard.asn1.registration import register, registered
 
-__all__ = [
-    "ID_ICAO_CSCA_MASTER_LIST",
-    "ID_ICAO_DEVIATION_LIST_SIGNING",
-    "ID_ICAO_DOCUMENT_TYPE_LIST",
-    "ID_ICAO_MASTER_LIST_SIGNING",
-    "ID_ICAO_NAME_CHANGE",
-    "CertificateSet",
-    "CscaMasterList",
-    "DocumentTypeListSyntax",
-    "DocumentTypes",
-    "register",
-    "registered",
-]
+__all__ = ["register", "registered"]
+__all__ += document_pki.__all__

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "CertificateAuthority",
     "IssuedRecord",
     "RevokedRecord",
+    "build_crl",
     "build_tbs_certificate",
     "certificate_public_key",
     "pem_certificate",
@@ -116,19 +117,24 @@ def build_tbs_certificate(
     )
 
 
+def _checked_signature(data: bytes, signer: Signer, algorithm: SignatureAlgorithm) -> bytes:
+    """``signer``'s signature over ``data``, verified against its public key before use (a
+    faulty token or a wrong key is caught here, not by relying parties)."""
+    signature = signer.sign(data, algorithm)
+    if not verify_signature(signer.public_key(), signature, data, algorithm):
+        raise IssuanceError(f"signer {signer.label!r} produced a signature that does not verify")
+    return signature
+
+
 def sign_certificate(
     tbs: x509.TbsCertificate, signer: Signer, algorithm: SignatureAlgorithm
 ) -> x509.Certificate:
     """Sign ``tbs`` through ``signer``; the signature is checked against the signer's key."""
-    data = tbs.dump()
-    signature = signer.sign(data, algorithm)
-    if not verify_signature(signer.public_key(), signature, data, algorithm):
-        raise IssuanceError(f"signer {signer.label!r} produced a signature that does not verify")
     return x509.Certificate(
         {
             "tbs_certificate": tbs,
             "signature_algorithm": algorithm.signed_digest_algorithm(),
-            "signature_value": signature,
+            "signature_value": _checked_signature(tbs.dump(), signer, algorithm),
         }
     )
 
@@ -136,17 +142,61 @@ def sign_certificate(
 def sign_crl(
     tbs: crl.TbsCertList, signer: Signer, algorithm: SignatureAlgorithm
 ) -> crl.CertificateList:
-    data = tbs.dump()
-    signature = signer.sign(data, algorithm)
-    if not verify_signature(signer.public_key(), signature, data, algorithm):
-        raise IssuanceError(f"signer {signer.label!r} produced a signature that does not verify")
+    """Sign ``tbs`` through ``signer``; the signature is checked against the signer's key."""
     return crl.CertificateList(
         {
             "tbs_cert_list": tbs,
             "signature_algorithm": algorithm.signed_digest_algorithm(),
-            "signature": signature,
+            "signature": _checked_signature(tbs.dump(), signer, algorithm),
         }
     )
+
+
+def build_crl(
+    *,
+    issuer: x509.Name,
+    authority_key_id: bytes,
+    number: int,
+    this_update: dt.datetime,
+    next_update: dt.datetime,
+    revoked: Iterable[tuple[int, dt.datetime, str | None]],
+    signer: Signer,
+    algorithm: SignatureAlgorithm,
+) -> crl.CertificateList:
+    """A signed v2 CRL (RFC 5280 §5, ICAO 9303-12 §7.1.4): nextUpdate, AKI and cRLNumber.
+
+    ``revoked`` lists (serial, revocation date, reason) in CRL order; each entry carries its
+    reasonCode, omitted for ``unspecified`` (RFC 5280 §5.3.1 prefers that to the value).
+    """
+    tbs: dict[str, Any] = {
+        "version": "v2",
+        "signature": algorithm.signed_digest_algorithm(),
+        "issuer": issuer,
+        "this_update": to_time(this_update),
+        "next_update": to_time(next_update),
+        "crl_extensions": [
+            {
+                "extn_id": "authority_key_identifier",
+                "critical": False,
+                "extn_value": {"key_identifier": authority_key_id},
+            },
+            {"extn_id": "crl_number", "critical": False, "extn_value": number},
+        ],
+    }
+    entries = []
+    for serial, revocation_date, reason in revoked:
+        entry: dict[str, Any] = {
+            "user_certificate": serial,
+            "revocation_date": to_time(revocation_date),
+        }
+        if reason and reason != "unspecified":
+            entry["crl_entry_extensions"] = [
+                {"extn_id": "crl_reason", "critical": False, "extn_value": reason}
+            ]
+        entries.append(entry)
+    if entries:
+        tbs["revoked_certificates"] = entries
+    return sign_crl(crl.TbsCertList(tbs), signer, algorithm)
 
 
 def _pem(kind: str, der: bytes) -> bytes:
@@ -484,36 +534,19 @@ class CertificateAuthority:
         """A v2 CRL per 9303-12 §7.1.4: nextUpdate, AKI and cRLNumber; reasonCode per entry."""
         moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
         state = CAState.load(self.state_path)
-        number = state.next_crl_number
-        tbs: dict[str, Any] = {
-            "version": "v2",
-            "signature": self.algorithm.signed_digest_algorithm(),
-            "issuer": self.subject,
-            "this_update": to_time(moment),
-            "next_update": to_time(moment + next_update),
-            "crl_extensions": [
-                {
-                    "extn_id": "authority_key_identifier",
-                    "critical": False,
-                    "extn_value": {"key_identifier": self.key_id},
-                },
-                {"extn_id": "crl_number", "critical": False, "extn_value": number},
+        cert_list = build_crl(
+            issuer=self.subject,
+            authority_key_id=self.key_id,
+            number=state.next_crl_number,
+            this_update=moment,
+            next_update=moment + next_update,
+            revoked=[
+                (r.serial, dt.datetime.fromisoformat(r.revocation_date), r.reason)
+                for r in sorted(state.revoked, key=lambda r: r.serial)
             ],
-        }
-        if state.revoked:
-            entries = []
-            for r in sorted(state.revoked, key=lambda r: r.serial):
-                entry: dict[str, Any] = {
-                    "user_certificate": r.serial,
-                    "revocation_date": to_time(dt.datetime.fromisoformat(r.revocation_date)),
-                }
-                if r.reason != "unspecified":  # RFC 5280 §5.3.1: omit rather than unspecified
-                    entry["crl_entry_extensions"] = [
-                        {"extn_id": "crl_reason", "critical": False, "extn_value": r.reason}
-                    ]
-                entries.append(entry)
-            tbs["revoked_certificates"] = entries
-        cert_list = sign_crl(crl.TbsCertList(tbs), self.signer, self.algorithm)
+            signer=self.signer,
+            algorithm=self.algorithm,
+        )
         state.next_crl_number += 1
         state.save(self.state_path)
         return cert_list

@@ -24,8 +24,9 @@ Certificate profile of the holder (ETSI EN 319 412-2 §4 "natural person", RFC 5
 Revocation causes: a lost card revokes with ``keyCompromise``, a replaced card with
 ``superseded`` (RFC 5280 §5.3.1).
 
-The register (one SQLite file) holds the CA certificate and every certificate issued, with its
-revocation state and the CRL counter. Issuance is one transaction: the serial is drawn, the TBS
+The register (one SQLite file, :mod:`pki.esign_register`, its classes re-exported here) holds
+the CA certificate and every certificate issued, with its revocation state and the CRL counter.
+Issuance is one transaction: the serial is drawn, the TBS
 certificate signed, and the certificate recorded only when the signature succeeded and verified;
 a signer that fails (an HSM session lost mid-issuance) leaves nothing behind. Callers may write
 their own rows (an outbox event) in the same transaction through ``on_record``.
@@ -34,14 +35,9 @@ their own rows (an outbox event) in the same transaction through ``on_record``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from asn1crypto import core, crl, csr, x509
@@ -50,13 +46,21 @@ from cryptography.hazmat.primitives import serialization
 from idcard.errors import PINFLError
 from idcard.pinfl import PINFL
 from pki.ca import (
+    build_crl,
     build_tbs_certificate,
     certificate_public_key,
     sign_certificate,
-    sign_crl,
-    to_time,
 )
 from pki.errors import IssuanceError, PKIError
+from pki.esign_register import (
+    CertificateStatus,
+    EsignRegister,
+    IssuedCertificate,
+    OnRecord,
+    new_serial,
+    spki_sha256,
+    utc_second,
+)
 from pki.keys import PublicKey, SignatureAlgorithm, Signer, verify_signature
 from pki.profiles import Validity, key_identifier
 
@@ -189,36 +193,6 @@ class RevocationCause(Enum):
 
 
 _REASONS = ("key_compromise", "superseded", "cessation_of_operation", "unspecified")
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedCertificate:
-    """One row of the register."""
-
-    serial: int
-    kind: str
-    subject: str
-    pinfl: str | None
-    card_number: str | None
-    not_before: dt.datetime
-    not_after: dt.datetime
-    fingerprint: str
-    der: bytes
-    revoked_at: dt.datetime | None = None
-    reason: str | None = None
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return x509.Certificate.load(self.der)
-
-
-@dataclass(frozen=True, slots=True)
-class CertificateStatus:
-    """Revocation state of a serial: ``good``, ``revoked`` (with time and reason) or ``unknown``."""
-
-    status: str
-    revoked_at: dt.datetime | None = None
-    reason: str | None = None
 
 
 # -- names and extensions -----------------------------------------------------------------------
@@ -399,201 +373,6 @@ def check_request_subject(request: csr.CertificationRequest, record: HolderRecor
         raise EnrollmentRefused("the request's country is not UZ")
 
 
-# -- the register -------------------------------------------------------------------------------
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS esign_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS esign_certificates (
-    serial TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    pinfl TEXT,
-    card_number TEXT,
-    not_before TEXT NOT NULL,
-    not_after TEXT NOT NULL,
-    spki_sha256 TEXT NOT NULL,
-    fingerprint TEXT NOT NULL UNIQUE,
-    der BLOB NOT NULL,
-    revoked_at TEXT,
-    reason TEXT
-);
-CREATE INDEX IF NOT EXISTS esign_by_pinfl ON esign_certificates (pinfl);
-CREATE INDEX IF NOT EXISTS esign_by_spki ON esign_certificates (spki_sha256);
-"""
-
-OnRecord = Callable[[sqlite3.Connection, IssuedCertificate], None]
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC).replace(microsecond=0)
-
-
-def _spki_sha256(public_key: PublicKey) -> str:
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
-
-
-class EsignRegister:
-    """The CA's register of issued certificates: one SQLite file, every change one transaction.
-
-    Serials are stored as lower-case hex text (they are up to 127 bits long).
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
-
-    def __repr__(self) -> str:
-        return f"EsignRegister({str(self.path)!r})"
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        return conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls everything back."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        conn = self._connect()
-        try:
-            return list(conn.execute(sql, tuple(args)).fetchall())
-        finally:
-            conn.close()
-
-    def meta(self, key: str) -> bytes | None:
-        rows = self._read("SELECT value FROM esign_meta WHERE key = ?", (key,))
-        return bytes(rows[0][0]) if rows else None
-
-    @staticmethod
-    def set_meta(conn: sqlite3.Connection, key: str, value: bytes) -> None:
-        conn.execute(
-            "INSERT INTO esign_meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-    @staticmethod
-    def _row(row: Sequence[Any]) -> IssuedCertificate:
-        return IssuedCertificate(
-            serial=int(row[0], 16),
-            kind=row[1],
-            subject=row[2],
-            pinfl=row[3],
-            card_number=row[4],
-            not_before=dt.datetime.fromisoformat(row[5]),
-            not_after=dt.datetime.fromisoformat(row[6]),
-            fingerprint=row[7],
-            der=bytes(row[8]),
-            revoked_at=dt.datetime.fromisoformat(row[9]) if row[9] else None,
-            reason=row[10],
-        )
-
-    _COLUMNS = (
-        "serial, kind, subject, pinfl, card_number, not_before, not_after, fingerprint, der, "
-        "revoked_at, reason"
-    )
-
-    def get(self, serial: int) -> IssuedCertificate | None:
-        rows = self._read(
-            f"SELECT {self._COLUMNS} FROM esign_certificates WHERE serial = ?",  # noqa: S608
-            (format(serial, "x"),),
-        )
-        return self._row(rows[0]) if rows else None
-
-    def all(self) -> list[IssuedCertificate]:
-        rows = self._read(f"SELECT {self._COLUMNS} FROM esign_certificates ORDER BY not_before")  # noqa: S608
-        return [self._row(r) for r in rows]
-
-    def by_pinfl(self, pinfl: str) -> list[IssuedCertificate]:
-        rows = self._read(
-            f"SELECT {self._COLUMNS} FROM esign_certificates WHERE pinfl = ? "  # noqa: S608
-            "ORDER BY not_before",
-            (pinfl,),
-        )
-        return [self._row(r) for r in rows]
-
-    def revoked(self) -> list[IssuedCertificate]:
-        rows = self._read(
-            f"SELECT {self._COLUMNS} FROM esign_certificates WHERE revoked_at IS NOT NULL"  # noqa: S608
-        )
-        return sorted((self._row(r) for r in rows), key=lambda r: r.serial)
-
-    def count(self) -> int:
-        return int(self._read("SELECT COUNT(*) FROM esign_certificates")[0][0])
-
-    def status(self, serial: int) -> CertificateStatus:
-        """OCSP status of ``serial``: ``unknown`` when this CA never issued it."""
-        found = self.get(serial)
-        if found is None:
-            return CertificateStatus("unknown")
-        if found.revoked_at is not None:
-            return CertificateStatus("revoked", found.revoked_at, found.reason)
-        return CertificateStatus("good")
-
-    @staticmethod
-    def insert(
-        conn: sqlite3.Connection,
-        cert: x509.Certificate,
-        *,
-        kind: str,
-        pinfl: str | None = None,
-        card_number: str | None = None,
-    ) -> IssuedCertificate:
-        """Record ``cert`` inside an open transaction."""
-        validity = cert["tbs_certificate"]["validity"]
-        public = certificate_public_key(cert)
-        der = bytes(cert.dump())
-        record = IssuedCertificate(
-            serial=int(cert.serial_number),
-            kind=kind,
-            subject=cert.subject.human_friendly,
-            pinfl=pinfl,
-            card_number=card_number,
-            not_before=_utc(validity["not_before"].native),
-            not_after=_utc(validity["not_after"].native),
-            fingerprint=hashlib.sha256(der).hexdigest(),
-            der=der,
-        )
-        conn.execute(
-            "INSERT INTO esign_certificates (serial, kind, subject, pinfl, card_number, "
-            "not_before, not_after, spki_sha256, fingerprint, der) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                format(record.serial, "x"), kind, record.subject, pinfl, card_number,
-                record.not_before.isoformat(), record.not_after.isoformat(),
-                _spki_sha256(public), record.fingerprint, der,
-            ),
-        )
-        return record
-
-
-def _new_serial(conn: sqlite3.Connection) -> int:
-    """A fresh random positive serial of up to 127 bits (RFC 5280 §4.1.2.2), unused here."""
-    while True:
-        serial = int.from_bytes(os.urandom(16), "big") >> 1
-        if serial and not conn.execute(
-            "SELECT 1 FROM esign_certificates WHERE serial = ?", (format(serial, "x"),)
-        ).fetchone():
-            return serial
-
-
 # -- the authority ------------------------------------------------------------------------------
 
 
@@ -644,11 +423,11 @@ class EsignCA:
             {"country_name": "UZ", "organization_name": organization, "common_name": common_name},
             use_printable=True,
         )
-        start = _utc(now or dt.datetime.now(dt.UTC))
+        start = utc_second(now or dt.datetime.now(dt.UTC))
         period = Validity(start, start + validity, start + validity)
         with register.transaction() as conn:
             tbs = build_tbs_certificate(
-                serial=_new_serial(conn),
+                serial=new_serial(conn),
                 issuer=name,
                 subject=name,
                 public_key=signer.public_key(),
@@ -668,7 +447,7 @@ class EsignCA:
 
     @property
     def not_after(self) -> dt.datetime:
-        return _utc(self.certificate["tbs_certificate"]["validity"]["not_after"].native)
+        return utc_second(self.certificate["tbs_certificate"]["validity"]["not_after"].native)
 
     def _issue(
         self,
@@ -683,12 +462,12 @@ class EsignCA:
         card_number: str | None = None,
         on_record: OnRecord | None = None,
     ) -> IssuedCertificate:
-        start = _utc(now or dt.datetime.now(dt.UTC))
-        not_after = min(_utc(not_after), self.not_after)
+        start = utc_second(now or dt.datetime.now(dt.UTC))
+        not_after = min(utc_second(not_after), self.not_after)
         if not_after <= start:
             raise EnrollmentRefused("the certificate would already be expired (card or CA)")
         period = Validity(start, not_after, not_after)
-        spki = _spki_sha256(public_key)
+        spki = spki_sha256(public_key)
         with self.register.transaction() as conn:
             if conn.execute(
                 "SELECT 1 FROM esign_certificates WHERE spki_sha256 = ? AND revoked_at IS NULL",
@@ -696,7 +475,7 @@ class EsignCA:
             ).fetchone():
                 raise EnrollmentRefused("this public key is already certified")
             tbs = build_tbs_certificate(
-                serial=_new_serial(conn),
+                serial=new_serial(conn),
                 issuer=self.subject,
                 subject=subject,
                 public_key=public_key,
@@ -730,7 +509,7 @@ class EsignCA:
         """
         request, public_key = verify_request(request_der)
         check_request_subject(request, record)
-        start = _utc(now or dt.datetime.now(dt.UTC))
+        start = utc_second(now or dt.datetime.now(dt.UTC))
         card_end = dt.datetime.combine(record.card_expiry, dt.time(23, 59, 59), dt.UTC)
         urls = self.urls
         return self._issue(
@@ -756,7 +535,7 @@ class EsignCA:
         now: dt.datetime | None = None,
     ) -> IssuedCertificate:
         """A TSA certificate: extKeyUsage timeStamping only, critical (RFC 3161 §2.3)."""
-        start = _utc(now or dt.datetime.now(dt.UTC))
+        start = utc_second(now or dt.datetime.now(dt.UTC))
         name = x509.Name.build(
             {"country_name": "UZ", "organization_name": "idkarta", "common_name": common_name},
             use_printable=True,
@@ -786,7 +565,7 @@ class EsignCA:
         name = reason.value if isinstance(reason, RevocationCause) else reason
         if name not in _REASONS:
             raise IssuanceError(f"unknown revocation reason {name!r}; one of {_REASONS}")
-        moment = _utc(when or dt.datetime.now(dt.UTC))
+        moment = utc_second(when or dt.datetime.now(dt.UTC))
         with self.register.transaction() as conn:
             row = conn.execute(
                 "SELECT kind, revoked_at FROM esign_certificates WHERE serial = ?",
@@ -819,35 +598,25 @@ class EsignCA:
         self, *, next_update: dt.timedelta = dt.timedelta(days=7), now: dt.datetime | None = None
     ) -> crl.CertificateList:
         """A v2 CRL (RFC 5280 §5): AKI and cRLNumber; reasonCode per entry."""
-        moment = _utc(now or dt.datetime.now(dt.UTC))
+        moment = utc_second(now or dt.datetime.now(dt.UTC))
         with self.register.transaction() as conn:
             row = conn.execute(
                 "SELECT value FROM esign_meta WHERE key = 'next_crl_number'"
             ).fetchone()
             number = int(bytes(row[0]).decode()) if row else 1
-            tbs: dict[str, Any] = {
-                "version": "v2",
-                "signature": self.algorithm.signed_digest_algorithm(),
-                "issuer": self.subject,
-                "this_update": to_time(moment),
-                "next_update": to_time(moment + next_update),
-                "crl_extensions": [
-                    _ext("authority_key_identifier", {"key_identifier": self.key_id}),
-                    _ext("crl_number", number),
-                ],
-            }
-            entries = []
+            revoked = []
             for r in self.register.revoked():
                 assert r.revoked_at is not None
-                entry: dict[str, Any] = {
-                    "user_certificate": r.serial,
-                    "revocation_date": to_time(r.revoked_at),
-                }
-                if r.reason and r.reason != "unspecified":
-                    entry["crl_entry_extensions"] = [_ext("crl_reason", r.reason)]
-                entries.append(entry)
-            if entries:
-                tbs["revoked_certificates"] = entries
-            cert_list = sign_crl(crl.TbsCertList(tbs), self.signer, self.algorithm)
+                revoked.append((r.serial, r.revoked_at, r.reason))
+            cert_list = build_crl(
+                issuer=self.subject,
+                authority_key_id=self.key_id,
+                number=number,
+                this_update=moment,
+                next_update=moment + next_update,
+                revoked=revoked,
+                signer=self.signer,
+                algorithm=self.algorithm,
+            )
             EsignRegister.set_meta(conn, "next_crl_number", str(number + 1).encode())
         return cert_list

@@ -33,9 +33,7 @@ from pki.keys import (
     PublicKey,
     SignatureAlgorithm,
     SignatureScheme,
-    default_algorithm,
-    ecdsa_raw_to_der,
-    key_spec_of,
+    TokenSigner,
 )
 
 __all__ = ["HSMKey", "HSMSession", "PINCallback", "PKCS11Module", "Token", "TokenInfo", "open_key"]
@@ -370,7 +368,7 @@ _FLAGS = {
 }
 
 
-class HSMKey:
+class HSMKey(TokenSigner):
     """A private key on a token, usable while its session is open; a :class:`Signer`."""
 
     def __init__(
@@ -384,35 +382,16 @@ class HSMKey:
     ) -> None:
         self._session = session
         self._handle = handle
-        self._label = label
         self.key_id = key_id
-        self._public = public
-        self._spec = key_spec_of(public)
-        self._algorithm = algorithm or default_algorithm(self._spec)
-        self._algorithm.check_key(self._spec)
+        super().__init__(public, label, algorithm)
 
     def __repr__(self) -> str:
         return f"HSMKey(label={self._label!r}, key={self._spec}, id={self.key_id.hex()})"
 
     @property
-    def label(self) -> str:
-        return self._label
-
-    @property
-    def algorithm(self) -> SignatureAlgorithm:
-        return self._algorithm
-
-    @property
-    def key_spec(self) -> KeySpec:
-        return self._spec
-
-    @property
     def handle(self) -> Any:
         """The PyKCS11 object handle (hazmat)."""
         return self._handle
-
-    def public_key(self) -> PublicKey:
-        return self._public
 
     def attributes(self) -> dict[str, bool]:
         """The key's protection flags as the token reports them (CKA_SENSITIVE, …)."""
@@ -439,16 +418,9 @@ class HSMKey:
             PyKCS11.CKM_RSA_PKCS_PSS, hash_mech, mgf, algorithm.effective_salt_length
         )
 
-    def sign(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
-        """Hash ``data`` on the host, sign the digest on the token (X.509/CMS signature form)."""
-        algorithm.check_key(self._spec)
-        digest = algorithm.digest(data)
-        payload = (
-            algorithm.digest_info(digest)
-            if algorithm.scheme is SignatureScheme.RSA_PKCS1V15
-            else digest
-        )
-        signature = bytes(
+    def _sign_on_device(self, payload: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        """C_Sign of the host-computed digest (or DigestInfo) with :meth:`mechanism`."""
+        return bytes(
             _call(
                 "C_Sign",
                 self._session.raw.sign,
@@ -457,9 +429,6 @@ class HSMKey:
                 self.mechanism(algorithm),
             )
         )
-        if algorithm.scheme is SignatureScheme.ECDSA:
-            return ecdsa_raw_to_der(signature)
-        return signature
 
 
 @contextmanager

@@ -2,7 +2,9 @@
 
 Builders produce the bytes to be signed (a TBS certificate, a TBS CRL, CMS signed attributes); a
 :class:`Signer` returns the signature. Implementations: :class:`SoftwareSigner` (a key in memory,
-from the file key store :mod:`pki.filestore`), :class:`pki.hsm.HSMKey` (a PKCS#11 token).
+from the file key store :mod:`pki.filestore`), :class:`pki.hsm.HSMKey` (a PKCS#11 token),
+:class:`pki.card_signer.CardSigner` (the ID card); they share :class:`SignerBase` (and, for devices
+that sign a host-computed hash, :class:`TokenSigner`).
 
 Signatures are returned in the form X.509 and CMS carry them: ECDSA as the DER ``Ecdsa-Sig-Value``
 (RFC 5480 §2.2), RSA as the octet string. PKCS#11 tokens and BSI TR-03111 CV certificates use the
@@ -40,7 +42,9 @@ __all__ = [
     "SignatureAlgorithm",
     "SignatureScheme",
     "Signer",
+    "SignerBase",
     "SoftwareSigner",
+    "TokenSigner",
     "default_algorithm",
     "ecdsa_der_to_raw",
     "ecdsa_raw_to_der",
@@ -380,22 +384,27 @@ class KeyStore(Protocol):
     def labels(self) -> list[str]: ...
 
 
-class SoftwareSigner:
-    """A :class:`Signer` over a cryptography private key held in memory (file key store)."""
+class SignerBase:
+    """The part every :class:`Signer` implementation shares (STYLE.md §5).
 
-    __slots__ = ("_algorithm", "_key", "_label", "_spec")
+    Holds the label, the public key, its :class:`KeySpec` and the default algorithm (checked
+    against the key). :meth:`sign` checks the algorithm against the key, hashes ``data`` on the
+    host and hands the digest to :meth:`_sign_digest`, which each key store implements.
+    """
+
+    __slots__ = ("_algorithm", "_label", "_public", "_spec")
 
     def __init__(
-        self, key: PrivateKey, label: str = "", algorithm: SignatureAlgorithm | None = None
+        self, public: PublicKey, label: str = "", algorithm: SignatureAlgorithm | None = None
     ) -> None:
-        self._key = key
         self._label = label
-        self._spec = key_spec_of(key)
+        self._public = public
+        self._spec = key_spec_of(public)
         self._algorithm = algorithm or default_algorithm(self._spec)
         self._algorithm.check_key(self._spec)
 
     def __repr__(self) -> str:
-        return f"SoftwareSigner(label={self._label!r}, key={self._spec})"
+        return f"{type(self).__name__}(label={self._label!r}, key={self._spec})"
 
     @property
     def label(self) -> str:
@@ -410,11 +419,54 @@ class SoftwareSigner:
         return self._spec
 
     def public_key(self) -> PublicKey:
-        return self._key.public_key()
+        return self._public
 
     def sign(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        """The signature over ``data`` in X.509/CMS form (DER for ECDSA)."""
         algorithm.check_key(self._spec)
-        digest = algorithm.digest(data)
+        return self._sign_digest(algorithm.digest(data), algorithm)
+
+    def _sign_digest(self, digest: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        raise NotImplementedError
+
+
+class TokenSigner(SignerBase):
+    """A key on a device that signs a hash computed on the host: a PKCS#11 token, the ID card.
+
+    The device is given the digest, or for RSA PKCS#1 v1.5 its ``DigestInfo`` (RFC 8017 §9.2),
+    and returns ECDSA signatures as plain ``r ‖ s`` (PKCS#11 CKM_ECDSA, BSI TR-03111 §5.2.1),
+    converted here to DER. Implementations provide :meth:`_sign_on_device`.
+    """
+
+    __slots__ = ()
+
+    def _sign_digest(self, digest: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        payload = (
+            algorithm.digest_info(digest)
+            if algorithm.scheme is SignatureScheme.RSA_PKCS1V15
+            else digest
+        )
+        signature = self._sign_on_device(payload, algorithm)
+        if algorithm.scheme is SignatureScheme.ECDSA:
+            return ecdsa_raw_to_der(signature)
+        return signature
+
+    def _sign_on_device(self, payload: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        raise NotImplementedError
+
+
+class SoftwareSigner(SignerBase):
+    """A :class:`Signer` over a cryptography private key held in memory (file key store)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(
+        self, key: PrivateKey, label: str = "", algorithm: SignatureAlgorithm | None = None
+    ) -> None:
+        self._key = key
+        super().__init__(key.public_key(), label, algorithm)
+
+    def _sign_digest(self, digest: bytes, algorithm: SignatureAlgorithm) -> bytes:
         pre = Prehashed(algorithm.hash_algorithm)
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
             return self._key.sign(digest, ec.ECDSA(pre))

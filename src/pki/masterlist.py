@@ -16,26 +16,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from asn1crypto import algos, cms, x509
+from asn1crypto import x509
 
 from idcard.errors import DecodeError
 from idcard.verify.masterlist import MasterList, MasterListVerification, check_master_list
 from pki.asn1 import ID_ICAO_CSCA_MASTER_LIST, CscaMasterList
 from pki.ca import certificate_public_key
+from pki.cms import build_signed_data
 from pki.errors import IssuanceError
 from pki.keys import SignatureAlgorithm, Signer
 
 __all__ = ["MasterListVerification", "build_master_list", "parse_master_list"]
-
-
-def _signed_attrs(content_type: str, digest: bytes, when: dt.datetime) -> cms.CMSAttributes:
-    return cms.CMSAttributes(
-        [
-            {"type": "content_type", "values": [content_type]},
-            {"type": "message_digest", "values": [digest]},
-            {"type": "signing_time", "values": [cms.Time({"utc_time": when})]},
-        ]
-    )
 
 
 def build_master_list(
@@ -63,39 +54,16 @@ def build_master_list(
     unique = list({c.dump(): c for c in csca_certificates}.values())  # a SET: no duplicates
     content = CscaMasterList({"version": 0, "cert_list": unique}).dump()
     when = (signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
-    attrs = _signed_attrs(ID_ICAO_CSCA_MASTER_LIST, alg.digest(content), when)
-    signature = signer.sign(attrs.dump(), alg)
-    sid = cms.SignerIdentifier(
-        {
-            "issuer_and_serial_number": {
-                "issuer": signer_certificate.issuer,
-                "serial_number": signer_certificate.serial_number,
-            }
-        }
+    extra = [issuer_certificate] if issuer_certificate else []
+    return build_signed_data(
+        ID_ICAO_CSCA_MASTER_LIST,
+        content,
+        signer,
+        signer_certificate,
+        alg,
+        when,
+        extra_certificates=extra,
     )
-    certs = [signer_certificate] + ([issuer_certificate] if issuer_certificate else [])
-    signed_data = cms.SignedData(
-        {
-            "version": "v3",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": alg.hash_name})],
-            "encap_content_info": {
-                "content_type": ID_ICAO_CSCA_MASTER_LIST,
-                "content": CscaMasterList.load(content),
-            },
-            "certificates": certs,
-            "signer_infos": [
-                {
-                    "version": "v1",
-                    "sid": sid,
-                    "digest_algorithm": {"algorithm": alg.hash_name},
-                    "signed_attrs": attrs,
-                    "signature_algorithm": alg.signed_digest_algorithm(),
-                    "signature": signature,
-                }
-            ],
-        }
-    )
-    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
 
 
 def parse_master_list(

@@ -18,13 +18,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from asn1crypto import algos, cms, core, x509
+from asn1crypto import x509
 
 from idcard.asn1 import oids
 from idcard.errors import DecodeError, EncodeError, VerificationError
 from idcard.lds.sod import SOD, build_lds_security_object
-from pki.ca import certificate_public_key
-from pki.errors import IssuanceError, PKIError
+from pki.cms import (
+    build_signed_data,
+    check_document_signer,
+    load_ds_certificate,
+    signing_algorithm,
+)
+from pki.errors import IssuanceError
 from pki.filestore import write_atomic
 from pki.keys import SignatureAlgorithm, Signer
 
@@ -32,17 +37,6 @@ __all__ = ["DATA_GROUP_HASHES", "SODBuilder", "sign_dump_folder"]
 
 DATA_GROUP_HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
 """Hash algorithms accepted for data group hashes (9303-12 §5)."""
-
-
-def _certificate(cert: x509.Certificate | bytes) -> x509.Certificate:
-    if isinstance(cert, x509.Certificate):
-        return cert
-    try:
-        parsed = x509.Certificate.load(bytes(cert), strict=True)
-        parsed.native  # noqa: B018 - parse fully now
-    except (ValueError, TypeError) as exc:
-        raise IssuanceError(f"the DS certificate does not decode: {exc}") from None
-    return parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +103,10 @@ class SODBuilder:
         algorithm: SignatureAlgorithm | None = None,
     ) -> bytes:
         """The EF.SOD file (tag 77) signed by ``signer``, whose certificate is ``certificate``."""
-        cert = _certificate(certificate)
+        cert = load_ds_certificate(certificate)
         if len(self._data_groups) < 2:
             raise IssuanceError("an EF.SOD needs at least two data groups")
-        try:
-            if certificate_public_key(cert) != signer.public_key():
-                raise IssuanceError("the signer's key is not the DS certificate's key")
-        except PKIError as exc:
-            raise IssuanceError(str(exc)) from None
-        usage = cert.key_usage_value
-        if usage is None or "digital_signature" not in usage.native:
-            raise IssuanceError("the DS certificate does not allow digitalSignature")
+        check_document_signer(cert, signer)
         hash_name = self._hash_algorithm or "sha256"
         hashes = {n: hashlib.new(hash_name, raw).digest() for n, raw in self._data_groups}
         lds, uni = self._versions if self._versions is not None else (None, None)
@@ -127,53 +114,11 @@ class SODBuilder:
             lso = build_lds_security_object(hashes, hash_name, lds, uni)
         except EncodeError as exc:
             raise IssuanceError(f"LDSSecurityObject: {exc}") from None
-        alg = algorithm or self._signature_algorithm or signer.algorithm
-        try:
-            alg.check_key(signer.key_spec)
-        except PKIError as exc:
-            raise IssuanceError(str(exc)) from None
+        alg = signing_algorithm(signer, algorithm or self._signature_algorithm)
         when = (self._signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-        content_type = oids.ID_ICAO_LDS_SECURITY_OBJECT
-        attrs = cms.CMSAttributes(
-            [
-                {"type": "content_type", "values": [content_type]},
-                {"type": "message_digest", "values": [alg.digest(lso)]},
-                {"type": "signing_time", "values": [cms.Time({"utc_time": when})]},
-            ]
-        )
-        signature = signer.sign(attrs.dump(), alg)
-        sid = cms.SignerIdentifier(
-            {
-                "issuer_and_serial_number": {
-                    "issuer": cert.issuer,
-                    "serial_number": cert.serial_number,
-                }
-            }
-        )
-        signed_data = cms.SignedData(
-            {
-                "version": "v3",
-                "digest_algorithms": [algos.DigestAlgorithm({"algorithm": alg.hash_name})],
-                "encap_content_info": {
-                    "content_type": content_type,
-                    "content": core.ParsableOctetString(lso),
-                },
-                "certificates": [cert],
-                "signer_infos": [
-                    {
-                        "version": "v1",
-                        "sid": sid,
-                        "digest_algorithm": {"algorithm": alg.hash_name},
-                        "signed_attrs": attrs,
-                        "signature_algorithm": alg.signed_digest_algorithm(),
-                        "signature": signature,
-                    }
-                ],
-            }
-        )
-        info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+        info = build_signed_data(oids.ID_ICAO_LDS_SECURITY_OBJECT, lso, signer, cert, alg, when)
         try:
-            return SOD.wrap(info.dump()).encode()
+            return SOD.wrap(info).encode()
         except DecodeError as exc:  # our own output must read back
             raise IssuanceError(f"the signed EF.SOD does not decode: {exc}") from None
 

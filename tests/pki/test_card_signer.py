@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from tests.conftest import require_tool
 from tests.idcard.esign.esign_kit import PIN, enrolled_chip, open_card
-from tests.pcsc_harness import PCSCD, READERS, pcscd  # noqa: F401 - registers the fixture
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip, pcscd  # noqa: F401 - registers the fixture
 from tests.pki.test_esign_kit import ALISHER, NOW, make_ca, minimal_pdf
 
 from idcard.chip.emrtd import VirtualChip
@@ -118,37 +117,12 @@ def test_pdfsig_accepts_the_card_signature(tmp_path: Path) -> None:
     assert "ALISHER TOSHMATOV" in out.stdout
 
 
-class _Plugged:
-    """The virtual chip as the pcscd harness plugs cards in (it waits for ``power_on_event``)."""
-
-    def __init__(self, chip: VirtualChip) -> None:
-        self.chip = chip
-        self.power_on_event = threading.Event()
-
-    @property
-    def atr(self) -> bytes:
-        return self.chip.atr
-
-    def power_on(self) -> None:
-        self.chip.power_on()
-        self.power_on_event.set()
-
-    def power_off(self) -> None:
-        self.chip.power_off()
-
-    def reset(self) -> None:
-        self.chip.reset()
-
-    def process(self, apdu: bytes) -> bytes:
-        return self.chip.process(apdu)
-
-
 @pytest.mark.pcsc
 def test_pdf_signed_through_pcscd(pcscd: PCSCD, tmp_path: Path) -> None:  # noqa: F811
     from idcard.reader.pcsc import PCSCTransport
 
     chip, ca, issued = _enrolled(tmp_path)
-    with pcscd.card(_Plugged(chip)), PCSCTransport.connect(READERS[0]) as transport:
+    with pcscd.card(PluggedChip(chip)), PCSCTransport.connect(READERS[0]) as transport:
         card = ESignCard(transport)
         card.select()
         signed = _sign(card, ca, issued)

@@ -27,14 +27,13 @@ from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
 from pki.ca import CertificateAuthority, pem_certificate, pem_crl
+from pki.cvc_show import describe_cvc, describe_text
 from pki.cvca import (
     CVCA_DAYS,
     DV_DAYS,
     IS_DAYS,
     EACFolder,
     check_cv_key_spec,
-    describe_cvc,
-    describe_text,
     load_request,
 )
 from pki.errors import IssuanceError, PKIError

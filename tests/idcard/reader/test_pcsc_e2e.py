@@ -19,8 +19,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tests.conftest import ROOT, require_tool
 from tests.idcard.chip.cards import CAN, TODAY, Card, build_dump, make_card
-from tests.pcsc_harness import BASE_PORT, PCSCD, READERS, _wait_absent
+from tests.pcsc_harness import BASE_PORT, PCSCD, READERS, PluggedChip, wait_absent
 
 from idcard.apdu import CommandAPDU
 from idcard.asn1 import oids
@@ -61,38 +60,6 @@ PASS = "e2e-passphrase"
 ENV = {"IDKARTA_PASSPHRASE": PASS}
 CARDSLOT = 0
 SERVE_SLOT = 1
-
-
-class PluggedChip:
-    """A :class:`VirtualChip` as the harness wants a card (``power_on_event``), counting APDUs;
-    ``on_apdu(n)`` runs after the n-th answer is computed (to pull the card out)."""
-
-    def __init__(self, chip: VirtualChip) -> None:
-        self.chip = chip
-        self.power_on_event = threading.Event()
-        self.apdus = 0
-        self.on_apdu: Callable[[int], None] | None = None
-
-    @property
-    def atr(self) -> bytes:
-        return self.chip.atr
-
-    def power_on(self) -> None:
-        self.chip.power_on()
-        self.power_on_event.set()
-
-    def power_off(self) -> None:
-        self.chip.power_off()
-
-    def reset(self) -> None:
-        self.chip.reset()
-
-    def process(self, apdu: bytes) -> bytes:
-        answer = self.chip.process(apdu)
-        self.apdus += 1
-        if self.on_apdu is not None:
-            self.on_apdu(self.apdus)
-        return answer
 
 
 @contextlib.contextmanager
@@ -408,7 +375,7 @@ def test_cli_serve_and_read_through_pcscd(pcscd: PCSCD, tmp_path: Path, eac_pki:
             raise
     assert server.returncode == 0, err
     assert "stopped; image saved" in err
-    _wait_absent(READERS[SERVE_SLOT])
+    wait_absent(READERS[SERVE_SLOT])
     after = VirtualChip.load(image)
     is_cert = CVCertificate.decode((eac_pki / "cvc" / "UZIS00001.cvcert").read_bytes())
     assert after.locked and after.state.current_date == max(before, is_cert.body.effective_date)
