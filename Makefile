@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: demo test lint typecheck unit install-test clean
+# install-test, then the checks in order: never in parallel
+.NOTPARALLEL:
 
 $(BIN)/python:
 	tools/make-venv $(PYTHON) $(VENV)
@@ -36,10 +38,7 @@ unit: install-test
 	$(BIN)/pytest
 
 ## test: install the system components and test extras, then ruff, mypy (strict) and pytest
-test: install-test
-	$(BIN)/ruff check src tests benchmarks tools
-	$(BIN)/mypy
-	$(BIN)/pytest
+test: lint typecheck unit
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
