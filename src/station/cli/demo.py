@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import click
 
 from idcard.chip import ChipSecrets, ChipTransport, VirtualChip
 from idcard.esign.card import ESignCard
+from idcard.lds import LDSFile
 from idcard.lds.dump import Dump
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.reader.personalize import personalize
@@ -85,6 +86,7 @@ class DemoOutcome:
 
     applicant: Applicant
     issued: Dump
+    decoded: Mapping[str, LDSFile]
     issued_dir: Path
     round_trip: bool
     pki_dir: Path
@@ -134,7 +136,8 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     crl = run_crl(pki_dir, store, next_update_days=30)
     masterlist = run_masterlist(pki_dir, store)
     issued = Dump.read(issued_dir)
-    round_trip = all(obj.encode() == issued.files[n] for n, obj in issued.decode_all().items())
+    decoded = issued.decode_all()
+    round_trip = all(obj.encode() == issued.files[n] for n, obj in decoded.items())
 
     # 3. Personalization of a virtual chip over APDUs, and the lock.
     chip = VirtualChip.new()
@@ -152,7 +155,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
 
     # 4. First issue: the free e-signature certificate goes into the chip, OneID is told; the
     #    chip image is kept. The e-signature CA has its own key store.
-    mrz = issued.decode("DG1").mrz  # type: ignore[attr-defined]
+    mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
     esign_ca = EsignCA.create(
         EsignRegister(esign_dir / "register.sqlite"),
         FileKeyStore(esign_dir / "keys", lambda: passphrase).generate(
@@ -207,15 +210,15 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     (out / "signed.pdf").write_bytes(signed)
     pdf_reports = validate_pdf(signed, [esign_ca.certificate])
 
-    return DemoOutcome(applicant, issued, issued_dir, round_trip, pki_dir, pki, image, result,
-                       identical, read_dir, csca, masterlist["path"], crl["path"], report,
+    return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
+                       result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
                        enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports))
 
 
 def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     """The readable account of a demo run."""
     applicant, issued, result = o.applicant, o.issued, o.result
-    decoded = issued.decode_all()
+    decoded = o.decoded
     mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
     issued_on = applicant.document.issue_date
     echo("1. Application")
