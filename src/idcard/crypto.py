@@ -1,4 +1,5 @@
-"""Key derivation shared by BAC, PACE and Chip Authentication (ICAO Doc 9303-11 §9.7.1).
+"""Key derivation shared by BAC, PACE and Chip Authentication (ICAO Doc 9303-11 §9.7.1), and
+the plain-format ECDSA of the chip protocols and CV certificates (BSI TR-03111 §5.2.1).
 
 Public on purpose: users building their own tools need the exact derivation. Hazmat.
 """
@@ -8,9 +9,28 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
 from idcard.errors import EncodeError
 
-__all__ = ["CIPHERS", "Cipher", "KDF_ENC", "KDF_MAC", "KDF_PACE", "adjust_des_parity", "kdf"]
+__all__ = [
+    "CIPHERS",
+    "HASH_ALGORITHMS",
+    "Cipher",
+    "KDF_ENC",
+    "KDF_MAC",
+    "KDF_PACE",
+    "adjust_des_parity",
+    "ecdsa_sign_plain",
+    "ecdsa_verify_plain",
+    "kdf",
+]
 
 Cipher = Literal["3DES", "AES-128", "AES-192", "AES-256"]
 CIPHERS: tuple[Cipher, ...] = ("3DES", "AES-128", "AES-192", "AES-256")
@@ -51,3 +71,40 @@ def kdf(secret: bytes, counter: int, cipher: str) -> bytes:
     if cipher == "AES-256":
         return hashlib.sha256(data).digest()
     raise EncodeError(f"unknown cipher {cipher!r}; expected one of {', '.join(CIPHERS)}")
+
+
+HASH_ALGORITHMS: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+}  # fmt: skip
+"""The hashes of the chip protocols and CV certificates by name."""
+
+
+def _field_bytes(curve: ec.EllipticCurve) -> int:
+    return (curve.key_size + 7) // 8
+
+
+def ecdsa_sign_plain(key: ec.EllipticCurvePrivateKey, data: bytes, hash_name: str) -> bytes:
+    """ECDSA over ``data`` in the plain format r ‖ s, each as long as the curve's field
+    (BSI TR-03111 §5.2.1), as Active Authentication and CV certificates carry it."""
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(HASH_ALGORITHMS[hash_name]())))
+    n = _field_bytes(key.curve)
+    return r.to_bytes(n, "big") + s.to_bytes(n, "big")
+
+
+def ecdsa_verify_plain(
+    key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes, hash_name: str
+) -> bool:
+    """Whether the plain r ‖ s ``signature`` over ``data`` verifies (False for a signature of
+    the wrong length)."""
+    n = _field_bytes(key.curve)
+    if len(signature) != 2 * n:
+        return False
+    der = encode_dss_signature(
+        int.from_bytes(signature[:n], "big"), int.from_bytes(signature[n:], "big")
+    )
+    try:
+        key.verify(der, data, ec.ECDSA(HASH_ALGORITHMS[hash_name]()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.cmac import CMAC
 
 from idcard import tlv
 from idcard.apdu import SHORT_MAX_NC, SHORT_MAX_NE, CommandAPDU, ResponseAPDU
-from idcard.crypto import CIPHERS, Cipher
+from idcard.crypto import CIPHERS, KDF_ENC, KDF_MAC, Cipher, kdf
 from idcard.errors import DecodeError, EncodeError, SecureMessagingError
 from idcard.transport import Transport
 
@@ -176,6 +176,11 @@ class SessionKeys:
         else:
             _algorithm(self.cipher, self.ks_mac)
 
+    @classmethod
+    def derive(cls, cipher: Cipher, secret: bytes) -> SessionKeys:
+        """KS_enc = KDF(K, 1) and KS_mac = KDF(K, 2) from a shared secret (9303-11 §9.7.1)."""
+        return cls(cipher, kdf(secret, KDF_ENC, cipher), kdf(secret, KDF_MAC, cipher))
+
 
 class UnprotectedResponseError(SecureMessagingError):
     """The card answered without secure messaging (e.g. 6987/6988: it ended the session)."""
@@ -298,6 +303,23 @@ class SecureChannel:
         except SecureMessagingError as exc:
             raise self._fail(str(exc)) from None
 
+    def _encrypt_do(self, ssc: bytes, data: bytes, *, odd: bool) -> bytes:
+        """DO'85' (odd INS: BER-TLV data, no indicator) or DO'87' (01 ‖ cryptogram); nothing
+        for empty data (9303-11 §9.8.5)."""
+        if not data:
+            return b""
+        crypt = self._encrypt(ssc, data)
+        return tlv.encode(0x85, crypt) if odd else tlv.encode(0x87, b"\x01" + crypt)
+
+    def _decrypt_do(self, ssc: bytes, crypt_do: tlv.TLV) -> bytes:
+        """The plain data of DO'85' or DO'87' (whose value starts with the indicator 01)."""
+        value = crypt_do.value
+        if crypt_do.tag == 0x87:
+            if not value or value[0] != 0x01:
+                raise self._fail("DO'87' without padding-content indicator 01")
+            value = value[1:]
+        return self._decrypt(ssc, value)
+
     def _header(self, cla: int, ins: int, p1: int, p2: int) -> bytes:
         return pad(bytes([cla, ins, p1, p2]), self._block)
 
@@ -310,13 +332,7 @@ class SecureChannel:
             raise EncodeError("command already carries secure-messaging CLA bits")
         cla = command.cla | SM_CLA
         ssc = self._next_ssc()
-        body = b""
-        if command.data:
-            crypt = self._encrypt(ssc, command.data)
-            if command.ins & 1:
-                body += tlv.encode(0x85, crypt)
-            else:
-                body += tlv.encode(0x87, b"\x01" + crypt)
+        body = self._encrypt_do(ssc, command.data, odd=bool(command.ins & 1))
         if command.ne is not None:
             le_len = 1 if command.ne <= SHORT_MAX_NE else 2
             body += tlv.encode(0x97, (command.ne % (1 << (8 * le_len))).to_bytes(le_len, "big"))
@@ -369,14 +385,7 @@ class SecureChannel:
         sw = int.from_bytes(do99.value, "big")
         if sw != response.sw:
             raise self._fail("status word differs from the authenticated DO'99'")
-        data = b""
-        if crypt_do is not None:
-            value = crypt_do.value
-            if crypt_do.tag == 0x87:
-                if not value or value[0] != 0x01:
-                    raise self._fail("DO'87' without padding-content indicator 01")
-                value = value[1:]
-            data = self._decrypt(ssc, value)
+        data = b"" if crypt_do is None else self._decrypt_do(ssc, crypt_do)
         return ResponseAPDU(data, sw)
 
     # -- chip side ------------------------------------------------------------------------------
@@ -422,15 +431,9 @@ class SecureChannel:
             raise self._fail("command MAC does not verify")
         data = b""
         if crypt_do is not None:
-            odd = bool(command.ins & 1)
-            if (crypt_do.tag == 0x85) != odd:
+            if (crypt_do.tag == 0x85) != bool(command.ins & 1):
                 raise self._fail("DO'85' is for odd INS, DO'87' for even INS")
-            value = crypt_do.value
-            if crypt_do.tag == 0x87:
-                if not value or value[0] != 0x01:
-                    raise self._fail("DO'87' without padding-content indicator 01")
-                value = value[1:]
-            data = self._decrypt(ssc, value)
+            data = self._decrypt_do(ssc, crypt_do)
         ne: int | None = None
         if le_do is not None:
             v = le_do.value
@@ -449,13 +452,8 @@ class SecureChannel:
         """Chip side: protect a response (DO'87' or DO'85' for odd INS, DO'99', DO'8E')."""
         self._check_open()
         ssc = self._next_ssc()
-        body = b""
-        if response.data:
-            crypt = self._encrypt(ssc, response.data)
-            if self._last_ins is not None and self._last_ins & 1:
-                body += tlv.encode(0x85, crypt)
-            else:
-                body += tlv.encode(0x87, b"\x01" + crypt)
+        odd = self._last_ins is not None and bool(self._last_ins & 1)
+        body = self._encrypt_do(ssc, response.data, odd=odd)
         body += tlv.encode(0x99, response.sw.to_bytes(2, "big"))
         body += tlv.encode(0x8E, self._mac(ssc, body))
         return ResponseAPDU(body, response.sw)

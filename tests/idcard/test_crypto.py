@@ -1,13 +1,14 @@
-"""KDF of ICAO 9303-11 §9.7.1 against published vectors (vectors/protocols/kdf.json)."""
+"""KDF of 9303-11 §9.7.1 against published vectors (vectors/protocols/kdf.json); plain ECDSA."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from tests.conftest import VECTORS
 
-from idcard.crypto import adjust_des_parity, kdf
+from idcard.crypto import adjust_des_parity, ecdsa_sign_plain, ecdsa_verify_plain, kdf
 from idcard.errors import EncodeError
 
 VECTORS_KDF = [
@@ -39,3 +40,12 @@ def test_kdf_rejects_unknown_cipher() -> None:
         kdf(b"k", 1, "DES")
     with pytest.raises(EncodeError):
         kdf(b"k", -1, "AES-128")
+
+
+def test_plain_ecdsa_round_trip() -> None:
+    key = ec.derive_private_key(0x1F2E3D4C5B6A7988, ec.SECP384R1())
+    signature = ecdsa_sign_plain(key, b"challenge", "sha384")
+    assert len(signature) == 96
+    assert ecdsa_verify_plain(key.public_key(), signature, b"challenge", "sha384")
+    assert not ecdsa_verify_plain(key.public_key(), signature, b"challengE", "sha384")
+    assert not ecdsa_verify_plain(key.public_key(), signature[:-1], b"challenge", "sha384")

@@ -21,14 +21,11 @@ from dataclasses import dataclass, field
 
 from asn1crypto import core
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 from idcard import tlv
+from idcard.crypto import HASH_ALGORITHMS, ecdsa_sign_plain, ecdsa_verify_plain
 from idcard.cvc.chat import CHAT
 from idcard.cvc.curves import curve_from_generator, domain_fields
 from idcard.errors import DecodeError, EncodeError
@@ -63,11 +60,6 @@ TA_ALGORITHMS: dict[str, tuple[str, str]] = {
     f"{_ID_TA}.2.5": ("ECDSA", "sha512"),
 }
 """id-TA-RSA-* and id-TA-ECDSA-* (TR-03110-3 A.2.1.2 / A.6.2): (scheme, hash)."""
-
-_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384, "sha512": hashes.SHA512,
-}  # fmt: skip
 
 VerifyKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -203,15 +195,11 @@ def verify_signature(key: CVPublicKey, tbs: bytes, signature: bytes,
                      domain: CVPublicKey | None = None) -> bool:  # fmt: skip
     """Check ``signature`` over ``tbs`` with ``key`` (id-TA-* scheme of the key's OID)."""
     pub = key.to_cryptography(domain)
-    algorithm = _HASHES[key.hash_name]()
+    if isinstance(pub, ec.EllipticCurvePublicKey):
+        return ecdsa_verify_plain(pub, signature, tbs, key.hash_name)
+    algorithm = HASH_ALGORITHMS[key.hash_name]()
     try:
-        if isinstance(pub, ec.EllipticCurvePublicKey):
-            n = (pub.curve.key_size + 7) // 8
-            if len(signature) != 2 * n:
-                return False
-            r, s = int.from_bytes(signature[:n], "big"), int.from_bytes(signature[n:], "big")
-            pub.verify(encode_dss_signature(r, s), tbs, ec.ECDSA(algorithm))
-        elif key.scheme == "RSA-PSS":
+        if key.scheme == "RSA-PSS":
             pss = padding.PSS(padding.MGF1(algorithm), padding.PSS.AUTO)
             pub.verify(signature, tbs, pss, algorithm)
         else:
@@ -223,19 +211,18 @@ def verify_signature(key: CVPublicKey, tbs: bytes, signature: bytes,
 
 def ecdsa_signer(key: ec.EllipticCurvePrivateKey, hash_name: str = "sha256") -> Signer:
     """A :data:`Signer` giving plain r ‖ s (BSI TR-03111) from a ``cryptography`` key."""
-    algorithm = _HASHES[hash_name]
+    if hash_name not in HASH_ALGORITHMS:  # fail here, not at the first signature
+        raise KeyError(hash_name)
 
     def sign(tbs: bytes) -> bytes:
-        r, s = decode_dss_signature(key.sign(tbs, ec.ECDSA(algorithm())))
-        n = (key.curve.key_size + 7) // 8
-        return r.to_bytes(n, "big") + s.to_bytes(n, "big")
+        return ecdsa_sign_plain(key, tbs, hash_name)
 
     return sign
 
 
 def rsa_signer(key: rsa.RSAPrivateKey, hash_name: str = "sha256", *, pss: bool = False) -> Signer:
     """A :data:`Signer` for id-TA-RSA-v1-5-* or (``pss``) id-TA-RSA-PSS-*."""
-    algorithm = _HASHES[hash_name]
+    algorithm = HASH_ALGORITHMS[hash_name]
 
     def sign(tbs: bytes) -> bytes:
         pad: padding.AsymmetricPadding = (

@@ -9,6 +9,8 @@ Reading works for every ``cryptography`` curve: it is matched by its generator.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from idcard.errors import DecodeError, EncodeError
@@ -47,6 +49,13 @@ def _generator(curve: ec.EllipticCurve) -> tuple[int, int]:
     return g.x, g.y
 
 
+@functools.cache
+def _by_generator() -> dict[tuple[int, int], ec.EllipticCurve]:
+    """Each supported curve by its generator, computed once: deriving a generator is a scalar
+    multiplication, and every CV certificate check or DG14 key with explicit parameters asks."""
+    return {_generator(curve): curve for curve in _CURVES}
+
+
 def check_table() -> None:
     """Raise unless every listed curve's G lies on it and equals ``cryptography``'s."""
     for curve in _CURVES:
@@ -64,10 +73,10 @@ def curve_from_generator(point: bytes) -> ec.EllipticCurve:
         raise DecodeError("base point is not an uncompressed point")
     size = (len(point) - 1) // 2
     xy = (int.from_bytes(point[1 : 1 + size], "big"), int.from_bytes(point[1 + size :], "big"))
-    for curve in _CURVES:
-        if _generator(curve) == xy:
-            return curve
-    raise DecodeError("domain parameters of an unsupported curve")
+    curve = _by_generator().get(xy)
+    if curve is None:
+        raise DecodeError("domain parameters of an unsupported curve")
+    return curve
 
 
 def domain_fields(curve: ec.EllipticCurve) -> list[tuple[int, bytes]]:

@@ -20,15 +20,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
+from idcard.crypto import HASH_ALGORITHMS, ecdsa_sign_plain, ecdsa_verify_plain
 from idcard.errors import AuthenticationError, EncodeError
 
 __all__ = [
@@ -53,10 +49,6 @@ HASH_IDS: dict[int, str] = {
 }  # fmt: skip
 """ISO/IEC 10118-3 hash-function identifiers used in the ISO/IEC 9796-2 trailer 'xxCC'."""
 
-_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384, "sha512": hashes.SHA512,
-}  # fmt: skip
 _ECDSA_OIDS = {
     "1.2.840.10045.4.1": "sha1", "1.2.840.10045.4.3.1": "sha224", "1.2.840.10045.4.3.2": "sha256",
     "1.2.840.10045.4.3.3": "sha384", "1.2.840.10045.4.3.4": "sha512",
@@ -70,7 +62,7 @@ sign plain r ‖ s here; RIPEMD-160 is recognised but not supported (EncodeError
 
 
 def _digest(name: str, data: bytes) -> bytes:
-    h = hashes.Hash(_HASHES[name]())
+    h = hashes.Hash(HASH_ALGORITHMS[name]())
     h.update(data)
     return h.finalize()
 
@@ -79,7 +71,7 @@ def _hash_name(hash_alg: str | None) -> str:
     if hash_alg is None:
         return "sha1"
     name = _ECDSA_OIDS.get(hash_alg, hash_alg).lower().replace("-", "")
-    if name not in _HASHES:
+    if name not in HASH_ALGORITHMS:
         raise EncodeError(f"unsupported hash {hash_alg!r}")
     return name
 
@@ -161,10 +153,7 @@ def sign_challenge(
         m1_len = size - len(_digest(name, b"")) - len(_trailer(name)) - 1
         return iso9796_2_sign(key, rng(m1_len), challenge, name)
     name = _hash_name(hash_alg) if hash_alg else default_ecdsa_hash(key.curve)
-    der = key.sign(challenge, ec.ECDSA(_HASHES[name]()))
-    r, s = decode_dss_signature(der)
-    n = (key.curve.key_size + 7) // 8
-    return r.to_bytes(n, "big") + s.to_bytes(n, "big")
+    return ecdsa_sign_plain(key, challenge, name)
 
 
 def verify_challenge(
@@ -173,18 +162,10 @@ def verify_challenge(
     """Check an Active Authentication signature over ``challenge`` (9303-11 §6.1)."""
     if isinstance(key, rsa.RSAPublicKey):
         return iso9796_2_recover(key, signature, challenge) is not None
-    n = (key.curve.key_size + 7) // 8
-    if len(signature) != 2 * n:
+    if len(signature) != 2 * ((key.curve.key_size + 7) // 8):
         return False
     name = _hash_name(hash_alg) if hash_alg else default_ecdsa_hash(key.curve)
-    der = encode_dss_signature(
-        int.from_bytes(signature[:n], "big"), int.from_bytes(signature[n:], "big")
-    )
-    try:
-        key.verify(der, challenge, ec.ECDSA(_HASHES[name]()))
-    except InvalidSignature:
-        return False
-    return True
+    return ecdsa_verify_plain(key, signature, challenge, name)
 
 
 @dataclass(frozen=True, slots=True)

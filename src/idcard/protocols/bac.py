@@ -16,19 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
-from idcard.crypto import KDF_ENC, KDF_MAC, kdf
+from idcard.crypto import KDF_ENC, KDF_MAC, Cipher, kdf
 from idcard.errors import AuthenticationError, EncodeError
 from idcard.mrz import check_digit
-from idcard.sm import SecureChannel, SessionKeys, decrypt_cbc, encrypt_cbc, pad, retail_mac
+from idcard.sm import SecureChannel, SessionKeys, decrypt_cbc, encrypt_cbc, token_mac
 
 __all__ = [
     "BACChip",
     "BACKeys",
     "BACProtocol",
     "BACResult",
+    "cryptogram",
     "derive_keys",
     "key_seed",
     "mrz_information",
+    "open_cryptogram",
+    "session_channel",
 ]
 
 Rng = Callable[[int], bytes]
@@ -89,26 +92,41 @@ class BACResult:
         return self.channel.keys
 
 
-def _session(k_ifd: bytes, k_ic: bytes, rnd_ic: bytes, rnd_ifd: bytes) -> SecureChannel:
+# The mutual-authentication building blocks below are not bound to 3DES or 8-byte nonces, so
+# that constructions of the same shape with AES (the e-signature personalization) call them.
+
+
+def session_channel(
+    cipher: Cipher, k_ifd: bytes, k_ic: bytes, rnd_ic: bytes, rnd_ifd: bytes
+) -> SecureChannel:
+    """The channel after mutual authentication: session keys from K.IFD ⊕ K.IC (9303-11
+    §9.7.1), SSC = the low halves of RND.IC and RND.IFD (§9.8.2; Appendix D.3 for BAC)."""
     seed = bytes(a ^ b for a, b in zip(k_ifd, k_ic, strict=True))
-    ssc = rnd_ic[4:8] + rnd_ifd[4:8]
-    keys = SessionKeys("3DES", kdf(seed, KDF_ENC, "3DES"), kdf(seed, KDF_MAC, "3DES"))
-    return SecureChannel(keys, ssc)
+    half = len(rnd_ic) // 2
+    return SecureChannel(SessionKeys.derive(cipher, seed), rnd_ic[half:] + rnd_ifd[half:])
 
 
-def _seal(keys: BACKeys, plain: bytes) -> bytes:
-    e = encrypt_cbc("3DES", keys.k_enc, plain)
-    return e + retail_mac(keys.k_mac, pad(e, 8))
+def cryptogram(keys: SessionKeys, plain: bytes) -> bytes:
+    """E ‖ M of 9303-11 §4.3.3: CBC with zero IV under K_enc, then the 8-byte MAC of E under
+    K_mac (retail MAC for 3DES, CMAC for AES: :func:`~idcard.sm.token_mac`)."""
+    e = encrypt_cbc(keys.cipher, keys.ks_enc, plain)
+    return e + token_mac(keys.cipher, keys.ks_mac, e)
 
 
-def _open(keys: BACKeys, data: bytes) -> bytes | None:
-    """Decrypt E ‖ M after checking M; None when the MAC does not verify."""
-    if len(data) != 40:
+def open_cryptogram(keys: SessionKeys, data: bytes, length: int) -> bytes | None:
+    """The ``length`` plain bytes of E ‖ M after checking M; None when the length is not
+    ``length`` + 8 or the MAC does not verify."""
+    if len(data) != length + 8:
         return None
-    e, m = data[:32], data[32:]
-    if not hmac.compare_digest(retail_mac(keys.k_mac, pad(e, 8)), m):
+    e, m = data[:-8], data[-8:]
+    if not hmac.compare_digest(token_mac(keys.cipher, keys.ks_mac, e), m):
         return None
-    return decrypt_cbc("3DES", keys.k_enc, e)
+    return decrypt_cbc(keys.cipher, keys.ks_enc, e)
+
+
+def _access_keys(seed: bytes) -> SessionKeys:
+    keys = derive_keys(seed)
+    return SessionKeys("3DES", keys.k_enc, keys.k_mac)
 
 
 def _rand(rng: Rng, n: int, step: str) -> bytes:
@@ -124,7 +142,7 @@ class BACProtocol:
     :class:`BACResult`. ``rng`` supplies RND.IFD (8 bytes) then K.IFD (16 bytes)."""
 
     def __init__(self, seed: bytes, *, rng: Rng = os.urandom) -> None:
-        self._keys = derive_keys(seed)
+        self._keys = _access_keys(seed)
         self._rng = rng
         self._state = "new"
         self._rnd_ifd = b""
@@ -149,7 +167,7 @@ class BACProtocol:
             self._k_ifd = _rand(self._rng, 16, "EXTERNAL AUTHENTICATE")
             s = self._rnd_ifd + self._rnd_ic + self._k_ifd
             self._state = "mutual"
-            return CommandAPDU(0x00, 0x82, 0x00, 0x00, _seal(self._keys, s), ne=40)
+            return CommandAPDU(0x00, 0x82, 0x00, 0x00, cryptogram(self._keys, s), ne=40)
         if self._state == "mutual":
             self._state = "failed"
             step = "EXTERNAL AUTHENTICATE"
@@ -158,7 +176,7 @@ class BACProtocol:
                     f"chip refused the authentication ({response.sw:04X}): wrong MRZ data?",
                     protocol=_PROTOCOL, step=step,
                 )  # fmt: skip
-            r = _open(self._keys, response.data)
+            r = open_cryptogram(self._keys, response.data, 32)
             if r is None:
                 raise AuthenticationError("chip cryptogram MAC does not verify",
                                           protocol=_PROTOCOL, step=step)  # fmt: skip
@@ -166,7 +184,8 @@ class BACProtocol:
                 raise AuthenticationError("chip cryptogram does not echo the nonces",
                                           protocol=_PROTOCOL, step=step)  # fmt: skip
             self._state = "done"
-            return BACResult(_session(self._k_ifd, r[16:32], self._rnd_ic, self._rnd_ifd))
+            channel = session_channel("3DES", self._k_ifd, r[16:32], self._rnd_ic, self._rnd_ifd)
+            return BACResult(channel)
         raise AuthenticationError(f"no response expected in state {self._state}",
                                   protocol=_PROTOCOL)  # fmt: skip
 
@@ -179,7 +198,7 @@ class BACChip:
     """
 
     def __init__(self, seed: bytes, *, rng: Rng = os.urandom) -> None:
-        self._keys = derive_keys(seed)
+        self._keys = _access_keys(seed)
         self._rng = rng
         self._rnd_ic: bytes | None = None
         self.result: BACResult | None = None
@@ -200,12 +219,12 @@ class BACChip:
             rnd_ic, self._rnd_ic = self._rnd_ic, None
             if rnd_ic is None:
                 return ResponseAPDU(b"", StatusWord.CONDITIONS_NOT_SATISFIED)
-            s = _open(self._keys, command.data)
+            s = open_cryptogram(self._keys, command.data, 32)
             if s is None or s[8:16] != rnd_ic:
                 return ResponseAPDU(b"", StatusWord.VERIFICATION_FAILED)
             rnd_ifd, k_ifd = s[:8], s[16:32]
             k_ic = _rand(self._rng, 16, "EXTERNAL AUTHENTICATE")
-            channel = _session(k_ifd, k_ic, rnd_ic, rnd_ifd)
+            channel = session_channel("3DES", k_ifd, k_ic, rnd_ic, rnd_ifd)
             self.result = BACResult(channel)
-            return ResponseAPDU(_seal(self._keys, rnd_ic + rnd_ifd + k_ic))
+            return ResponseAPDU(cryptogram(self._keys, rnd_ic + rnd_ifd + k_ic))
         return ResponseAPDU(b"", StatusWord.INS_NOT_SUPPORTED)

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
-from idcard.crypto import KDF_ENC, KDF_MAC, Cipher, kdf
+from idcard.crypto import Cipher
 from idcard.cvc.curves import curve_from_generator
 from idcard.errors import AuthenticationError, DecodeError, EncodeError
 from idcard.protocols.params import STANDARDIZED_DOMAIN_PARAMETERS, DHDomainParameters
@@ -116,6 +116,16 @@ def _oid_for(kind: str, cipher: Cipher) -> str:
     raise EncodeError(f"no Chip Authentication OID for {kind}/{cipher}")
 
 
+def _select(kind: str, oid: str | None, cipher: Cipher) -> tuple[str, Cipher]:
+    """The protocol OID (given, or the one for ``kind`` and ``cipher``) and its cipher; an OID
+    that is not Chip Authentication with ``kind`` is refused."""
+    if oid is None:
+        oid = _oid_for(kind, cipher)
+    if oid not in CA_OIDS or CA_OIDS[oid][0] != kind:
+        raise EncodeError(f"OID {oid} is not Chip Authentication with {kind}")
+    return oid, CA_OIDS[oid][1]
+
+
 def load_public_key(spki: bytes) -> ChipPublicKey:
     """A chip public key from SubjectPublicKeyInfo DER (DG14 ChipAuthenticationPublicKeyInfo).
 
@@ -191,8 +201,7 @@ def shared_secret(private: ChipPrivateKey, public: ChipPublicKey) -> bytes:
 
 
 def _channel(secret: bytes, cipher: Cipher) -> SecureChannel:
-    keys = SessionKeys(cipher, kdf(secret, KDF_ENC, cipher), kdf(secret, KDF_MAC, cipher))
-    return SecureChannel(keys)
+    return SecureChannel(SessionKeys.derive(cipher, secret))
 
 
 def _key_ref(key_id: int | None) -> bytes:
@@ -237,12 +246,7 @@ class CAProtocol:
             chip_public_key = load_public_key(chip_public_key)
         pk = self._chip_key = chip_public_key
         kind = "ECDH" if isinstance(pk, ec.EllipticCurvePublicKey) else "DH"
-        if oid is None:
-            oid = _oid_for(kind, cipher)
-        if oid not in CA_OIDS or CA_OIDS[oid][0] != kind:
-            raise EncodeError(f"OID {oid} is not Chip Authentication with {kind}")
-        self.oid = oid
-        self.cipher = CA_OIDS[oid][1]
+        self.oid, self.cipher = _select(kind, oid, cipher)
         self._key_id = key_id
         if ephemeral_key is None:
             if isinstance(pk, ec.EllipticCurvePublicKey):
@@ -301,10 +305,7 @@ class CAChip:
     ) -> None:  # fmt: skip
         self._key = private_key
         kind = "ECDH" if isinstance(private_key, ec.EllipticCurvePrivateKey) else "DH"
-        self.oid = oid or _oid_for(kind, cipher)
-        if self.oid not in CA_OIDS or CA_OIDS[self.oid][0] != kind:
-            raise EncodeError(f"OID {self.oid} is not Chip Authentication with {kind}")
-        self.cipher = CA_OIDS[self.oid][1]
+        self.oid, self.cipher = _select(kind, oid or None, cipher)
         self._key_id = key_id
         self._at_set = False
         self.result: CAResult | None = None

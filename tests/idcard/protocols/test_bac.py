@@ -18,12 +18,24 @@ from idcard.protocols.bac import (
     BACChip,
     BACProtocol,
     BACResult,
+    cryptogram,
     derive_keys,
     key_seed,
     mrz_information,
+    open_cryptogram,
+    session_channel,
 )
 from idcard.protocols.base import drive
-from idcard.sm import SecureChipSession, SecureTransport, decrypt_cbc, encrypt_cbc, pad, retail_mac
+from idcard.sm import (
+    SecureChipSession,
+    SecureTransport,
+    SessionKeys,
+    cmac8,
+    decrypt_cbc,
+    encrypt_cbc,
+    pad,
+    retail_mac,
+)
 
 BAC: dict[str, Any] = json.loads((VECTORS / "protocols" / "bac.json").read_text())
 H = bytes.fromhex
@@ -90,6 +102,32 @@ def test_terminal_replays_d3_byte_for_byte() -> None:
     assert result.keys.ks_enc == H(BAC["ks_enc"])
     assert result.keys.ks_mac == H(BAC["ks_mac"])
     assert result.channel.ssc_bytes == H(BAC["ssc"])
+
+
+def test_building_blocks_d3_and_aes() -> None:
+    """The public pieces reproduce Appendix D.3 with 3DES and take the AES shape (CMAC over E,
+    16-byte nonces) that the e-signature personalization uses."""
+    d3 = SessionKeys("3DES", H(BAC["kenc"]), H(BAC["kmac"]))
+    assert cryptogram(d3, H(BAC["s"])) == H(BAC["cmd_data"])
+    assert open_cryptogram(d3, H(BAC["resp_data"]), 32) == H(BAC["r"])
+    channel = session_channel(
+        "3DES", H(BAC["k_ifd"]), H(BAC["k_icc"]), H(BAC["rnd_icc"]), H(BAC["rnd_ifd"])
+    )
+    assert channel.keys.ks_enc == H(BAC["ks_enc"]) and channel.ssc_bytes == H(BAC["ssc"])
+
+    keys = SessionKeys("AES-256", bytes(range(32)), bytes(range(32, 64)))
+    plain = bytes(range(64))
+    sealed = cryptogram(keys, plain)
+    e = encrypt_cbc("AES-256", keys.ks_enc, plain)
+    assert sealed == e + cmac8(keys.ks_mac, e)
+    assert open_cryptogram(keys, sealed, 64) == plain
+    assert open_cryptogram(keys, sealed[:-1] + bytes([sealed[-1] ^ 1]), 64) is None
+    assert open_cryptogram(keys, sealed, 48) is None
+    rnd_ic, rnd_ifd = bytes(range(16)), bytes(range(16, 32))
+    aes = session_channel("AES-256", bytes(32), bytes([1]) * 32, rnd_ic, rnd_ifd)
+    assert aes.ssc_bytes == rnd_ic[8:] + rnd_ifd[8:]
+    assert aes.keys == SessionKeys.derive("AES-256", bytes([1]) * 32)
+    assert aes.keys.ks_enc == kdf(bytes([1]) * 32, 1, "AES-256")
 
 
 def test_chip_replays_d3_byte_for_byte() -> None:

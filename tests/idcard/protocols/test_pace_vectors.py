@@ -27,6 +27,7 @@ from idcard.protocols.pace import (
 )
 from idcard.protocols.pace.algorithms import pseudo_random
 from idcard.protocols.params import standardized
+from idcard.reader.replay import ReplayTransport
 
 PACE = VECTORS / "pace"
 
@@ -48,32 +49,13 @@ def point(value: Any) -> bytes:
     return h(value["uncompressed"] if isinstance(value, dict) else value)
 
 
-class ReplayTransport:
-    """Answers a fixed transcript; any command other than the next expected one is an error."""
-
-    def __init__(self, exchanges: list[tuple[str, str]]) -> None:
-        self.exchanges = [(h(c), h(r)) for c, r in exchanges]
-        self.position = 0
-
-    def transmit(self, command: CommandAPDU) -> ResponseAPDU:
-        if self.position >= len(self.exchanges):
-            raise TransportError(f"unexpected extra command {command.encode().hex().upper()}")
-        expected, response = self.exchanges[self.position]
-        if command.encode() != expected:
-            raise TransportError(
-                f"command {self.position}: sent {command.encode().hex().upper()}, "
-                f"expected {expected.hex().upper()}"
-            )
-        self.position += 1
-        return ResponseAPDU.decode(response)
-
-    @property
-    def finished(self) -> bool:
-        return self.position == len(self.exchanges)
+def replay(exchanges: list[tuple[str, str]]) -> ReplayTransport:
+    """The library's replay transport (it fails on any unexpected command) over hex pairs."""
+    return ReplayTransport([(h(c), h(r)) for c, r in exchanges])
 
 
 def test_replay_transport_fails_loudly() -> None:
-    transport = ReplayTransport([("00A4040C", "9000")])
+    transport = replay([("00A4040C", "9000")])
     with pytest.raises(TransportError):
         transport.transmit(CommandAPDU(0x00, 0xB0, 0, 0, ne=1))
 
@@ -122,9 +104,9 @@ def test_g1_terminal_replay(mse_key: str, send_id: bool) -> None:
         ephemeral_private_key=i(v["terminal_ephemeral_private_key"]),
         record=True,
     )
-    transport = ReplayTransport(g1_transcript(v[mse_key]))
+    transport = replay(g1_transcript(v[mse_key]))
     result = drive(terminal, transport)
-    assert transport.finished
+    assert transport.remaining == 0
     tr = terminal.trace
     assert tr["k_pi"] == h(v["k_pi"])
     assert tr["encrypted_nonce"] == h(v["encrypted_nonce_z"])
@@ -218,9 +200,9 @@ def test_g2_terminal_replay(final: str) -> None:
         ephemeral_private_key=i(v["terminal_ephemeral_private_key"]),
         record=True,
     )
-    transport = ReplayTransport(g2_transcript(final))
+    transport = replay(g2_transcript(final))
     result = drive(terminal, transport)
-    assert transport.finished
+    assert transport.remaining == 0
     tr = terminal.trace
     assert tr["k_pi"] == h(v["k_pi"])
     assert tr["nonce"] == h(v["nonce_s"])
@@ -349,7 +331,7 @@ def test_im_prf_and_mapping(v: dict[str, Any]) -> None:
 @pytest.mark.parametrize("ga2_answer", ["7C0282009000", "9000"], ids=["empty-82", "no-data"])
 def test_im_terminal_replay(v: dict[str, Any], ga2_answer: str) -> None:
     a = v["apdus"]
-    transport = ReplayTransport(
+    transport = replay(
         [
             (a["mse_set_at_cmd"], "9000"),
             (a["ga1_cmd"], a["ga1_rsp"]),
@@ -368,7 +350,7 @@ def test_im_terminal_replay(v: dict[str, Any], ga2_answer: str) -> None:
         record=True,
     )
     result = drive(terminal, transport)
-    assert transport.finished
+    assert transport.remaining == 0
     tr = terminal.trace
     assert tr["nonce"] == h(v["nonce_s"])
     assert tr["pseudo_random"] == h(v["prng_output_R_s_t"])
@@ -411,7 +393,7 @@ def cam_pk_ic() -> bytes:
                          [("mse_set_at_cmd", False), ("mse_set_at_cmd_variant_HEAD", True)])
 def test_cam_terminal_replay(mse_key: str, send_id: bool) -> None:
     v = CAM
-    transport = ReplayTransport(
+    transport = replay(
         [
             (v[mse_key], "9000"),
             (v["ga1_cmd"], v["ga1_rsp"]),
@@ -432,7 +414,7 @@ def test_cam_terminal_replay(mse_key: str, send_id: bool) -> None:
         record=True,
     )
     result = drive(terminal, transport)
-    assert transport.finished
+    assert transport.remaining == 0
     tr = terminal.trace
     assert tr["nonce"] == h(v["nonce_s"])
     assert tr["terminal_mapping_public_key"] == point(v["terminal_mapping_public_key"])

@@ -18,7 +18,7 @@ from idcard import tlv
 from idcard.crypto import KDF_PACE, Cipher, kdf
 from idcard.errors import DecodeError, EncodeError, SecureMessagingError
 from idcard.mrz.check import check_digit
-from idcard.sm import decrypt_cbc, encrypt_cbc, pad, token_mac, unpad
+from idcard.sm import block_size, decrypt_cbc, encrypt_cbc, pad, token_mac, unpad
 
 __all__ = [
     "CAN",
@@ -117,9 +117,8 @@ def key_length(cipher: Cipher) -> int:
 def nonce_length(cipher: Cipher) -> int:
     """Length of the chip's nonce s: the smallest multiple of the block size ≥ k (required for
     the Integrated Mapping, 9303-11 §4.4.3.3, and used for every mapping here)."""
-    block = 8 if cipher == "3DES" else 16
-    k = key_length(cipher)
-    return -(-k // block) * block
+    block = block_size(cipher)
+    return -(-key_length(cipher) // block) * block
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU
-from idcard.crypto import KDF_ENC, KDF_MAC, kdf
 from idcard.errors import AuthenticationError, DecodeError, EncodeError
 from idcard.protocols.pace.algorithms import (
     PACEAlgorithm,
@@ -51,7 +50,7 @@ from idcard.protocols.pace.terminal import (
     resolve_domain,
 )
 from idcard.protocols.params import DomainParameters
-from idcard.sm import encrypt_cbc
+from idcard.sm import SessionKeys, encrypt_cbc
 
 __all__ = ["PACEChip"]
 
@@ -282,8 +281,8 @@ class PACEChip:
             raise DecodeError("terminal ephemeral key equals the chip's")
         k = domain.shared_secret(sk, terminal_pk)
         self._eph_sk, self._eph_pk, self._terminal_eph_pk = sk, pk, terminal_pk
-        self._ks_enc = kdf(k, KDF_ENC, cipher)
-        self._ks_mac = kdf(k, KDF_MAC, cipher)
+        keys = SessionKeys.derive(cipher, k)
+        self._ks_enc, self._ks_mac = keys.ks_enc, keys.ks_mac
         self._note("terminal_ephemeral_public_key", terminal_pk)
         self._note("chip_ephemeral_public_key", pk)
         self._note("K", k)

@@ -16,10 +16,10 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from idcard.apdu import CommandAPDU, ResponseAPDU
-from idcard.crypto import KDF_ENC, KDF_MAC, Cipher, kdf
+from idcard.crypto import Cipher
 from idcard.errors import AuthenticationError, DecodeError, EncodeError
 from idcard.protocols.pace.algorithms import (
     Mapping,
@@ -33,10 +33,7 @@ from idcard.protocols.pace.algorithms import (
 )
 from idcard.protocols.pace.messages import MSESetAT, general_authenticate, parse_dynamic_data
 from idcard.protocols.params import DomainParameters, standardized
-from idcard.sm import decrypt_cbc
-
-if TYPE_CHECKING:
-    from idcard.sm import SecureChannel
+from idcard.sm import SecureChannel, SessionKeys, block_size, decrypt_cbc
 
 __all__ = ["PACEInfoLike", "PACEProtocol", "PACEResult", "verify_chip_authentication"]
 
@@ -85,8 +82,6 @@ class PACEResult:
 
     def secure_channel(self) -> SecureChannel:
         """A fresh secure-messaging channel on the session keys, SSC 0 (9303-11 §9.8.2)."""
-        from idcard.sm import SecureChannel
-
         return SecureChannel.from_keys(self.cipher, self.ks_enc, self.ks_mac)
 
 
@@ -259,8 +254,7 @@ class PACEProtocol:
     def _after_nonce(self, response: ResponseAPDU) -> CommandAPDU:
         cipher = self.algorithm.cipher
         z = self._response(response, STEP_NONCE, (0x80,))[0x80]
-        block = 8 if cipher == "3DES" else 16
-        if not z or len(z) % block:
+        if not z or len(z) % block_size(cipher):
             raise self._fail("encrypted nonce is not whole cipher blocks", STEP_NONCE)
         self._kpi = self._password.key(cipher)
         self._s = decrypt_cbc(cipher, self._kpi, z)
@@ -331,8 +325,8 @@ class PACEProtocol:
         except DecodeError as exc:
             raise self._fail(f"bad chip ephemeral key: {exc.reason}", STEP_KA) from None
         self._chip_eph_pk = chip_pk
-        self._ks_enc = kdf(k, KDF_ENC, cipher)
-        self._ks_mac = kdf(k, KDF_MAC, cipher)
+        keys = SessionKeys.derive(cipher, k)
+        self._ks_enc, self._ks_mac = keys.ks_enc, keys.ks_mac
         tag = domain.public_key_tag
         t_ifd = auth_token(cipher, self._ks_mac, self.algorithm.oid, chip_pk, tag)
         self._note("chip_ephemeral_public_key", chip_pk)
