@@ -103,8 +103,8 @@ def _build_names() -> dict[str, str]:
         ID_PACE_ECDH_IM: "id-PACE-ECDH-IM",
         ID_PACE_ECDH_CAM: "id-PACE-ECDH-CAM",
         ID_RI: "id-RI",
-        f"{ID_RI}.1": "id-RI-DH",
-        f"{ID_RI}.2": "id-RI-ECDH",
+        ID_RI_DH: "id-RI-DH",
+        ID_RI_ECDH: "id-RI-ECDH",
         ID_CI: "id-CI",
         ID_EID_SECURITY: "id-eIDSecurity",
         ID_PT: "id-PT",
@@ -144,7 +144,7 @@ def _build_names() -> dict[str, str]:
                 continue  # PACE-CAM has no 3DES variant (9303-11 §9.2.3)
             names[f"{family_oid}.{i}"] = f"{family}-{cipher}"
     # Restricted Identification (TR-03110-3 A.1.1.5).
-    for family_oid, family in ((f"{ID_RI}.1", "id-RI-DH"), (f"{ID_RI}.2", "id-RI-ECDH")):
+    for family_oid, family in ((ID_RI_DH, "id-RI-DH"), (ID_RI_ECDH, "id-RI-ECDH")):
         for i, hash_name in enumerate(("SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"), 1):
             names[f"{family_oid}.{i}"] = f"{family}-{hash_name}"
     # Plain ECDSA signatures (BSI TR-03111 §5.2.1).
@@ -158,21 +158,19 @@ def _build_names() -> dict[str, str]:
 NAMES: Final[dict[str, str]] = _build_names()
 """Dotted OID → specification name."""
 
-PACE_PROTOCOLS: Final = frozenset(
-    oid
-    for oid in NAMES
-    if oid.startswith(ID_PACE + ".") and oid.count(".") == ID_PACE.count(".") + 2
-)
+def _variants(family: str) -> frozenset[str]:
+    """The named OIDs two arcs below ``family``: a protocol family and its variant arc."""
+    prefix, depth = family + ".", family.count(".") + 2
+    return frozenset(oid for oid in NAMES if oid.startswith(prefix) and oid.count(".") == depth)
+
+
+PACE_PROTOCOLS: Final = _variants(ID_PACE)
 """The PACEInfo protocol OIDs (family and cipher arc), e.g. id-PACE-ECDH-GM-AES-CBC-CMAC-128."""
 
-CA_PROTOCOLS: Final = frozenset(
-    oid for oid in NAMES if oid.startswith(ID_CA + ".") and oid.count(".") == ID_CA.count(".") + 2
-)
+CA_PROTOCOLS: Final = _variants(ID_CA)
 """The ChipAuthenticationInfo protocol OIDs, e.g. id-CA-ECDH-AES-CBC-CMAC-128."""
 
-RI_PROTOCOLS: Final = frozenset(
-    oid for oid in NAMES if oid.startswith(ID_RI + ".") and oid.count(".") == ID_RI.count(".") + 2
-)
+RI_PROTOCOLS: Final = _variants(ID_RI)
 """The RestrictedIdentificationInfo protocol OIDs, e.g. id-RI-ECDH-SHA-256."""
 
 STANDARDIZED_DOMAIN_PARAMETERS: Final[dict[int, str]] = {

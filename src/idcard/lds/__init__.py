@@ -185,4 +185,4 @@ def decode_file(name: str, data: bytes) -> LDSFile:
     entry = FILES.get(name)
     if entry is None:
         raise DecodeError(f"unknown LDS file name {name!r}")
-    return entry.decode(bytes(data))
+    return entry.decode(data)

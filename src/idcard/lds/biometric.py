@@ -20,6 +20,7 @@ from typing import Any
 
 from idcard import tlv
 from idcard.errors import DecodeError, EncodeError
+from idcard.lds.dg11 import decode_counted, encode_counted
 
 __all__ = [
     "BIOMETRIC_TYPE_FACE",
@@ -179,22 +180,7 @@ class BiometricTemplate:
 
     @classmethod
     def decode(cls, item: tlv.TLV) -> BiometricTemplate:
-        children = item.children()
-        if len(children) != 2:
-            raise DecodeError(
-                "biometric template: header and data block expected", offset=item.value_offset
-            )
-        head, block = children
-        if head.tag != 0xA1:
-            raise DecodeError(
-                f"biometric template: expected header A1, found {head.tag:X}", offset=head.offset
-            )
-        if block.tag not in (0x5F2E, 0x7F2E):
-            raise DecodeError(
-                f"biometric template: expected 5F2E or 7F2E, found {block.tag:X}",
-                offset=block.offset,
-            )
-        return cls(BiometricHeader.decode(head), block.value, block.tag)
+        return _read_template(item)[0]
 
     def encode(self) -> bytes:
         if self.data_tag not in (0x5F2E, 0x7F2E):
@@ -202,42 +188,40 @@ class BiometricTemplate:
         return tlv.encode(0x7F60, self.header.encode() + tlv.encode(self.data_tag, self.data))
 
 
-def decode_group(data: bytes, tag: int, where: str) -> tuple[tlv.TLV, list[BiometricTemplate]]:
-    """Decode ``<tag> { 7F61 { 02 n, 7F60 … } }``; the data blocks' TLVs give their offsets."""
+def _read_template(item: tlv.TLV) -> tuple[BiometricTemplate, int]:
+    """One ``7F60`` template and the absolute offset of its data block's value."""
+    children = item.children()
+    if len(children) != 2:
+        raise DecodeError(
+            "biometric template: header and data block expected", offset=item.value_offset
+        )
+    head, block = children
+    if head.tag != 0xA1:
+        raise DecodeError(
+            f"biometric template: expected header A1, found {head.tag:X}", offset=head.offset
+        )
+    if block.tag not in (0x5F2E, 0x7F2E):
+        raise DecodeError(
+            f"biometric template: expected 5F2E or 7F2E, found {block.tag:X}",
+            offset=block.offset,
+        )
+    template = BiometricTemplate(BiometricHeader.decode(head), block.value, block.tag)
+    return template, block.value_offset
+
+
+def decode_group(data: bytes, tag: int, where: str) -> list[tuple[BiometricTemplate, int]]:
+    """Decode ``<tag> { 7F61 { 02 n, 7F60 … } }``: each template with the absolute offset of its
+    data block's value (where errors inside the face or finger record are reported)."""
     outer = tlv.decode_one(data, expected_tag=tag)
     items = outer.children()
     if len(items) != 1 or items[0].tag != 0x7F61:
         raise DecodeError(f"{where}: one 7F61 group template expected", offset=outer.value_offset)
-    group = items[0]
-    children = group.children()
-    if not children or children[0].tag != 0x02 or len(children[0].value) != 1:
-        raise DecodeError(f"{where}: instance count (02) expected", offset=group.value_offset)
-    templates = []
-    for child in children[1:]:
-        if child.tag != 0x7F60:
-            raise DecodeError(f"{where}: expected 7F60, found {child.tag:X}", offset=child.offset)
-        templates.append(BiometricTemplate.decode(child))
-    if children[0].value[0] != len(templates):
-        raise DecodeError(
-            f"{where}: count says {children[0].value[0]}, {len(templates)} present",
-            offset=children[0].value_offset,
-        )
-    return group, templates
-
-
-def block_offsets(group: tlv.TLV) -> list[int]:
-    """Absolute offsets of each template's data-block value inside a decoded group."""
-    out = []
-    for child in group.children()[1:]:
-        out.append(child.children()[1].value_offset)
-    return out
+    return [_read_template(child) for child in decode_counted(items[0], 0x7F60, where)]
 
 
 def encode_group(
     tag: int, templates: list[BiometricTemplate] | tuple[BiometricTemplate, ...]
 ) -> bytes:
     """``<tag> { 7F61 { 02 n, 7F60 … } }``."""
-    if len(templates) > 255:
-        raise EncodeError("at most 255 biometric instances")
-    body = tlv.encode(0x02, bytes([len(templates)])) + b"".join(t.encode() for t in templates)
-    return tlv.encode(tag, tlv.encode(0x7F61, body))
+    group = encode_counted(0x7F61, [t.encode() for t in templates], "biometric group")
+    return tlv.encode(tag, group)

@@ -11,9 +11,24 @@ from typing import Any, ClassVar
 
 from idcard import tlv
 from idcard.errors import DecodeError, EncodeError, MRZError
+from idcard.lds.com import decode_ascii
 from idcard.mrz import MRZ
 
 __all__ = ["DG1"]
+
+_JSON_FIELDS = (
+    "format",
+    "document_code",
+    "issuing_state",
+    "document_number",
+    "birth_date",
+    "sex",
+    "expiry_date",
+    "nationality",
+    "surname",
+    "given_names",
+    "optional_data",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +48,7 @@ class DG1:
         if len(items) != 1 or items[0].tag != 0x5F1F:
             raise DecodeError("DG1: exactly one 5F1F element expected", offset=outer.value_offset)
         item = items[0]
-        try:
-            text = item.value.decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise DecodeError(
-                "DG1: MRZ is not ASCII", offset=item.value_offset + exc.start
-            ) from None
+        text = decode_ascii(item, "DG1 MRZ")
         try:
             mrz = MRZ.parse(text)
         except MRZError as exc:
@@ -56,23 +66,6 @@ class DG1:
 
     def to_json(self) -> dict[str, Any]:
         m = self.mrz
-        out: dict[str, Any] = {}
-        for name in (
-            "format",
-            "document_code",
-            "issuing_state",
-            "document_number",
-            "birth_date",
-            "sex",
-            "expiry_date",
-            "nationality",
-            "surname",
-            "given_names",
-            "optional_data",
-        ):
-            value = getattr(m, name, None)
-            if value is not None and not isinstance(value, str | int | float | bool):
-                value = value.isoformat() if hasattr(value, "isoformat") else str(value)
-            out[name] = value
+        out: dict[str, Any] = {name: getattr(m, name) for name in _JSON_FIELDS}
         out["mrz"] = m.encode()
         return out

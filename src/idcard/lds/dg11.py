@@ -23,8 +23,11 @@ __all__ = [
     "DG11",
     "DateValue",
     "decode_count_template",
+    "decode_counted",
     "decode_utf8",
     "encode_count_template",
+    "encode_counted",
+    "encode_utf8",
     "choose_tag_list",
     "image_format",
     "image_summary",
@@ -40,7 +43,8 @@ def decode_utf8(item: tlv.TLV, where: str) -> str:
         raise DecodeError(f"{where}: not UTF-8", offset=item.value_offset + exc.start) from None
 
 
-def _utf8(text: str, where: str) -> bytes:
+def encode_utf8(text: str, where: str) -> bytes:
+    """``text`` as UTF-8, or an EncodeError naming ``where`` (lone surrogates)."""
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -96,32 +100,44 @@ class DateValue:
         return self.text
 
 
-def decode_count_template(item: tlv.TLV, element_tag: int, where: str) -> tuple[str, ...]:
-    """The UTF-8 elements of an ``A0 { 02 count, <tag> … }`` template; the count must match."""
+def decode_counted(item: tlv.TLV, element_tag: int, where: str) -> list[tlv.TLV]:
+    """The elements of a ``{ 02 count, <element_tag> … }`` template; the count must match.
+
+    The counted form of DG5, DG7, the DG11/DG12 ``A0`` templates and the CBEFF group
+    (Doc 9303-10 §4.7).
+    """
     children = item.children()
     if not children or children[0].tag != 0x02 or len(children[0].value) != 1:
         raise DecodeError(f"{where}: count (02) expected first", offset=item.value_offset)
     count = children[0].value[0]
-    names = []
-    for child in children[1:]:
+    elements = children[1:]
+    for child in elements:
         if child.tag != element_tag:
             raise DecodeError(f"{where}: unexpected tag {child.tag:X}", offset=child.offset)
-        names.append(decode_utf8(child, where))
-    if count != len(names):
+    if count != len(elements):
         raise DecodeError(
-            f"{where}: count says {count}, {len(names)} present", offset=children[0].value_offset
+            f"{where}: count says {count}, {len(elements)} present",
+            offset=children[0].value_offset,
         )
-    return tuple(names)
+    return elements
+
+
+def encode_counted(tag: int, elements: Sequence[bytes], where: str) -> bytes:
+    """``<tag> { 02 count, element … }`` of already encoded elements (at most 255)."""
+    if len(elements) > 255:
+        raise EncodeError(f"{where}: at most 255 entries")
+    return tlv.encode(tag, [tlv.encode(0x02, bytes([len(elements)])), *elements])
+
+
+def decode_count_template(item: tlv.TLV, element_tag: int, where: str) -> tuple[str, ...]:
+    """The UTF-8 elements of an ``A0 { 02 count, <tag> … }`` template; the count must match."""
+    return tuple(decode_utf8(child, where) for child in decode_counted(item, element_tag, where))
 
 
 def encode_count_template(element_tag: int, values: Sequence[str], where: str) -> bytes:
     """``A0 { 02 count, <tag> value … }``."""
-    if len(values) > 255:
-        raise EncodeError(f"{where}: at most 255 entries")
-    body = tlv.encode(0x02, bytes([len(values)])) + b"".join(
-        tlv.encode(element_tag, _utf8(v, where)) for v in values
-    )
-    return tlv.encode(0xA0, body)
+    elements = [tlv.encode(element_tag, encode_utf8(v, where)) for v in values]
+    return encode_counted(0xA0, elements, where)
 
 
 def order_elements(
@@ -268,11 +284,11 @@ class DG11:
         for tag, name in _TEXT_FIELDS.items():
             value = getattr(self, name)
             if value is not None:
-                out[tag] = tlv.encode(tag, _utf8(value, f"DG11 {name}"))
+                out[tag] = tlv.encode(tag, encode_utf8(value, f"DG11 {name}"))
         if self.other_names:
             if self.other_names_bare:
                 out[0xA0] = b"".join(
-                    tlv.encode(0x5F0F, _utf8(n, "DG11 other names")) for n in self.other_names
+                    tlv.encode(0x5F0F, encode_utf8(n, "DG11 other names")) for n in self.other_names
                 )
             else:
                 out[0xA0] = encode_count_template(0x5F0F, self.other_names, "DG11 other names")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from idcard import tlv
-from idcard.errors import DecodeError, EncodeError
+from idcard.errors import DecodeError
 from idcard.lds.com import decode_tag_list, encode_tag_list
 from idcard.lds.dg11 import (
     DateValue,
@@ -20,6 +20,7 @@ from idcard.lds.dg11 import (
     decode_count_template,
     decode_utf8,
     encode_count_template,
+    encode_utf8,
     image_summary,
     order_elements,
 )
@@ -96,10 +97,7 @@ class DG12:
         for tag, name in _TEXT_FIELDS.items():
             value = getattr(self, name)
             if value is not None:
-                try:
-                    out[tag] = tlv.encode(tag, value.encode("utf-8"))
-                except UnicodeEncodeError as exc:
-                    raise EncodeError(f"DG12 {name}: not encodable as UTF-8") from exc
+                out[tag] = tlv.encode(tag, encode_utf8(value, f"DG12 {name}"))
         for tag, name in _IMAGE_FIELDS.items():
             value = getattr(self, name)
             if value is not None:
@@ -121,16 +119,11 @@ class DG12:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in (
-            "issuing_authority",
-            "endorsements",
-            "tax_exit_requirements",
-            "personalization_device_serial",
-        ):
+        for name in _TEXT_FIELDS.values():
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
-        for name in ("date_of_issue", "personalization_time"):
+        for name, _ in _DATE_FIELDS.values():
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.text

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from idcard import tlv
 from idcard.errors import DecodeError, EncodeError
-from idcard.lds.dg11 import DateValue, decode_utf8
+from idcard.lds.dg11 import DateValue, decode_utf8, encode_utf8
 
 __all__ = ["DG16", "PersonToNotify"]
 
@@ -49,10 +49,7 @@ class PersonToNotify:
             parts.append(tlv.encode(0x5F50, self.date_recorded.encode()))
         for tag, value in ((0x5F51, self.name), (0x5F52, self.telephone), (0x5F53, self.address)):
             if value is not None:
-                try:
-                    parts.append(tlv.encode(tag, value.encode("utf-8")))
-                except UnicodeEncodeError as exc:
-                    raise EncodeError("DG16: text not encodable as UTF-8") from exc
+                parts.append(tlv.encode(tag, encode_utf8(value, f"DG16 {tag:X}")))
         return tlv.encode(0xA1 + index, parts)
 
     def to_json(self) -> dict[str, Any]:

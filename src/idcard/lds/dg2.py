@@ -17,7 +17,6 @@ from idcard.lds.biometric import (
     FORMAT_TYPE_FACE_39794,
     BiometricHeader,
     BiometricTemplate,
-    block_offsets,
     decode_group,
     encode_group,
 )
@@ -65,9 +64,8 @@ class DG2:
 
     @classmethod
     def decode(cls, data: bytes) -> DG2:
-        group, templates = decode_group(data, cls.TAG, cls.NAME)
         faces = []
-        for template, offset in zip(templates, block_offsets(group), strict=True):
+        for template, offset in decode_group(data, cls.TAG, cls.NAME):
             record: FaceImageRecord | FaceImageDataBlock
             if template.data_tag == 0x7F2E or template.data.startswith(b"\xa1"):
                 record = FaceImageDataBlock.decode(template.data, base_offset=offset)

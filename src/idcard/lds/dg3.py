@@ -16,7 +16,6 @@ from idcard.lds.biometric import (
     FORMAT_TYPE_FINGER_19794,
     BiometricHeader,
     BiometricTemplate,
-    block_offsets,
     decode_group,
     encode_group,
 )
@@ -51,9 +50,8 @@ class DG3:
 
     @classmethod
     def decode(cls, data: bytes) -> DG3:
-        group, templates = decode_group(data, cls.TAG, cls.NAME)
         out = []
-        for template, offset in zip(templates, block_offsets(group), strict=True):
+        for template, offset in decode_group(data, cls.TAG, cls.NAME):
             if template.data_tag != 0x5F2E or not template.data.startswith(
                 FingerImageRecord.FORMAT
             ):

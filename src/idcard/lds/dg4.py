@@ -24,8 +24,8 @@ class DG4:
 
     @classmethod
     def decode(cls, data: bytes) -> DG4:
-        _, templates = decode_group(data, cls.TAG, cls.NAME)
-        return cls(tuple(templates), raw=bytes(data))
+        templates = tuple(t for t, _ in decode_group(data, cls.TAG, cls.NAME))
+        return cls(templates, raw=bytes(data))
 
     def encode(self) -> bytes:
         return encode_group(self.TAG, self.templates)

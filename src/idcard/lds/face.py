@@ -80,6 +80,16 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _size(image: bytes, width: int | None, height: int | None) -> tuple[int, int]:
+    """``(width, height)`` as given, else as read from the image (EncodeError if unreadable)."""
+    if width is not None and height is not None:
+        return width, height
+    size = image_size(image)
+    if size is None:
+        raise EncodeError("cannot read the image size; give width and height")
+    return size
+
+
 @dataclass(frozen=True, slots=True)
 class FeaturePoint:
     """A facial feature point (19794-5 §5.6): type, code (major << 4 | minor), x, y."""
@@ -262,11 +272,7 @@ class FaceImageRecord:
         kind = image_format(image)
         if kind not in ("jpeg", "jpeg2000"):
             raise EncodeError("a 19794-5 portrait must be JPEG or JPEG 2000")
-        if width is None or height is None:
-            size = image_size(image)
-            if size is None:
-                raise EncodeError("cannot read the image size; give width and height")
-            width, height = size
+        width, height = _size(image, width, height)
         data_type = IMAGE_DATA_JPEG if kind == "jpeg" else IMAGE_DATA_JPEG2000
         return cls((FaceImage(bytes(image), width, height, image_data_type=data_type, **fields),))
 
@@ -368,11 +374,7 @@ class FaceImageDataBlock:
         version: tuple[int, int] = (3, 2024),
     ) -> FaceImageDataBlock:
         """A minimal block with one 2D representation (the image, its format code and size)."""
-        if width is None or height is None:
-            size = image_size(image)
-            if size is None:
-                raise EncodeError("cannot read the image size; give width and height")
-            width, height = size
+        width, height = _size(image, width, height)
 
         def integer(tag: int, value: int) -> bytes:
             return tlv.encode(tag, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big"))

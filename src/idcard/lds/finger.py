@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from idcard.errors import DecodeError, EncodeError
 from idcard.lds.dg11 import image_format, image_summary
+from idcard.lds.face import image_size
 
 __all__ = ["FingerImage", "FingerImageRecord", "COMPRESSION"]
 
@@ -198,8 +199,6 @@ class FingerImageRecord:
 
         All images share one compression, taken from the first image's magic bytes.
         """
-        from idcard.lds.face import image_size
-
         entries: list[tuple[int, bytes, int, int]] = []
         if isinstance(images, dict):
             for position, image in images.items():

@@ -45,12 +45,6 @@ __all__ = [
 
 _SET = 0x31
 _SEQUENCE = 0x30
-_A = TypeVar("_A", bound=core.Asn1Value)
-
-
-def _load(spec: type[_A], der: bytes, offset: int, what: str) -> _A:
-    """Load and fully parse ``der`` as ``spec``; any failure becomes a DecodeError."""
-    return load_strict(spec, der, offset=offset, what=what)
 
 
 def _dump(value: core.Asn1Value, what: str) -> bytes:
@@ -574,40 +568,44 @@ _PACE_FAMILIES = frozenset(
 def _decode_typed(protocol: str, der: bytes, offset: int) -> SecurityInfo:
     """The typed SecurityInfo for ``protocol`` (9303-11 §9.2 / TR-03110-3 A.1.1)."""
     if protocol in oids.PACE_PROTOCOLS:
-        return PACEInfo.from_asn1(_load(asn1.PACEInfo, der, offset, "PACEInfo"))
+        return PACEInfo.from_asn1(load_strict(asn1.PACEInfo, der, offset=offset))
     if protocol in _PACE_FAMILIES:
-        spec = asn1.PACEDomainParameterInfo
-        return PACEDomainParameterInfo.from_asn1(_load(spec, der, offset, spec.__name__))
+        return PACEDomainParameterInfo.from_asn1(
+            load_strict(asn1.PACEDomainParameterInfo, der, offset=offset)
+        )
     if protocol in oids.CA_PROTOCOLS:
-        spec2 = asn1.ChipAuthenticationInfo
-        return ChipAuthenticationInfo.from_asn1(_load(spec2, der, offset, spec2.__name__))
+        return ChipAuthenticationInfo.from_asn1(
+            load_strict(asn1.ChipAuthenticationInfo, der, offset=offset)
+        )
     if protocol in (oids.ID_CA_DH, oids.ID_CA_ECDH):
-        spec3 = asn1.ChipAuthenticationDomainParameterInfo
         return ChipAuthenticationDomainParameterInfo.from_asn1(
-            _load(spec3, der, offset, spec3.__name__)
+            load_strict(asn1.ChipAuthenticationDomainParameterInfo, der, offset=offset)
         )
     if protocol in (oids.ID_PK_DH, oids.ID_PK_ECDH):
-        spec4 = asn1.ChipAuthenticationPublicKeyInfo
-        return ChipAuthenticationPublicKeyInfo.from_asn1(_load(spec4, der, offset, spec4.__name__))
+        return ChipAuthenticationPublicKeyInfo.from_asn1(
+            load_strict(asn1.ChipAuthenticationPublicKeyInfo, der, offset=offset)
+        )
     if protocol == oids.ID_TA:
-        spec5 = asn1.TerminalAuthenticationInfo
-        return TerminalAuthenticationInfo.from_asn1(_load(spec5, der, offset, spec5.__name__))
+        return TerminalAuthenticationInfo.from_asn1(
+            load_strict(asn1.TerminalAuthenticationInfo, der, offset=offset)
+        )
     if protocol == oids.ID_AA:
-        spec6 = asn1.ActiveAuthenticationInfo
-        return ActiveAuthenticationInfo.from_asn1(_load(spec6, der, offset, spec6.__name__))
+        return ActiveAuthenticationInfo.from_asn1(
+            load_strict(asn1.ActiveAuthenticationInfo, der, offset=offset)
+        )
     if protocol == oids.ID_CI:
-        spec7 = asn1.CardInfoLocator
-        return CardInfoLocator.from_asn1(_load(spec7, der, offset, spec7.__name__))
+        return CardInfoLocator.from_asn1(load_strict(asn1.CardInfoLocator, der, offset=offset))
     if protocol == oids.ID_PT:
-        spec8 = asn1.PrivilegedTerminalInfo
-        return PrivilegedTerminalInfo.from_asn1(_load(spec8, der, offset, spec8.__name__), offset)
+        return PrivilegedTerminalInfo.from_asn1(
+            load_strict(asn1.PrivilegedTerminalInfo, der, offset=offset), offset
+        )
     if protocol in oids.RI_PROTOCOLS:
-        spec9 = asn1.RestrictedIdentificationInfo
-        return RestrictedIdentificationInfo.from_asn1(_load(spec9, der, offset, spec9.__name__))
+        return RestrictedIdentificationInfo.from_asn1(
+            load_strict(asn1.RestrictedIdentificationInfo, der, offset=offset)
+        )
     if protocol in (oids.ID_RI_DH, oids.ID_RI_ECDH):
-        spec10 = asn1.RestrictedIdentificationDomainParameterInfo
         return RestrictedIdentificationDomainParameterInfo.from_asn1(
-            _load(spec10, der, offset, spec10.__name__)
+            load_strict(asn1.RestrictedIdentificationDomainParameterInfo, der, offset=offset)
         )
     return UnknownSecurityInfo(protocol, der)
 
@@ -647,7 +645,7 @@ class SecurityInfos:
             if item.tag != _SEQUENCE:
                 raise DecodeError("SecurityInfo must be a SEQUENCE", offset=item.offset)
             der = body[pos:end]
-            generic = _load(asn1.SecurityInfo, der, item.offset, "SecurityInfo")
+            generic = load_strict(asn1.SecurityInfo, der, offset=item.offset)
             infos.append(_decode_typed(generic["protocol"].dotted, der, item.offset))
             pos = end
         return cls(tuple(infos))

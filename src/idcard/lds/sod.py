@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 _MAX_DATA_GROUP = 16
+_OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 _T = TypeVar("_T")
 
 
@@ -54,7 +55,7 @@ def load_signed_data(der: bytes, content_type: str, offset: int) -> cms.ContentI
     :class:`DecodeError`. Requires at least one SignerInfo and present eContent.
     """
     info = load_strict(cms.ContentInfo, der, offset=offset, what="CMS ContentInfo")
-    if info["content_type"].dotted != "1.2.840.113549.1.7.2":
+    if info["content_type"].dotted != _OID_SIGNED_DATA:
         raise DecodeError("ContentInfo is not SignedData", offset=offset)
     signed = info["content"]
     encap = signed["encap_content_info"]
@@ -195,16 +196,16 @@ class SOD(SignedDataMixin):
         object.__setattr__(self, "_content", parsed)
         lso = load_strict(LDSSecurityObject, self.encapsulated_content, what="LDSSecurityObject")
         object.__setattr__(self, "_lso", lso)
-        hashes: list[tuple[int, bytes]] = []
+        hashes: dict[int, bytes] = {}
         for item in lso["data_group_hash_values"]:
             number = item["data_group_number"].native
-            if not 1 <= number <= _MAX_DATA_GROUP or number in dict(hashes):
+            if not 1 <= number <= _MAX_DATA_GROUP or number in hashes:
                 raise DecodeError(f"invalid or repeated data group number {number}")
-            hashes.append((number, bytes(item["data_group_hash_value"].native)))
+            hashes[number] = bytes(item["data_group_hash_value"].native)
         version = lso["version"].native
         if version not in ("v0", "v1"):
             raise DecodeError(f"unknown LDSSecurityObject version {version}")
-        object.__setattr__(self, "_hashes", tuple(hashes))
+        object.__setattr__(self, "_hashes", tuple(hashes.items()))
 
     @classmethod
     def decode(cls, data: bytes) -> SOD:
@@ -327,7 +328,6 @@ def build_lds_security_object(
 # hold both paths equal. Only values that depend on nothing but their exact bytes are cached
 # (certificates, OIDs, algorithm identifiers), never anything about one document.
 
-_OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
 _OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 _OID_SIGNING_TIME = "1.2.840.113549.1.9.5"

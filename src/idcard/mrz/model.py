@@ -64,8 +64,9 @@ _LAYOUT: dict[str, list[tuple[str, int, int, int]]] = {
     ],
 }  # fmt: skip
 
-# Optional-data capacity (characters) where an overflowing document number goes.
-_OVERFLOW_ROOM = {"TD1": 15, "TD2": 7}
+# Optional-data field length: TD1 line 1 (Part 5), TD2 (Part 6), the TD3 personal number (Part 4);
+# in TD1 and TD2 an overflowing document number goes there too.
+_OPTIONAL_ROOM: dict[str, int] = {"TD1": 15, "TD2": 7, "TD3": 14}
 
 
 class CheckDigitError(MRZError):
@@ -164,7 +165,7 @@ class MRZ:
             raise EncodeError("document_number: must not be empty or end with '<'")
         if optional.endswith("<") or self.optional_data_2.endswith("<"):
             raise EncodeError("optional_data: trailing fillers are implied")
-        room = {"TD1": 15, "TD2": 7, "TD3": 14}[self.format]
+        room = _OPTIONAL_ROOM[self.format]
         if len(number) > 9:
             if self.format == "TD3":
                 raise EncodeError("document_number: TD3 holds at most 9 characters")
@@ -183,8 +184,9 @@ class MRZ:
 
     # -- encoding -----------------------------------------------------------------------------
 
-    def _number_fields(self, room: int) -> tuple[str, str]:
+    def _number_fields(self) -> tuple[str, str]:
         """(document number field with its check digit, optional data field) for TD1/TD2."""
+        room = _OPTIONAL_ROOM[self.format]
         number = self.document_number
         if len(number) <= 9:
             field = number.ljust(9, "<")
@@ -204,18 +206,18 @@ class MRZ:
         birth = self.birth_date + check_digit(self.birth_date)
         expiry = self.expiry_date + check_digit(self.expiry_date)
         if self.format == "TD1":
-            number, optional = self._number_fields(15)
+            number, optional = self._number_fields()
             optional_2 = self.optional_data_2.ljust(11, "<")
             line1 = code + state + number + optional
             line2 = birth + self.sex + expiry + nationality + optional_2
             composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
             return line1, line2 + check_digit(composite), name
         if self.format == "TD2":
-            number, optional = self._number_fields(7)
+            number, optional = self._number_fields()
             line2 = number + nationality + birth + self.sex + expiry + optional
         else:
             field = self.document_number.ljust(9, "<")
-            personal = self.optional_data.ljust(14, "<")
+            personal = self.optional_data.ljust(_OPTIONAL_ROOM["TD3"], "<")
             personal_check = (
                 check_digit(personal) if self.optional_data else (self.blank_optional_check)
             )

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.conftest import VECTORS
 
-from idcard.errors import DecodeError
+from idcard.errors import DecodeError, EncodeError
 from idcard.lds.dg13 import DG6, DG8, DG9, DG10, DG13
 from idcard.lds.displayed import DG5, DG7
 
@@ -60,7 +60,16 @@ def test_round_trips(images: list[bytes]) -> None:
     for cls in (DG5, DG7):
         obj = cls(tuple(images))
         again = cls.decode(obj.encode())
-        assert again == obj and again.raw == obj.encode()
+        assert type(again) is cls and again == obj and again.raw == obj.encode()
+    assert (DG5(tuple(images)) == DG7(tuple(images))) is False
+
+
+def test_count_limit() -> None:
+    # The count (02) is one byte: 255 images encode, 256 do not (Doc 9303-10 §4.7.5, §4.7.7).
+    for cls in (DG5, DG7):
+        assert len(cls.decode(cls((b"x",) * 255).encode()).images) == 255
+        with pytest.raises(EncodeError):
+            cls((b"x",) * 256).encode()
 
 
 @given(st.binary(max_size=400))
