@@ -27,7 +27,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from idcard import tlv
@@ -379,10 +378,7 @@ class VirtualChip:
     def _personalize_command(self, command: CommandAPDU) -> ResponseAPDU:
         ins, p1, p2, data = command.ins, command.p1, command.p2, command.data
         if ins == perso.CREATE_FILE:
-            spec = tlv.decode_one(data, expected_tag=0x63, allow_padding=False).value
-            if len(spec) != 4:
-                return _sw(StatusWord.WRONG_DATA)
-            size, fid = int.from_bytes(spec[:2], "big"), int.from_bytes(spec[2:], "big")
+            size, fid = perso.decode_create_file(data)
             if fid in (0x3F00, 0xFFFF, 0x0000):
                 return _sw(StatusWord.WRONG_DATA)
             self._files()[fid] = bytearray(size)  # re-creating replaces (restartable)
@@ -648,10 +644,7 @@ def personalization_status(state: ChipState) -> bytes:
     out = [tlv.encode(0x80, bytes([flags]))]
     for tag, key in ((0x81, state.ca_private_key), (0x82, state.aa_private_key)):
         if key is not None:
-            spki = key.public_key().public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            out.append(tlv.encode(tag, hashlib.sha256(spki).digest()))
+            out.append(tlv.encode(tag, perso.public_key_digest(key)))
     if state.cvca is not None:
         out.append(tlv.encode(0x83, state.cvca.chr.encode("latin-1")))
     out.append(tlv.encode(0x84, perso.encode_date(state.current_date)))

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
+from idcard.chip.perso import decode_create_file
 from idcard.chip.state import ESIGN, ChipState
 from idcard.errors import DecodeError, EncodeError
 from idcard.esign.protocol import (
@@ -43,6 +44,7 @@ from idcard.esign.protocol import (
     CERTIFICATE_FIDS,
     KEY_REF,
     KEY_TYPES,
+    PERSO_KEY_LENGTHS,
     PIN_REF,
     PIN_TRIES,
     PUK_REF,
@@ -169,7 +171,7 @@ class ESignApplication:
             return _sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED)
         if (command.p1, command.p2) != (0x00, TAG_PERSO_KEY):
             return _sw(StatusWord.INCORRECT_P1P2)
-        if len(command.data) not in (16, 24, 32):
+        if len(command.data) not in PERSO_KEY_LENGTHS:
             return _sw(StatusWord.WRONG_DATA)
         self.state.esign_perso_key = bytes(command.data)
         return ResponseAPDU(b"")
@@ -181,10 +183,7 @@ class ESignApplication:
             return _sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED)
         files = self.state.files[ESIGN]
         if command.ins == 0xE0:
-            spec = tlv.decode_one(command.data, expected_tag=0x63, allow_padding=False).value
-            if len(spec) != 4:
-                return _sw(StatusWord.WRONG_DATA)
-            size, fid = int.from_bytes(spec[:2], "big"), int.from_bytes(spec[2:], "big")
+            size, fid = decode_create_file(command.data)
             if fid not in CERTIFICATE_FIDS:
                 return _sw(StatusWord.WRONG_DATA)
             files[fid] = bytearray(size)

@@ -17,6 +17,7 @@ agree by construction. Secrets never appear in messages.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import serialization
@@ -26,6 +27,7 @@ from idcard import tlv
 from idcard.apdu import CommandAPDU
 from idcard.cvc.certificate import CVCertificate
 from idcard.errors import CardError, DecodeError, EncodeError
+from idcard.esign.protocol import put_perso_key as put_esign_perso_key
 
 __all__ = [
     "CREATE_FILE",
@@ -47,6 +49,7 @@ __all__ = [
     "MRZKey",
     "PrivateKey",
     "create_file",
+    "decode_create_file",
     "decode_date",
     "decode_ec_key",
     "decode_mrz",
@@ -58,7 +61,9 @@ __all__ = [
     "encode_pace_secrets",
     "encode_private_key",
     "lock",
+    "public_key_digest",
     "put_data",
+    "put_esign_perso_key",
     "update_binary",
 ]
 
@@ -130,6 +135,14 @@ def create_file(fid: int, size: int) -> CommandAPDU:
         raise EncodeError("file size and identifier must fit two bytes")
     body = tlv.encode(0x63, size.to_bytes(2, "big") + fid.to_bytes(2, "big"))
     return CommandAPDU(0x00, CREATE_FILE, 0x00, 0x00, body)
+
+
+def decode_create_file(data: bytes) -> tuple[int, int]:
+    """The chip's reading of CREATE FILE's data ``63 04 size fid``: (size, fid)."""
+    spec = tlv.decode_one(data, expected_tag=0x63, allow_padding=False).value
+    if len(spec) != 4:
+        raise DecodeError("CREATE FILE needs DO'63' of 4 bytes (size, file identifier)")
+    return int.from_bytes(spec[:2], "big"), int.from_bytes(spec[2:], "big")
 
 
 def update_binary(offset: int, data: bytes) -> CommandAPDU:
@@ -220,6 +233,15 @@ def encode_private_key(key: PrivateKey) -> bytes:
     )
 
 
+def public_key_digest(key: PrivateKey) -> bytes:
+    """SHA-256 of the key's SubjectPublicKeyInfo: how the personalization status names the CA
+    and AA keys without revealing them."""
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).digest()
+
+
 def decode_private_key(data: bytes) -> PrivateKey:
     """A PKCS#8 DER EC (prime curve) or RSA private key."""
     try:
@@ -278,18 +300,3 @@ def decode_rsa_part(data: bytes, tag: int) -> int:
     if octets is None or not octets.value:
         raise DecodeError("expected DO'04' with the value")
     return int.from_bytes(octets.value, "big")
-
-
-# -- the e-signature application (docs/chip.md, "E-signature on the card") ---------------------
-
-TAG_ESIGN_PERSO_KEY = 0x71
-"""PUT DATA ``00 DA 00 71`` with the e-sign application selected: K_perso (16/24/32 bytes)."""
-
-
-def put_esign_perso_key(k_perso: bytes) -> CommandAPDU:
-    """PUT DATA 71 (before the lock, after SELECT of the e-sign AID): the key of the
-    personalization mutual authentication that later opens the channel for key generation
-    and certificate writing."""
-    if len(k_perso) not in (16, 24, 32):
-        raise EncodeError("K_perso must be 16, 24 or 32 bytes")
-    return put_data(TAG_ESIGN_PERSO_KEY, k_perso)

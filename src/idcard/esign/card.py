@@ -24,11 +24,11 @@ from idcard.esign.protocol import (
     KEY_TYPE_NAMES,
     PIN_REF,
     PUK_REF,
-    TAG_PERSO_KEY,
     PersoAuthProtocol,
     PublicKey,
     decode_public_key,
     pin_block,
+    put_perso_key,
 )
 from idcard.protocols.base import drive
 from idcard.sm import SecureTransport
@@ -91,9 +91,7 @@ class ESignCard:
 
     def put_perso_key(self, k_perso: bytes) -> None:
         """PUT DATA 71: the card's personalization key (before the lock only)."""
-        if len(k_perso) not in (16, 24, 32):
-            raise EncodeError("K_perso must be 16, 24 or 32 bytes")
-        self._send(CommandAPDU(0x00, 0xDA, 0x00, TAG_PERSO_KEY, k_perso))
+        self._send(put_perso_key(k_perso))
 
     def open_personalization(
         self, k_perso: bytes, *, rng: Callable[[int], bytes] = os.urandom

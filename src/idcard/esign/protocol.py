@@ -34,6 +34,7 @@ __all__ = [
     "FID_CA_CERTIFICATE",
     "FID_CERTIFICATE",
     "KEY_TYPES",
+    "PERSO_KEY_LENGTHS",
     "PIN_REF",
     "PIN_TRIES",
     "PUK_REF",
@@ -47,6 +48,7 @@ __all__ = [
     "encode_public_key",
     "pin_block",
     "parse_pin_block",
+    "put_perso_key",
 ]
 
 ESIGN_AID = bytes.fromhex("D860000001") + b"ESIGN"
@@ -73,6 +75,7 @@ _BLOCK = 8
 TAG_PERSO_KEY = 0x71
 """PUT DATA ``00 DA 00 71`` (before the lock, e-sign application selected): K_perso, the
 card-specific AES key (16, 24 or 32 bytes) of the personalization mutual authentication."""
+PERSO_KEY_LENGTHS = (16, 24, 32)
 
 KEY_REF = 0x01
 """The one signature key of the application (DO'84' in the CRT)."""
@@ -118,6 +121,15 @@ _CURVE_OIDS: dict[str, tuple[bytes, ec.EllipticCurve]] = {
     "secp256r1": (bytes.fromhex("2A8648CE3D030107"), ec.SECP256R1()),
     "secp384r1": (bytes.fromhex("2B81040022"), ec.SECP384R1()),
 }
+
+
+def put_perso_key(k_perso: bytes) -> CommandAPDU:
+    """PUT DATA 71 (before the lock, after SELECT of the e-sign AID): the key of the
+    personalization mutual authentication that later opens the channel for key generation
+    and certificate writing."""
+    if len(k_perso) not in PERSO_KEY_LENGTHS:
+        raise EncodeError("K_perso must be 16, 24 or 32 bytes")
+    return CommandAPDU(0x00, 0xDA, 0x00, TAG_PERSO_KEY, k_perso)
 
 
 # -- PIN blocks ---------------------------------------------------------------------------------

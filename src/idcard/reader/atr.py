@@ -18,6 +18,7 @@ __all__ = [
     "ATRInfo",
     "CardCapabilities",
     "compact_tlv",
+    "extended_length_of",
     "parse_atr",
 ]
 
@@ -105,6 +106,18 @@ def parse_atr(atr: bytes) -> ATRInfo:
         raise DecodeError(f"ATR announces {k} historical bytes it does not have", offset=pos)
     hist = bytes(atr[pos : pos + k])
     return ATRInfo(frozenset(protocols), hist, _capabilities(hist, pos))
+
+
+def extended_length_of(transport: object) -> bool:
+    """True when the transport's ``atr`` (PC/SC, the in-process chip) announces extended Lc and
+    Le; False when it has no ATR or one that does not parse."""
+    atr = getattr(transport, "atr", None)
+    if not isinstance(atr, bytes | bytearray):
+        return False
+    try:
+        return parse_atr(bytes(atr)).extended_length
+    except DecodeError:
+        return False
 
 
 def _capabilities(hist: bytes, offset: int) -> CardCapabilities | None:

@@ -53,14 +53,14 @@ from idcard.protocols.pace import PACE_ALGORITHMS, PACEPassword, PACEProtocol
 from idcard.protocols.pace.terminal import PACEResult, verify_chip_authentication
 from idcard.protocols.params import standardized
 from idcard.protocols.ta import TAProtocol, id_picc_from_document_number
-from idcard.reader.atr import parse_atr
+from idcard.reader.atr import extended_length_of
+from idcard.reader.pcsc import SHORT_READ_LENGTHS
 from idcard.sm import SecureChannel, SecureTransport
 from idcard.transport import Transport
 
 __all__ = ["ProtocolRun", "ReadResult", "TerminalCredentials", "read_document"]
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
-_FALLBACK = (256, 224, 192, 128)
 _SM_SHORT = {"3DES": 231}
 _SM_SHORT_AES = 223
 _DEFAULT_EXTENDED = 2048
@@ -219,7 +219,7 @@ class _FileReader:
                 command = CommandAPDU(0x00, 0xB1, 0x00, 0x00, body, ne=min(want + 4, 65536))
             response = self._transmit(command)
             if response.sw in (StatusWord.WRONG_LENGTH,) or response.sw1 == 0x6C:
-                smaller = [n for n in _FALLBACK if n < want]
+                smaller = [n for n in SHORT_READ_LENGTHS if n < want]
                 if not smaller:
                     response.check(command)
                 self.chunk = want = smaller[0]
@@ -239,13 +239,7 @@ class _FileReader:
 
 def _extended_limits(transport: Transport, reader: _FileReader) -> int | None:
     """The largest plaintext chunk when the card supports extended length, else None."""
-    extended = False
-    atr = getattr(transport, "atr", None)
-    if isinstance(atr, bytes | bytearray):
-        try:
-            extended = parse_atr(bytes(atr)).extended_length
-        except DecodeError:
-            extended = False
+    extended = extended_length_of(transport)
     max_ne: int | None = None
     if reader.select_mf() == 0x9000:
         try:

@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import hashlib
 
-from cryptography.hazmat.primitives import serialization
-
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
 from idcard.chip import perso
 from idcard.chip.perso import CardLockedError, ChipSecrets, MRZKey
 from idcard.errors import CardError, CardStatusError, DecodeError, EncodeError
-from idcard.esign.protocol import ESIGN_AID
+from idcard.esign.protocol import ESIGN_AID, put_perso_key
 from idcard.lds import FILES
 from idcard.lds.dg1 import DG1
 from idcard.lds.dump import Dump
-from idcard.reader.atr import parse_atr
+from idcard.reader.atr import extended_length_of
+from idcard.reader.document import EMRTD_AID
 from idcard.transport import Transport
 
 __all__ = ["CardLockedError", "ChipSecrets", "PersonalizationError", "personalize"]
 
-EMRTD_AID = bytes.fromhex("A0000002471001")
 _SHORT_CHUNK = 255
 _EXTENDED_CHUNK = 4096
 
@@ -47,17 +45,6 @@ def _send(transport: Transport, command: CommandAPDU, what: str) -> ResponseAPDU
     if not response.ok:
         raise CardStatusError(response.sw, command, f"{what}: card returned {response.sw:04X}")
     return response
-
-
-def _chunk_size(transport: Transport) -> int:
-    atr = getattr(transport, "atr", None)
-    if isinstance(atr, bytes | bytearray):
-        try:
-            if parse_atr(bytes(atr)).extended_length:
-                return _EXTENDED_CHUNK
-        except DecodeError:
-            pass
-    return _SHORT_CHUNK
 
 
 def _select_mf(transport: Transport) -> None:
@@ -86,13 +73,6 @@ def _check_file(transport: Transport, name: str, fid: int, data: bytes) -> None:
         raise PersonalizationError(f"{name}: the card holds different content; not locked")
 
 
-def _spki_digest(key: perso.PrivateKey) -> bytes:
-    spki = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).digest()
-
-
 def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
     """Write ``dump`` and ``secrets`` to a blank (unlocked) chip, verify, then lock it.
 
@@ -107,7 +87,7 @@ def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
     except DecodeError as exc:
         raise EncodeError(f"DG1: {exc.reason}") from None
     mrz_key = MRZKey(mrz.document_number, mrz.birth_date, mrz.expiry_date)
-    chunk = _chunk_size(transport)
+    chunk = _EXTENDED_CHUNK if extended_length_of(transport) else _SHORT_CHUNK
 
     # the lock state first: a locked card refuses the status command
     _select_mf(transport)
@@ -142,7 +122,7 @@ def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
         _send(transport, perso.put_data(tag, payload), f"PUT DATA {what}")
     if secrets.esign_perso_key is not None:
         _send(transport, CommandAPDU(0x00, 0xA4, 0x04, 0x0C, ESIGN_AID), "SELECT e-sign")
-        _send(transport, perso.put_esign_perso_key(secrets.esign_perso_key), "PUT DATA K_perso")
+        _send(transport, put_perso_key(secrets.esign_perso_key), "PUT DATA K_perso")
 
     # verify everything before the lock
     _select_mf(transport)
@@ -170,9 +150,9 @@ def _check_status(
     if pace_secrets:
         expected[0x86] = hashlib.sha256(perso.encode_pace_secrets(pace_secrets)).digest()
     if secrets.ca_private_key is not None:
-        expected[0x81] = _spki_digest(secrets.ca_private_key)
+        expected[0x81] = perso.public_key_digest(secrets.ca_private_key)
     if secrets.aa_private_key is not None:
-        expected[0x82] = _spki_digest(secrets.aa_private_key)
+        expected[0x82] = perso.public_key_digest(secrets.aa_private_key)
     if secrets.cvca is not None:
         expected[0x83] = secrets.cvca.chr.encode("latin-1")
     if secrets.current_date is not None:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 
 from asn1crypto import algos, keys, x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from idcard.crypto import HASH_ALGORITHMS
 from idcard.lds.sod import SignedParts, load_certificate, load_signature_algorithm
 from idcard.verify.report import CheckResult, Status
 
@@ -30,13 +31,6 @@ __all__ = [
     "verify",
 ]
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 Verifier = Callable[[bytes, bytes], bool]
@@ -87,9 +81,9 @@ def verifier(
     key = _load_key(spki_der)
     alg = load_signature_algorithm(algorithm_der)
     hash_name = _hash_of(alg, digest_algorithm)
-    if hash_name not in _HASHES:
+    if hash_name not in HASH_ALGORITHMS:
         raise UnsupportedKey(f"hash {hash_name!r} not supported")
-    h = _HASHES[hash_name]()
+    h = HASH_ALGORITHMS[hash_name]()
     try:
         sig_name = alg.signature_algo
     except ValueError:
@@ -110,10 +104,11 @@ def verifier(
     if sig_name == "rsassa_pss":
         params = alg["parameters"]
         mgf_hash = str(params["mask_gen_algorithm"]["parameters"]["algorithm"].native)
-        if mgf_hash not in _HASHES:
+        if mgf_hash not in HASH_ALGORITHMS:
             raise UnsupportedKey(f"MGF1 hash {mgf_hash!r} not supported")
         pad: padding.AsymmetricPadding = padding.PSS(
-            mgf=padding.MGF1(_HASHES[mgf_hash]()), salt_length=int(params["salt_length"].native)
+            mgf=padding.MGF1(HASH_ALGORITHMS[mgf_hash]()),
+            salt_length=int(params["salt_length"].native),
         )
     elif sig_name in ("rsassa_pkcs1v15", "rsa"):
         pad = padding.PKCS1v15()

@@ -29,7 +29,7 @@ from asn1crypto import x509
 from idcard import tlv
 from idcard.asn1.document_pki import ID_ICAO_DOCUMENT_TYPE_LIST, DocumentTypeListSyntax
 from idcard.errors import DecodeError, VerificationError
-from idcard.lds import FILE_NAMES
+from idcard.lds import DG_TAGS, FILE_NAMES
 from idcard.lds.dump import Dump
 from idcard.lds.sod import SOD, SODParts
 from idcard.verify._signature import check_signed_parts
@@ -44,17 +44,10 @@ from idcard.verify.report import (
 )
 from idcard.verify.trust import Chain, TrustStore
 
-__all__ = ["DG_TAGS", "DUMP_FILES", "read_dump_folder", "verify_dump_folder", "verify_passive"]
+__all__ = ["read_dump_folder", "verify_dump_folder", "verify_passive"]
 
-DG_TAGS: dict[int, int] = {
-    1: 0x61, 2: 0x75, 3: 0x63, 4: 0x76, 5: 0x65, 6: 0x66, 7: 0x67, 8: 0x68,
-    9: 0x69, 10: 0x6A, 11: 0x6B, 12: 0x6C, 13: 0x6D, 14: 0x6E, 15: 0x6F, 16: 0x70,
-}  # fmt: skip
-"""Data-group number → tag of its template (9303-10 §4.6.1, Table 34)."""
-_TAG_DGS = {t: n for n, t in DG_TAGS.items()}
-
-DUMP_FILES = ("EF.COM", "EF.SOD", *(f"DG{n}" for n in range(1, 17)))
-"""File names of a dump that passive authentication reads."""
+_TAG_DGS = {tag: int(name[2:]) for name, tag in DG_TAGS.items()}
+"""Tag of a data group's template → its number (9303-10 §4.6.1, Table 34)."""
 
 
 def read_dump_folder(folder: str | Path) -> dict[str, bytes]:

@@ -27,6 +27,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -52,6 +53,7 @@ from idcard.reader.pcsc import PCSCTransport
 from idcard.reader.personalize import PersonalizationError, personalize
 from idcard.sm import SM_CLA
 from idcard.transport import Transport
+from pki.cvca import load_certificate
 from station.card_data import SECRETS_FORMAT, SECRETS_VERSION
 from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors
 from station.errors import UsageError
@@ -147,15 +149,6 @@ def load_secrets(
     )
 
 
-def _load_cvc(path: Path) -> CVCertificate:
-    try:
-        return CVCertificate.decode(path.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
-    except DecodeError as exc:
-        raise UsageError(f"{path}: not a CV certificate ({exc})") from None
-
-
 # -- terminal credentials -----------------------------------------------------------------------
 
 
@@ -173,7 +166,7 @@ def load_terminal(folder: Path, key_file: Path, passphrase: PassphraseFunc) -> T
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     paths = sorted(p for p in folder.glob("*.cvcert") if not p.name.startswith("link-"))
-    certs = [_load_cvc(p) for p in paths]
+    certs = [load_certificate(p) for p in paths]
     by_chr = {c.chr: c for c in certs}
     terminals = [c for c in certs
                  if c.chat.role is Role.TERMINAL and c.public_key.get(0x86) == point]  # fmt: skip
@@ -425,14 +418,13 @@ def personalize_command(
     if (image is None) == (reader is None):
         fail("give exactly one of --image and --reader")
     dump = Dump.read(dump_folder)
-    cvca = _load_cvc(cvca_file) if cvca_file is not None else None
+    cvca = load_certificate(cvca_file) if cvca_file is not None else None
     secrets = load_secrets(secrets_file, _passphrase, cvca=cvca)
     try:
         if image is not None:
             chip = _load_chip(image)
             if chip.state.pace_required and not secrets.pace_required:
-                secrets = ChipSecrets(secrets.ca_private_key, secrets.aa_private_key, secrets.can,
-                                      secrets.cvca, secrets.current_date, True)  # fmt: skip
+                secrets = replace(secrets, pace_required=True)
             result = run_personalize(ChipTransport(chip), dump, secrets)
             chip.save(image)
         else:
