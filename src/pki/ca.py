@@ -34,6 +34,7 @@ from pki.profiles import (
 )
 
 __all__ = [
+    "REVOCATION_REASONS",
     "CAState",
     "CertificateAuthority",
     "IssuedRecord",
@@ -41,15 +42,17 @@ __all__ = [
     "build_crl",
     "build_tbs_certificate",
     "certificate_public_key",
+    "checked_signature",
     "pem_certificate",
     "pem_crl",
+    "public_key_info",
     "sign_certificate",
     "sign_crl",
     "to_time",
 ]
 
 _YEAR = dt.timedelta(days=365)
-_REASONS = (
+REVOCATION_REASONS = (
     "unspecified",
     "key_compromise",
     "ca_compromise",
@@ -57,6 +60,7 @@ _REASONS = (
     "superseded",
     "cessation_of_operation",
 )
+"""The CRL reason names a CSCA revokes with (RFC 5280 §5.3.1)."""
 
 
 def to_time(value: dt.datetime) -> x509.Time:
@@ -67,7 +71,8 @@ def to_time(value: dt.datetime) -> x509.Time:
     return x509.Time({"general_time": value})
 
 
-def _spki(public_key: PublicKey) -> keys.PublicKeyInfo:
+def public_key_info(public_key: PublicKey) -> keys.PublicKeyInfo:
+    """The SubjectPublicKeyInfo of a cryptography key (RFC 5280 §4.1.2.7)."""
     der = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -111,13 +116,13 @@ def build_tbs_certificate(
                 "not_after": to_time(validity.not_after),
             },
             "subject": subject,
-            "subject_public_key_info": _spki(public_key),
+            "subject_public_key_info": public_key_info(public_key),
             "extensions": list(extensions),
         }
     )
 
 
-def _checked_signature(data: bytes, signer: Signer, algorithm: SignatureAlgorithm) -> bytes:
+def checked_signature(data: bytes, signer: Signer, algorithm: SignatureAlgorithm) -> bytes:
     """``signer``'s signature over ``data``, verified against its public key before use (a
     faulty token or a wrong key is caught here, not by relying parties)."""
     signature = signer.sign(data, algorithm)
@@ -134,7 +139,7 @@ def sign_certificate(
         {
             "tbs_certificate": tbs,
             "signature_algorithm": algorithm.signed_digest_algorithm(),
-            "signature_value": _checked_signature(tbs.dump(), signer, algorithm),
+            "signature_value": checked_signature(tbs.dump(), signer, algorithm),
         }
     )
 
@@ -147,7 +152,7 @@ def sign_crl(
         {
             "tbs_cert_list": tbs,
             "signature_algorithm": algorithm.signed_digest_algorithm(),
-            "signature": _checked_signature(tbs.dump(), signer, algorithm),
+            "signature": checked_signature(tbs.dump(), signer, algorithm),
         }
     )
 
@@ -257,6 +262,12 @@ class CAState:
         text = json.dumps(asdict(self), indent=2) + "\n"
         write_atomic(path, text.encode("utf-8"))
 
+    def take_serial(self) -> int:
+        """The next serial number, counted here (persisted by :meth:`save`)."""
+        serial = self.next_serial
+        self.next_serial += 1
+        return serial
+
 
 class CertificateAuthority:
     """A CSCA: its certificate, its :class:`Signer` and its state file.
@@ -286,11 +297,6 @@ class CertificateAuthority:
     @property
     def subject(self) -> x509.Name:
         return self.certificate.subject
-
-    def _next_serial(self, state: CAState) -> int:
-        serial = state.next_serial
-        state.next_serial += 1
-        return serial
 
     def _record(
         self, state: CAState, cert: x509.Certificate, profile: Profile
@@ -333,7 +339,7 @@ class CertificateAuthority:
         )
         ski = key_identifier(signer.public_key())
         tbs = build_tbs_certificate(
-            serial=state.next_serial,
+            serial=state.take_serial(),
             issuer=name,
             subject=name,
             public_key=signer.public_key(),
@@ -342,7 +348,6 @@ class CertificateAuthority:
             algorithm=alg,
         )
         cert = sign_certificate(tbs, signer, alg)
-        state.next_serial += 1
         ca = cls(cert, signer, state_path, algorithm=alg, crl_urls=crl_urls)
         ca._record(state, cert, Profile.CSCA)
         return ca
@@ -373,7 +378,7 @@ class CertificateAuthority:
         state = CAState.load(self.state_path)
         new_ski = key_identifier(new_signer.public_key())
         tbs = build_tbs_certificate(
-            serial=self._next_serial(state),
+            serial=state.take_serial(),
             issuer=self.subject,
             subject=new_name,
             public_key=new_signer.public_key(),
@@ -452,7 +457,7 @@ class CertificateAuthority:
             )
         state = CAState.load(self.state_path)
         tbs = build_tbs_certificate(
-            serial=self._next_serial(state),
+            serial=state.take_serial(),
             issuer=self.subject,
             subject=make_name(self._country(), common_name, org or None),
             public_key=public_key,
@@ -515,8 +520,10 @@ class CertificateAuthority:
         self, serial: int, *, reason: str = "unspecified", when: dt.datetime | None = None
     ) -> RevokedRecord:
         """Mark a certificate this authority issued as revoked (appears on the next CRL)."""
-        if reason not in _REASONS:
-            raise IssuanceError(f"unknown revocation reason {reason!r}; one of {_REASONS}")
+        if reason not in REVOCATION_REASONS:
+            raise IssuanceError(
+                f"unknown revocation reason {reason!r}; one of {REVOCATION_REASONS}"
+            )
         state = CAState.load(self.state_path)
         if not any(r.serial == serial for r in state.issued):
             raise IssuanceError(f"serial {serial} was not issued by this CA")

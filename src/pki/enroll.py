@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from asn1crypto import csr, keys
-from cryptography.hazmat.primitives import serialization
+from asn1crypto import csr
 
-from pki.errors import IssuanceError
+from pki.ca import checked_signature, public_key_info
 from pki.esign import (
     DEFAULT_VALIDITY,
     EsignCA,
@@ -22,7 +21,7 @@ from pki.esign import (
     OnRecord,
     natural_person_name,
 )
-from pki.keys import SignatureAlgorithm, Signer, verify_signature
+from pki.keys import SignatureAlgorithm, Signer
 
 __all__ = ["build_request", "enroll"]
 
@@ -36,24 +35,15 @@ def build_request(
     attributes set is empty. The signature is checked before the request is returned.
     """
     alg = algorithm or signer.algorithm
-    public = signer.public_key()
-    spki = keys.PublicKeyInfo.load(
-        public.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
     info = csr.CertificationRequestInfo(
         {
             "version": "v1",
             "subject": natural_person_name(record),
-            "subject_pk_info": spki,
+            "subject_pk_info": public_key_info(signer.public_key()),
             "attributes": [],
         }
     )
-    data = bytes(info.dump())
-    signature = signer.sign(data, alg)
-    if not verify_signature(public, signature, data, alg):
-        raise IssuanceError(f"signer {signer.label!r} produced a signature that does not verify")
+    signature = checked_signature(bytes(info.dump()), signer, alg)
     request = csr.CertificationRequest(
         {
             "certification_request_info": info,

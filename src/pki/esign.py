@@ -62,7 +62,14 @@ from pki.esign_register import (
     utc_second,
 )
 from pki.keys import PublicKey, SignatureAlgorithm, Signer, verify_signature
-from pki.profiles import Validity, key_identifier
+from pki.profiles import (
+    Validity,
+    authority_key_identifier,
+    crl_distribution_points,
+    extension,
+    key_identifier,
+    uri,
+)
 
 __all__ = [
     "ID_ETSI_QCS_SEMANTICS_ID_NATURAL",
@@ -223,14 +230,6 @@ def natural_person_name(record: HolderRecord) -> x509.Name:
     return x509.Name(name="", value=x509.RDNSequence(rdns))
 
 
-def _ext(name: str, value: Any, critical: bool = False) -> dict[str, Any]:
-    return {"extn_id": name, "critical": critical, "extn_value": value}
-
-
-def _uri(url: str) -> x509.GeneralName:
-    return x509.GeneralName(name="uniform_resource_identifier", value=url)
-
-
 def _semantics_natural() -> bytes:
     statements = QCStatements(
         [
@@ -250,35 +249,28 @@ def natural_person_extensions(
 ) -> list[dict[str, Any]]:
     """Extensions of the holder's signing certificate (see the module docstring)."""
     return [
-        _ext("authority_key_identifier", {"key_identifier": authority_key_id}),
-        _ext("key_identifier", subject_key_id),
-        _ext("key_usage", {"digital_signature", "non_repudiation"}, critical=True),
-        _ext("certificate_policies", [{"policy_identifier": ID_IDKARTA_ESIGN_POLICY}]),
-        _ext(
-            "crl_distribution_points",
-            [{"distribution_point": {"full_name": [_uri(urls.crl)]}}],
-        ),
-        _ext(
+        authority_key_identifier(authority_key_id),
+        extension("key_identifier", subject_key_id),
+        extension("key_usage", {"digital_signature", "non_repudiation"}, critical=True),
+        extension("certificate_policies", [{"policy_identifier": ID_IDKARTA_ESIGN_POLICY}]),
+        *crl_distribution_points([urls.crl]),
+        extension(
             "authority_information_access",
             [
-                {"access_method": "ocsp", "access_location": _uri(urls.ocsp)},
-                {"access_method": "ca_issuers", "access_location": _uri(urls.ca_issuers)},
+                {"access_method": "ocsp", "access_location": uri(urls.ocsp)},
+                {"access_method": "ca_issuers", "access_location": uri(urls.ca_issuers)},
             ],
         ),
         # raw DER: asn1crypto has no spec for qcStatements, pyHanko registers its own on import
-        {
-            "extn_id": ID_PE_QC_STATEMENTS,
-            "critical": False,
-            "extn_value": core.ParsableOctetString(_semantics_natural()),
-        },
+        extension(ID_PE_QC_STATEMENTS, core.ParsableOctetString(_semantics_natural())),
     ]
 
 
 def _ca_extensions(subject_key_id: bytes) -> list[dict[str, Any]]:
     return [
-        _ext("key_identifier", subject_key_id),
-        _ext("key_usage", {"key_cert_sign", "crl_sign", "digital_signature"}, critical=True),
-        _ext("basic_constraints", {"ca": True, "path_len_constraint": 0}, critical=True),
+        extension("key_identifier", subject_key_id),
+        extension("key_usage", {"key_cert_sign", "crl_sign", "digital_signature"}, critical=True),
+        extension("basic_constraints", {"ca": True, "path_len_constraint": 0}, critical=True),
     ]
 
 
@@ -287,17 +279,14 @@ def _tsa_extensions(
 ) -> list[dict[str, Any]]:
     """RFC 3161 §2.3: extKeyUsage id-kp-timeStamping only, critical."""
     return [
-        _ext("authority_key_identifier", {"key_identifier": authority_key_id}),
-        _ext("key_identifier", subject_key_id),
-        _ext("key_usage", {"digital_signature"}, critical=True),
-        _ext("extended_key_usage", ["time_stamping"], critical=True),
-        _ext(
-            "crl_distribution_points",
-            [{"distribution_point": {"full_name": [_uri(urls.crl)]}}],
-        ),
-        _ext(
+        authority_key_identifier(authority_key_id),
+        extension("key_identifier", subject_key_id),
+        extension("key_usage", {"digital_signature"}, critical=True),
+        extension("extended_key_usage", ["time_stamping"], critical=True),
+        *crl_distribution_points([urls.crl]),
+        extension(
             "authority_information_access",
-            [{"access_method": "ca_issuers", "access_location": _uri(urls.ca_issuers)}],
+            [{"access_method": "ca_issuers", "access_location": uri(urls.ca_issuers)}],
         ),
     ]
 

@@ -206,6 +206,11 @@ class EsignRegister:
     def count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM esign_certificates")[0][0])
 
+    def revoked_count(self) -> int:
+        """How many certificates are revoked (revocations are never undone)."""
+        sql = "SELECT COUNT(*) FROM esign_certificates WHERE revoked_at IS NOT NULL"
+        return int(self._read(sql)[0][0])
+
     def status(self, serial: int) -> CertificateStatus:
         """OCSP status of ``serial``: ``unknown`` when this CA never issued it."""
         found = self.get(serial)

@@ -20,9 +20,9 @@ from typing import Any
 
 from asn1crypto import core, ocsp, x509
 
+from pki.ca import checked_signature
 from pki.errors import PKIError
 from pki.esign import CertificateStatus, EsignCA
-from pki.keys import verify_signature
 
 __all__ = ["OCSPResponder", "SingleStatus", "error_response", "parse_response"]
 
@@ -140,9 +140,7 @@ class OCSPResponder:
         response_data = ocsp.ResponseData(data)
         tbs = bytes(response_data.dump())
         alg = self.ca.algorithm
-        signature = self.ca.signer.sign(tbs, alg)
-        if not verify_signature(self.ca.signer.public_key(), signature, tbs, alg):
-            raise PKIError("the OCSP signature does not verify")
+        signature = checked_signature(tbs, self.ca.signer, alg)
         basic: dict[str, Any] = {
             "tbs_response_data": response_data,
             "signature_algorithm": alg.signed_digest_algorithm(),

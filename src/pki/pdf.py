@@ -150,6 +150,13 @@ def _urls(cert: x509.Certificate) -> tuple[list[str], list[str]]:
     return crls, ocsps
 
 
+def _issuer_among(
+    roots: Sequence[x509.Certificate], cert: x509.Certificate
+) -> x509.Certificate | None:
+    """The root whose subject is ``cert``'s issuer name, if any."""
+    return next((r for r in roots if r.subject.dump() == cert.issuer.dump()), None)
+
+
 def fetch_revocation_info(
     certificate: x509.Certificate, issuer: x509.Certificate, *, timeout: float = _TIMEOUT
 ) -> tuple[list[crl.CertificateList], list[ocsp.OCSPResponse]]:
@@ -191,9 +198,7 @@ def sign_pdf(
         cert = signer.signing_cert
         assert cert is not None
         if not crls and not ocsps:
-            issuer = next(
-                (r for r in trust_roots if r.subject.dump() == cert.issuer.dump()), None
-            )
+            issuer = _issuer_among(trust_roots, cert)
             if issuer is None:
                 raise PKIError("no trust root issued the signing certificate")
             fetched_crls, fetched_ocsps = fetch_revocation_info(cert, issuer)
@@ -289,7 +294,7 @@ def validate_pdf(
         extra_crls, extra_ocsps = list(crls), list(ocsps)
         cert = sig.signer_cert
         if online:
-            issuer = next((r for r in trust_roots if r.subject.dump() == cert.issuer.dump()), None)
+            issuer = _issuer_among(trust_roots, cert)
             if issuer is not None:
                 try:
                     fetched = fetch_revocation_info(cert, issuer)

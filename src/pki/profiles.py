@@ -41,13 +41,17 @@ from pki.keys import PublicKey
 __all__ = [
     "Profile",
     "Validity",
+    "authority_key_identifier",
+    "crl_distribution_points",
     "csca_extensions",
     "deviation_list_signer_extensions",
     "document_signer_extensions",
     "document_type_list",
+    "extension",
     "key_identifier",
     "make_name",
     "master_list_signer_extensions",
+    "uri",
 ]
 
 
@@ -126,37 +130,41 @@ def document_type_list(doc_types: Sequence[str]) -> DocumentTypeListSyntax:
     return DocumentTypeListSyntax({"version": 0, "doc_type_list": sorted(set(doc_types))})
 
 
-def _ext(name: str, value: Any, critical: bool = False) -> dict[str, Any]:
+def extension(name: str, value: Any, critical: bool = False) -> dict[str, Any]:
+    """One asn1crypto ``Extension`` value (RFC 5280 §4.1.2.9)."""
     return {"extn_id": name, "critical": critical, "extn_value": value}
 
 
 def _pkup(validity: Validity) -> dict[str, Any]:
-    return _ext(
+    return extension(
         "private_key_usage_period",
         {"not_before": validity.not_before, "not_after": validity.key_usage_not_after},
     )
 
 
-def _uri(url: str) -> x509.GeneralName:
+def uri(url: str) -> x509.GeneralName:
+    """A uniformResourceIdentifier GeneralName (RFC 5280 §4.2.1.6)."""
     return x509.GeneralName(name="uniform_resource_identifier", value=url)
 
 
-def _crl_dp(urls: Sequence[str]) -> list[dict[str, Any]]:
+def crl_distribution_points(urls: Sequence[str]) -> list[dict[str, Any]]:
+    """The cRLDistributionPoints extension, one full-name URI per point; none without URLs."""
     if not urls:
         return []
     return [
-        _ext(
+        extension(
             "crl_distribution_points",
             [
-                {"distribution_point": {"full_name": [_uri(u)]}}
+                {"distribution_point": {"full_name": [uri(u)]}}
                 for u in urls
             ],
         )
     ]
 
 
-def _aki(authority_key_id: bytes) -> dict[str, Any]:
-    return _ext("authority_key_identifier", {"key_identifier": authority_key_id})
+def authority_key_identifier(authority_key_id: bytes) -> dict[str, Any]:
+    """The authorityKeyIdentifier extension with its keyIdentifier (RFC 5280 §4.2.1.1)."""
+    return extension("authority_key_identifier", {"key_identifier": authority_key_id})
 
 
 def csca_extensions(
@@ -172,16 +180,16 @@ def csca_extensions(
     ``name_change`` adds the nameChange extension (NULL value) of 9303-12 §7.1.1.2.
     """
     exts = [
-        _ext("key_usage", {"key_cert_sign", "crl_sign"}, critical=True),
-        _ext("basic_constraints", {"ca": True, "path_len_constraint": 0}, critical=True),
+        extension("key_usage", {"key_cert_sign", "crl_sign"}, critical=True),
+        extension("basic_constraints", {"ca": True, "path_len_constraint": 0}, critical=True),
         _pkup(validity),
-        _ext("key_identifier", subject_key_id),
+        extension("key_identifier", subject_key_id),
     ]
     if authority_key_id is not None:
-        exts.append(_aki(authority_key_id))
-    exts += _crl_dp(crl_urls)
+        exts.append(authority_key_identifier(authority_key_id))
+    exts += crl_distribution_points(crl_urls)
     if name_change:
-        exts.append(_ext("icao_name_change", core.Null()))
+        exts.append(extension("icao_name_change", core.Null()))
     return exts
 
 
@@ -195,12 +203,12 @@ def document_signer_extensions(
 ) -> list[dict[str, Any]]:
     """Extensions of a Document Signer certificate (9303-12 §7.1.1, Table 6)."""
     return [
-        _ext("key_usage", {"digital_signature"}, critical=True),
+        extension("key_usage", {"digital_signature"}, critical=True),
         _pkup(validity),
-        _aki(authority_key_id),
-        _ext("key_identifier", subject_key_id),
-        *_crl_dp(crl_urls),
-        _ext("icao_document_type_list", document_type_list(doc_types)),
+        authority_key_identifier(authority_key_id),
+        extension("key_identifier", subject_key_id),
+        *crl_distribution_points(crl_urls),
+        extension("icao_document_type_list", document_type_list(doc_types)),
     ]
 
 
@@ -208,12 +216,12 @@ def _list_signer(
     eku: str, ski: bytes, aki: bytes, validity: Validity, urls: Sequence[str]
 ) -> list[dict[str, Any]]:
     return [
-        _ext("key_usage", {"digital_signature"}, critical=True),
-        _ext("extended_key_usage", [eku], critical=True),
+        extension("key_usage", {"digital_signature"}, critical=True),
+        extension("extended_key_usage", [eku], critical=True),
         _pkup(validity),
-        _aki(aki),
-        _ext("key_identifier", ski),
-        *_crl_dp(urls),
+        authority_key_identifier(aki),
+        extension("key_identifier", ski),
+        *crl_distribution_points(urls),
     ]
 
 

@@ -20,8 +20,9 @@ from typing import Any
 
 from asn1crypto import algos, cms, core, tsp, x509
 
+from pki.ca import checked_signature
 from pki.errors import PKIError
-from pki.keys import SignatureAlgorithm, Signer, verify_signature
+from pki.keys import SignatureAlgorithm, Signer
 
 __all__ = [
     "ID_IDKARTA_TSA_POLICY",
@@ -165,9 +166,7 @@ class TimeStampAuthority:
             ]
         )
         to_sign = bytes(signed_attrs.dump())
-        signature = self.signer.sign(to_sign, alg)
-        if not verify_signature(self.signer.public_key(), signature, to_sign, alg):
-            raise PKIError("the time-stamp signature does not verify")
+        signature = checked_signature(to_sign, self.signer, alg)
         signer_info = cms.SignerInfo(
             {
                 "version": "v1",

@@ -200,15 +200,17 @@ class Outbox:
 
         return on_record
 
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _execute(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """Run one statement on its own connection (autocommit); its rows."""
         conn = self._connect()
         try:
             return list(conn.execute(sql, tuple(args)).fetchall())
         finally:
             conn.close()
 
-    def pending(self, now: dt.datetime | None = None) -> list[OneIDEvent]:
-        """Undelivered events due at ``now`` (all undelivered when ``now`` is None)."""
+    def pending(self, now: dt.datetime | None = None, *, limit: int = -1) -> list[OneIDEvent]:
+        """Undelivered events due at ``now`` (all undelivered when ``now`` is None), the
+        ``limit`` first (all when negative)."""
         sql = (
             "SELECT id, kind, payload, created_at, attempts FROM outbox_events "
             "WHERE delivered_at IS NULL"
@@ -217,14 +219,14 @@ class Outbox:
         if now is not None:
             sql += " AND next_attempt_at <= ?"
             args.append(_iso(now))
-        rows = self._rows(sql + " ORDER BY created_at, id", args)
+        rows = self._execute(sql + " ORDER BY created_at, id LIMIT ?", [*args, limit])
         return [
             OneIDEvent(r[0], r[1], json.loads(r[2]), dt.datetime.fromisoformat(r[3]), r[4])
             for r in rows
         ]
 
     def delivered(self) -> list[str]:
-        return [r[0] for r in self._rows(
+        return [r[0] for r in self._execute(
             "SELECT id FROM outbox_events WHERE delivered_at IS NOT NULL ORDER BY created_at"
         )]
 
@@ -238,30 +240,24 @@ class Outbox:
         """Send the due events in order; mark each delivered only after ``endpoint`` took it."""
         moment = now or dt.datetime.now(dt.UTC)
         delivered = failed = 0
-        for event in self.pending(moment)[:limit]:
+        for event in self.pending(moment, limit=limit):
             try:
                 endpoint.send(event)
             except OutboxError as exc:
                 failed += 1
                 attempts = event.attempts + 1
-                conn = self._connect()
-                try:
-                    conn.execute(
-                        "UPDATE outbox_events SET attempts = ?, next_attempt_at = ?, "
-                        "last_error = ? WHERE id = ?",
-                        (attempts, _iso(moment + self._delay(attempts)), str(exc), event.id),
-                    )
-                finally:
-                    conn.close()
-                continue
-            conn = self._connect()
-            try:
-                conn.execute(
-                    "UPDATE outbox_events SET delivered_at = ?, attempts = attempts + 1, "
-                    "last_error = NULL WHERE id = ?",
-                    (_iso(moment), event.id),
+                self._execute(
+                    "UPDATE outbox_events SET attempts = ?, next_attempt_at = ?, "
+                    "last_error = ? WHERE id = ?",
+                    (attempts, _iso(moment + self._delay(attempts)), str(exc), event.id),
                 )
-            finally:
-                conn.close()
+                continue
+            self._execute(
+                "UPDATE outbox_events SET delivered_at = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE id = ?",
+                (_iso(moment), event.id),
+            )
             delivered += 1
-        return DeliveryReport(delivered, failed, len(self.pending()))
+        sql = "SELECT COUNT(*) FROM outbox_events WHERE delivered_at IS NULL"
+        [(pending,)] = self._execute(sql)
+        return DeliveryReport(delivered, failed, int(pending))

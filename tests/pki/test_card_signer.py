@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import require_tool
 from tests.idcard.esign.esign_kit import PIN, enrolled_chip, open_card
 from tests.pcsc_harness import PCSCD, READERS, PluggedChip, pcscd  # noqa: F401 - registers the fixture
-from tests.pki.test_esign_kit import ALISHER, NOW, make_ca, minimal_pdf
+from tests.pki.test_esign_kit import ALISHER, NOW, make_ca
 
 from idcard.chip.emrtd import VirtualChip
 from idcard.esign import ESignCard, PINBlockedError, PINError
@@ -19,7 +19,7 @@ from pki.card_signer import CardSigner
 from pki.enroll import enroll
 from pki.esign import EsignCA, IssuedCertificate
 from pki.keys import SignatureAlgorithm, verify_signature
-from pki.pdf import PdfSigner, sign_pdf, validate_pdf
+from pki.pdf import PdfSigner, sign_pdf, simple_pdf, validate_pdf
 
 DATA = b"to be signed"
 
@@ -95,7 +95,7 @@ def _enrolled(tmp_path: Path) -> tuple[VirtualChip, EsignCA, IssuedCertificate]:
 
 def _sign(card: ESignCard, ca: EsignCA, issued: IssuedCertificate) -> bytes:
     pdf_signer = PdfSigner(CardSigner(card, _Pin()), issued.certificate, [ca.certificate])
-    return sign_pdf(minimal_pdf(), pdf_signer)
+    return sign_pdf(simple_pdf(), pdf_signer)
 
 
 def test_pdf_signed_with_card_and_pin_validates(tmp_path: Path) -> None:

@@ -221,6 +221,7 @@ def test_crl_lists_revocations_with_reasons(tmp_path: Path) -> None:
     ca.revoke(replaced.serial, "superseded", when=NOW)
     with pytest.raises(IssuanceError, match="already revoked"):
         ca.revoke(replaced.serial, "superseded")
+    assert ca.register.revoked_count() == len(ca.register.revoked()) == 3
     first = ca.issue_crl(now=NOW)
     second = crl.CertificateList.load(ca.issue_crl(now=NOW).dump())
     assert first["tbs_cert_list"]["crl_extensions"][1]["extn_value"].native == 1

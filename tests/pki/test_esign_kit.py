@@ -1,4 +1,4 @@
-"""Shared helpers of the e-signature tests (no tests here): a CA, holders, minimal PDFs.
+"""Shared helpers of the e-signature tests (no tests here): a CA, holders, pkilint.
 
 Imported by tests/pki/test_esign*.py, test_ocsp.py, test_tsa.py, test_pdf.py and
 tests/station/test_services.py, test_outbox.py, test_cli_sign.py.
@@ -16,7 +16,6 @@ from tests.conftest import require_component
 
 from pki.esign import EsignCA, EsignRegister, HolderRecord, ServiceURLs
 from pki.keys import SoftwareSigner
-from pki.pdf import simple_pdf
 
 NOW = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC)
 PUBLIC_URLS = ServiceURLs.at("http://pki.idkarta.uz")
@@ -35,11 +34,6 @@ def make_ca(
 ) -> EsignCA:
     register = EsignRegister(tmp / "esign.sqlite")
     return EsignCA.create(register, signer or ec_signer("esign-ca"), urls, now=NOW)
-
-
-def minimal_pdf(text: str = "idkarta") -> bytes:
-    """A one-page PDF written by pyHanko's own writer."""
-    return simple_pdf(text)
 
 
 def run_lint(tool: str, *args: str) -> str:

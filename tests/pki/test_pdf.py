@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import ocsp as aocsp
 from tests.conftest import require_tool
-from tests.pki.test_esign_kit import ALISHER, NODIRA, ec_signer, make_ca, minimal_pdf
+from tests.pki.test_esign_kit import ALISHER, NODIRA, ec_signer, make_ca
 from tests.softhsm import SoftHSMToken
 
 from pki.enroll import enroll
@@ -20,7 +20,14 @@ from pki.esign import EsignCA, IssuedCertificate, RevocationCause
 from pki.hsm import PKCS11Module
 from pki.keys import KeySpec, Signer
 from pki.ocsp import OCSPResponder, request_for
-from pki.pdf import LocalTimeStamper, PAdESLevel, PdfSigner, sign_pdf, validate_pdf
+from pki.pdf import (
+    LocalTimeStamper,
+    PAdESLevel,
+    PdfSigner,
+    sign_pdf,
+    simple_pdf,
+    validate_pdf,
+)
 from pki.tsa import TimeStampAuthority
 
 _PYHANKO_PKCS11 = """
@@ -77,7 +84,7 @@ def _ocsp(ca: EsignCA, issued: IssuedCertificate) -> aocsp.OCSPResponse:
 def test_b_b_valid_and_trusted(tmp_path: Path) -> None:
     ca, _tsa = _setup(tmp_path)
     holder, issued = _holder(ca)
-    signed = sign_pdf(minimal_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
+    signed = sign_pdf(simple_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
     [report] = validate_pdf(signed, [ca.certificate])
     assert (report.intact, report.valid, report.trusted, report.revoked) == (
         True, True, True, False
@@ -92,7 +99,7 @@ def test_tampered_document_is_not_intact(tmp_path: Path) -> None:
     ca, _tsa = _setup(tmp_path)
     holder, issued = _holder(ca)
     signed = bytearray(
-        sign_pdf(minimal_pdf("original"), PdfSigner(holder, issued.certificate))
+        sign_pdf(simple_pdf("original"), PdfSigner(holder, issued.certificate))
     )
     at = bytes(signed).index(b"(original)")
     signed[at + 1 : at + 9] = b"tampered"
@@ -104,7 +111,7 @@ def test_b_lt_embeds_revocation_info(tmp_path: Path) -> None:
     ca, tsa = _setup(tmp_path)
     holder, issued = _holder(ca)
     signed = sign_pdf(
-        minimal_pdf(),
+        simple_pdf(),
         PdfSigner(holder, issued.certificate, [ca.certificate]),
         level=PAdESLevel.B_LT,
         timestamper=LocalTimeStamper(tsa),
@@ -120,7 +127,7 @@ def test_b_lt_embeds_revocation_info(tmp_path: Path) -> None:
 def test_revoked_certificate_reported_revoked(tmp_path: Path) -> None:
     ca, _tsa = _setup(tmp_path)
     holder, issued = _holder(ca)
-    signed = sign_pdf(minimal_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
+    signed = sign_pdf(simple_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
     ca.revoke(issued.serial, RevocationCause.LOST_CARD)
     [report] = validate_pdf(signed, [ca.certificate], crls=[ca.issue_crl()])
     assert report.intact and report.valid and report.revoked and not report.ok
@@ -133,7 +140,7 @@ def test_levels_need_their_inputs(tmp_path: Path) -> None:
     holder, issued = _holder(ca)
     signer = PdfSigner(holder, issued.certificate)
     with pytest.raises(PKIError, match="time-stamp"):
-        sign_pdf(minimal_pdf(), signer, level=PAdESLevel.B_T)
+        sign_pdf(simple_pdf(), signer, level=PAdESLevel.B_T)
     with pytest.raises(PKIError, match="PDF"):
         sign_pdf(b"not a pdf", signer)
     with pytest.raises(PKIError, match="readable"):
@@ -147,7 +154,7 @@ def test_pdfsig_reports_b_b_valid(tmp_path: Path) -> None:
     holder, issued = _holder(ca)
     path = tmp_path / "signed.pdf"
     path.write_bytes(
-        sign_pdf(minimal_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
+        sign_pdf(simple_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
     )
     out = subprocess.run([pdfsig, str(path)], capture_output=True, text=True)
     assert "Signature Validation: Signature is Valid." in out.stdout, out.stdout + out.stderr
@@ -165,14 +172,14 @@ def test_softhsm_holder_key_our_signer_and_pyhanko_pkcs11(
     with token.session(lambda: softhsm_token.pin) as session:
         key = session.generate_key(label, KeySpec("ec", curve="secp256r1"))
         _, issued = _holder(ca, key)
-        ours = sign_pdf(minimal_pdf(), PdfSigner(key, issued.certificate, [ca.certificate]))
+        ours = sign_pdf(simple_pdf(), PdfSigner(key, issued.certificate, [ca.certificate]))
         [report] = validate_pdf(ours, [ca.certificate])
         assert report.ok
         # pyHanko's PKCS11Signer uses python-pkcs11, which must not C_Initialize the module
         # PyKCS11 already holds in this process: it runs in a process of its own.
         (tmp_path / "ee.der").write_bytes(issued.certificate.dump())
         (tmp_path / "ca.der").write_bytes(ca.certificate.dump())
-        (tmp_path / "in.pdf").write_bytes(minimal_pdf())
+        (tmp_path / "in.pdf").write_bytes(simple_pdf())
         env = {**os.environ, "IDKARTA_PIN": softhsm_token.pin}
         out = subprocess.run(
             [sys.executable, "-c", _PYHANKO_PKCS11, softhsm_token.module, softhsm_token.label,
@@ -189,7 +196,7 @@ def test_second_holder_not_confused(tmp_path: Path) -> None:
     ca, _tsa = _setup(tmp_path)
     holder = ec_signer()
     nodira = enroll(holder, NODIRA, ca)
-    signed = sign_pdf(minimal_pdf(), PdfSigner(holder, nodira.certificate, [ca.certificate]))
+    signed = sign_pdf(simple_pdf(), PdfSigner(holder, nodira.certificate, [ca.certificate]))
     [report] = validate_pdf(signed, [ca.certificate])
     assert "KARIMOVA" in report.signer and report.ok
 
@@ -198,7 +205,7 @@ def test_b_t_carries_a_signature_time_stamp(tmp_path: Path) -> None:
     ca, tsa = _setup(tmp_path)
     holder, issued = _holder(ca)
     signed = sign_pdf(
-        minimal_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]),
+        simple_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]),
         level=PAdESLevel.B_T, timestamper=LocalTimeStamper(tsa),
     )
     assert b"/DSS" not in signed

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.pki.test_esign_kit import ALISHER, NODIRA, ec_signer, minimal_pdf
+from tests.pki.test_esign_kit import ALISHER, NODIRA, ec_signer
 from tests.softhsm import SoftHSMToken
 
 from pki.enroll import build_request
@@ -16,6 +16,7 @@ from pki.esign import EsignCA, EsignRegister, ServiceURLs
 from pki.filestore import FileKeyStore
 from pki.hsm import PKCS11Module
 from pki.keys import KeySpec
+from pki.pdf import simple_pdf
 from station.cli import main
 from station.services import ServiceServer
 
@@ -88,7 +89,7 @@ def test_sign_and_validate_with_token_key(
                                env=ENV)
         assert result.exit_code == 0, result.output
         serial = json.loads(result.output)["serial"]
-        (tmp_path / "in.pdf").write_bytes(minimal_pdf())
+        (tmp_path / "in.pdf").write_bytes(simple_pdf())
         sign_args = [
             "sign", str(tmp_path / "in.pdf"), str(tmp_path / "out.pdf"),
             "--pkcs11-module", softhsm_token.module, "--token", softhsm_token.label,

@@ -136,10 +136,9 @@ def test_wrong_perso_key_enrolls_nothing(hsm_ca: EsignCA) -> None:
 
 def test_cli_signs_with_the_enrolled_card_image(hsm_ca: EsignCA, tmp_path: Path) -> None:
     from click.testing import CliRunner
-    from tests.pki.test_esign_kit import minimal_pdf
 
     from idcard.chip.emrtd import VirtualChip
-    from pki.pdf import validate_pdf
+    from pki.pdf import simple_pdf, validate_pdf
     from station.cli import main
 
     chip = new_card()
@@ -147,7 +146,7 @@ def test_cli_signs_with_the_enrolled_card_image(hsm_ca: EsignCA, tmp_path: Path)
                 pin=lambda: PIN, puk=PUK, now=NOW)  # fmt: skip
     image, pdf, out = tmp_path / "card.json", tmp_path / "in.pdf", tmp_path / "out.pdf"
     chip.save(image)
-    pdf.write_bytes(minimal_pdf())
+    pdf.write_bytes(simple_pdf())
     runner = CliRunner()
     args = ["sign", str(pdf), str(out), "--card", "--image", str(image)]
     wrong = runner.invoke(main, args, env={"IDKARTA_PIN": "000000"})

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from cryptography import x509 as cx509
 from tests.conftest import require_tool
-from tests.pki.test_esign_kit import ALISHER, NODIRA, ec_signer, make_ca, minimal_pdf
+from tests.pki.test_esign_kit import ALISHER, NODIRA, ec_signer, make_ca
 
 from pki.ca import pem_certificate
 from pki.enroll import enroll
 from pki.esign import EsignCA, IssuedCertificate, RevocationCause, ServiceURLs
 from pki.ocsp import parse_response, request_for
-from pki.pdf import HTTPTimeStamper, PAdESLevel, PdfSigner, sign_pdf, validate_pdf
+from pki.pdf import HTTPTimeStamper, PAdESLevel, PdfSigner, sign_pdf, simple_pdf, validate_pdf
 from pki.tsa import TimeStampAuthority
 from pki.tsa import parse_response as parse_tsr
 from pki.tsa import request_for as tsq
@@ -128,7 +128,7 @@ def test_openssl_ocsp_queries_the_responder(running: Running, tmp_path: Path) ->
 def test_b_lt_fetches_from_the_services(running: Running) -> None:
     signer = PdfSigner(running.holder, running.good.certificate, [running.ca.certificate])  # type: ignore[arg-type]
     signed = sign_pdf(
-        minimal_pdf(),
+        simple_pdf(),
         signer,
         level=PAdESLevel.B_LT,
         timestamper=HTTPTimeStamper(running.server.url + "/tsa"),
@@ -137,6 +137,6 @@ def test_b_lt_fetches_from_the_services(running: Running) -> None:
     [report] = validate_pdf(signed, [running.ca.certificate])
     assert report.ok and report.timestamped
     [online] = validate_pdf(
-        sign_pdf(minimal_pdf(), signer), [running.ca.certificate], online=True
+        sign_pdf(simple_pdf(), signer), [running.ca.certificate], online=True
     )
     assert online.ok

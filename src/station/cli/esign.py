@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from asn1crypto import pem, x509
+from asn1crypto import pem
 
 from pki.ca import pem_certificate, pem_crl
 from pki.errors import PKIError
@@ -28,7 +28,7 @@ from pki.filestore import write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.tsa import TimeStampAuthority
 from station.cli.common import echo_json, fail, handle_errors
-from station.cli.pki import open_store
+from station.cli.pki import load_certificate_file, open_store
 from station.outbox import Outbox
 
 __all__ = ["esign", "run_init", "run_issue"]
@@ -67,20 +67,8 @@ class _Folder:
         return EsignCA(self.register, store.load(self.config["ca_key"]), self.urls())
 
     def tsa(self, store: KeyStore) -> TimeStampAuthority:
-        cert = _read_certificate(self.root / "tsa.pem")
+        cert = load_certificate_file(self.root / "tsa.pem")
         return TimeStampAuthority(cert, store.load(self.config["tsa_key"]))
-
-
-def _read_certificate(path: Path) -> x509.Certificate:
-    try:
-        data = path.read_bytes()
-        if pem.detect(data):
-            _, _, data = pem.unarmor(data)
-        cert = x509.Certificate.load(data)
-        cert.native  # noqa: B018 - parse fully
-    except (OSError, ValueError) as exc:
-        raise PKIError(f"{path} is not a certificate: {exc}") from None
-    return cert
 
 
 @contextmanager

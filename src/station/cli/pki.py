@@ -26,7 +26,7 @@ import click
 from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
-from pki.ca import CertificateAuthority, pem_certificate, pem_crl
+from pki.ca import REVOCATION_REASONS, CertificateAuthority, pem_certificate, pem_crl
 from pki.cvc_show import describe_cvc, describe_text
 from pki.cvca import (
     CVCA_DAYS,
@@ -45,6 +45,8 @@ from station.cli.common import echo_json, handle_errors
 
 __all__ = [
     "PKIFolder",
+    "load_certificate_file",
+    "open_store",
     "open_stores",
     "pki",
     "run_crl",
@@ -398,7 +400,7 @@ def run_sign_sod(
     path = sign_dump_folder(dump, store.load(label), folder.read_cert(label), hash_algorithm,
                             signing_time=now, lds_version=versions)
     groups = sorted(SOD.decode(path.read_bytes()).data_group_hashes)
-    return {"path": str(path), "ds": label, "data_groups": sorted(groups),
+    return {"path": str(path), "ds": label, "data_groups": groups,
             "hash_algorithm": hash_algorithm}
 
 
@@ -440,11 +442,8 @@ def open_store(
     root: Path, backend: dict[str, str], *, new: bool = False
 ) -> Iterator[KeyStore]:
     """Open the PKI's key store; the PIN/passphrase is asked once, when first needed."""
-    if backend["type"] == "pkcs11":
-        with _token_session(backend) as session:
-            yield session
-        return
-    yield FileKeyStore(root / "keys", _passphrase_once(new))
+    with open_stores(root, backend, new=new) as (store, _eac_store):
+        yield store
 
 
 @contextmanager
@@ -524,11 +523,14 @@ def init_command(
         f"DV {r['cvc']['dv']['chr']}, IS {r['cvc']['is']['chr']}"))
 
 
-def _run(pki_dir: Path, body: Callable[[KeyStore], dict[str, Any]]) -> dict[str, Any]:
+def _run(
+    pki_dir: Path, body: Callable[[KeyStore], dict[str, Any]], *, eac: bool = False
+) -> dict[str, Any]:
+    """``body`` with the document PKI's key store, or with ``eac`` the EAC PKI's."""
     folder = PKIFolder.open(pki_dir)
     backend = folder.config.get("backend", {"type": "file"})
-    with open_store(pki_dir, backend) as store:
-        return body(store)
+    with open_stores(pki_dir, backend) as (store, eac_store):
+        return body(eac_store if eac else store)
 
 
 @pki.command("issue-ds")
@@ -561,8 +563,7 @@ def link_command(pki_dir: Path, common_name: str | None, as_json: bool) -> None:
 @_dir_option
 @click.argument("serial", type=int)
 @click.option("--reason", default="unspecified", show_default=True,
-              type=click.Choice(["unspecified", "key_compromise", "ca_compromise",
-                                 "affiliation_changed", "superseded", "cessation_of_operation"]))
+              type=click.Choice(REVOCATION_REASONS))
 @_json_option
 @handle_errors
 def revoke_command(pki_dir: Path, serial: int, reason: str, as_json: bool) -> None:
@@ -596,7 +597,7 @@ def masterlist_command(
     pki_dir: Path, extra_files: tuple[Path, ...], out: Path | None, as_json: bool
 ) -> None:
     """Sign a CSCA master list (9303-12 §8) with the Master List Signer."""
-    extra = [_load_cert_file(p) for p in extra_files]
+    extra = [load_certificate_file(p) for p in extra_files]
     result = _run(pki_dir, lambda s: run_masterlist(pki_dir, s, extra=extra, out=out))
     _emit(result, as_json, lambda r: (
         f"master list of {r['certificates']} certificates written to {r['path']}"))
@@ -626,13 +627,6 @@ def sign_sod_command(
 
 
 # -- EAC commands ------------------------------------------------------------------------------
-
-
-def _run_eac(pki_dir: Path, body: Callable[[KeyStore], dict[str, Any]]) -> dict[str, Any]:
-    folder = PKIFolder.open(pki_dir)
-    backend = folder.config.get("backend", {"type": "file"})
-    with open_stores(pki_dir, backend) as (_store, eac_store):
-        return body(eac_store)
 
 
 def _parse_chat(ctx: click.Context, param: click.Parameter, value: str) -> tuple[bool, bool]:
@@ -668,7 +662,7 @@ def _cvc_line(what: str) -> Callable[[dict[str, Any]], str]:
 @handle_errors
 def cvca_link_command(pki_dir: Path, days: int, as_json: bool) -> None:
     """Roll the CVCA key over: new key, link certificate, new CVCA certificate."""
-    result = _run_eac(pki_dir, lambda s: run_cvca_link(pki_dir, s, days=days))
+    result = _run(pki_dir, lambda s: run_cvca_link(pki_dir, s, days=days), eac=True)
     _emit(result, as_json, lambda r: (
         f"new CVCA {r['cvca']['chr']}; link certificate {r['link']['path']}"))
 
@@ -684,9 +678,9 @@ def cvca_link_command(pki_dir: Path, days: int, as_json: bool) -> None:
 def issue_dv_command(pki_dir: Path, foreign: bool, rights: tuple[bool, bool], days: int,
                      request: Path | None, as_json: bool) -> None:  # fmt: skip
     """Issue a Document Verifier certificate from the current CVCA."""
-    result = _run_eac(pki_dir, lambda s: run_issue_dv(
+    result = _run(pki_dir, lambda s: run_issue_dv(
         pki_dir, s, foreign=foreign, read_dg3=rights[0], read_dg4=rights[1], days=days,
-        request=request))  # fmt: skip
+        request=request), eac=True)  # fmt: skip
     _emit(result, as_json, _cvc_line("DV"))
 
 
@@ -701,9 +695,9 @@ def issue_dv_command(pki_dir: Path, foreign: bool, rights: tuple[bool, bool], da
 def issue_is_command(pki_dir: Path, dv_chr: str | None, rights: tuple[bool, bool], days: int,
                      request: Path | None, as_json: bool) -> None:  # fmt: skip
     """Issue an Inspection System certificate from a DV of this PKI."""
-    result = _run_eac(pki_dir, lambda s: run_issue_is(
+    result = _run(pki_dir, lambda s: run_issue_is(
         pki_dir, s, dv=dv_chr, read_dg3=rights[0], read_dg4=rights[1], days=days,
-        request=request))  # fmt: skip
+        request=request), eac=True)  # fmt: skip
     _emit(result, as_json, _cvc_line("IS"))
 
 
@@ -720,7 +714,8 @@ def cvc_show_command(file: Path, as_json: bool) -> None:
     _emit(describe_cvc(data), as_json, describe_text)
 
 
-def _load_cert_file(path: Path) -> x509.Certificate:
+def load_certificate_file(path: Path) -> x509.Certificate:
+    """The X.509 certificate of a PEM or DER file, parsed in full; PKIError otherwise."""
     try:
         data = path.read_bytes()
         if pem.detect(data):

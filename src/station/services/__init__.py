@@ -50,7 +50,7 @@ class CRLCache:
     def der(self) -> bytes:
         with self._lock:
             now = dt.datetime.now(dt.UTC)
-            revoked = len(self.ca.register.revoked())
+            revoked = self.ca.register.revoked_count()
             if (
                 self._der is None
                 or self._made is None
