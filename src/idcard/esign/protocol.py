@@ -10,19 +10,19 @@ is in the national registration space of ISO/IEC 7816-5 (category ``D``, ISO 316
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
-from idcard.crypto import KDF_ENC, KDF_MAC, kdf
+from idcard.crypto import Cipher
 from idcard.errors import AuthenticationError, DecodeError, EncodeError
-from idcard.sm import SecureChannel, SessionKeys, cmac8, decrypt_cbc, encrypt_cbc
+from idcard.protocols.bac import cryptogram, open_cryptogram, session_channel
+from idcard.sm import SecureChannel, SessionKeys
 
 __all__ = [
     "ALG_ECDSA_DER",
@@ -202,45 +202,26 @@ _K = 32
 _PROTOCOL = "ESIGN-PERSO"
 
 
-def _cipher(key: bytes) -> str:
-    names = {16: "AES-128", 24: "AES-192", 32: "AES-256"}
+def _cipher(key: bytes) -> Cipher:
+    names: dict[int, Cipher] = {16: "AES-128", 24: "AES-192", 32: "AES-256"}
     if len(key) not in names:
         raise EncodeError("K_perso must be 16, 24 or 32 bytes")
     return names[len(key)]
 
 
-@dataclass(frozen=True, slots=True)
-class _PersoKeys:
-    cipher: str
-    k_enc: bytes = field(repr=False)
-    k_mac: bytes = field(repr=False)
+def _derive(k_perso: bytes) -> SessionKeys:
+    """K_enc = KDF(K_perso, 1), K_mac = KDF(K_perso, 2), AES of K_perso's length."""
+    return SessionKeys.derive(_cipher(k_perso), k_perso)
 
 
-def _derive(k_perso: bytes) -> _PersoKeys:
-    cipher = _cipher(k_perso)
-    return _PersoKeys(cipher, kdf(k_perso, KDF_ENC, cipher), kdf(k_perso, KDF_MAC, cipher))
-
-
-def _seal(keys: _PersoKeys, plain: bytes) -> bytes:
-    e = encrypt_cbc(keys.cipher, keys.k_enc, plain)
-    return e + cmac8(keys.k_mac, e)
-
-
-def _open(keys: _PersoKeys, data: bytes) -> bytes | None:
-    if len(data) != 2 * _NONCE + _K + 8:
-        return None
-    e, m = data[:-8], data[-8:]
-    if not hmac.compare_digest(cmac8(keys.k_mac, e), m):
-        return None
-    return decrypt_cbc(keys.cipher, keys.k_enc, e)
+def _open(keys: SessionKeys, data: bytes) -> bytes | None:
+    return open_cryptogram(keys, data, 2 * _NONCE + _K)
 
 
 def _channel(k_ifd: bytes, k_ic: bytes, rnd_ic: bytes, rnd_ifd: bytes) -> SecureChannel:
     """Session keys KDF(K.IFD ⊕ K.IC, 1/2) for AES-256, SSC = RND.IC[8:] ‖ RND.IFD[8:]
     (the BAC construction of ICAO 9303-11 §9.7.2–9.7.4 with AES and 16-byte nonces)."""
-    seed = bytes(a ^ b for a, b in zip(k_ifd, k_ic, strict=True))
-    keys = SessionKeys("AES-256", kdf(seed, KDF_ENC, "AES-256"), kdf(seed, KDF_MAC, "AES-256"))
-    return SecureChannel(keys, rnd_ic[8:] + rnd_ifd[8:])
+    return session_channel("AES-256", k_ifd, k_ic, rnd_ic, rnd_ifd)
 
 
 def _rand(rng: Rng, n: int) -> bytes:
@@ -276,7 +257,7 @@ class PersoAuthProtocol:
             self._rnd_ifd = _rand(self._rng, _NONCE)
             self._k_ifd = _rand(self._rng, _K)
             self._state = "mutual"
-            body = _seal(self._keys, self._rnd_ifd + self._rnd_ic + self._k_ifd)
+            body = cryptogram(self._keys, self._rnd_ifd + self._rnd_ic + self._k_ifd)
             return CommandAPDU(0x00, 0x82, 0x00, 0x00, body, ne=len(body))
         if self._state == "mutual":
             self._state = "failed"
@@ -321,5 +302,5 @@ class PersoAuthChip:
             rnd_ifd, k_ifd = s[:_NONCE], s[2 * _NONCE :]
             k_ic = _rand(self._rng, _K)
             self.channel = _channel(k_ifd, k_ic, rnd_ic, rnd_ifd)
-            return ResponseAPDU(_seal(self._keys, rnd_ic + rnd_ifd + k_ic))
+            return ResponseAPDU(cryptogram(self._keys, rnd_ic + rnd_ifd + k_ic))
         return ResponseAPDU(b"", StatusWord.INS_NOT_SUPPORTED)
