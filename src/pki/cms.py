@@ -64,13 +64,19 @@ def signing_algorithm(signer: Signer, algorithm: SignatureAlgorithm | None) -> S
     return alg
 
 
+def _time(when: dt.datetime) -> cms.Time:
+    """UTCTime for 1950-2049, GeneralizedTime otherwise (RFC 5652 §11.3)."""
+    kind = "utc_time" if 1950 <= when.year < 2050 else "generalized_time"
+    return cms.Time({kind: when})
+
+
 def signed_attributes(content_type: str, digest: bytes, when: dt.datetime) -> cms.CMSAttributes:
     """The signed attributes contentType, messageDigest, signingTime (RFC 5652 §11.1-11.3)."""
     return cms.CMSAttributes(
         [
             {"type": "content_type", "values": [content_type]},
             {"type": "message_digest", "values": [digest]},
-            {"type": "signing_time", "values": [cms.Time({"utc_time": when})]},
+            {"type": "signing_time", "values": [_time(when)]},
         ]
     )
 

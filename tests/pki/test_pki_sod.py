@@ -119,3 +119,17 @@ def test_builder_refuses_bad_input(
         SODBuilder().data_group(1, FILES[1]).sign(signer, cert)  # fewer than two data groups
     with pytest.raises(IssuanceError):
         builder.signing_time(NOW.replace(tzinfo=None))
+
+
+def test_signing_time_after_2049_is_generalized_time() -> None:
+    """RFC 5652 §11.3: UTCTime only for 1950-2049."""
+    import datetime as _dt
+
+    from pki.cms import signed_attributes
+
+    for year, kind in ((2049, "utc_time"), (2050, "generalized_time")):
+        when = _dt.datetime(year, 6, 1, 12, tzinfo=_dt.UTC)
+        attrs = signed_attributes("2.23.136.1.1.1", bytes(32), when)
+        time = attrs[2]["values"][0]
+        assert time.name == kind
+        assert time.native == when
