@@ -111,8 +111,11 @@ class EsignRegister:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        conn = self._connect()
+        try:
             conn.executescript(_SCHEMA)
+        finally:
+            conn.close()  # sqlite3's context manager commits but never closes
 
     def __repr__(self) -> str:
         return f"EsignRegister({str(self.path)!r})"

@@ -154,8 +154,11 @@ class Outbox:
         self.path = Path(path)
         self.backoff = backoff
         self.max_backoff = max_backoff
-        with self._connect() as conn:
+        conn = self._connect()
+        try:
             conn.executescript(_SCHEMA)
+        finally:
+            conn.close()  # sqlite3's context manager commits but never closes
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
