@@ -1,5 +1,7 @@
 """`idkarta card …` through click's runner, in process (no pcscd): new, show, personalize
---image, read --image (PACE, TA with `idkarta pki init`'s EAC PKI, the trace), and the errors.
+--image, read --image (PACE, TA with `idkarta pki init`'s EAC PKI, the trace), and the errors;
+`card serve` in a process against a stand-in vpcd socket (retry counters on disk before the
+answer, checked by SIGKILL at random points; what it says when vpcd is not there).
 The PC/SC paths (`card serve` + `card read --reader`) are in tests/idcard/reader/test_pcsc_e2e.py.
 """
 
@@ -7,16 +9,30 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import random
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
+from tests.conftest import ROOT
 from tests.idcard.chip.cards import CAN, TODAY, build_dump
+from tests.idcard.esign.esign_kit import enrolled_chip
 
+import station
+from idcard.apdu import CommandAPDU
 from idcard.chip.emrtd import VirtualChip
 from idcard.cvc.certificate import CVCertificate
+from idcard.esign.protocol import ESIGN_AID, pin_block
 from idcard.lds.dg1 import DG1
 from idcard.lds.dump import Dump
 from station.card_data import CardKeys
@@ -220,3 +236,166 @@ def test_read_by_mrz_and_force(tmp_path: Path, material: tuple[Path, Path, Dump,
         assert code == 0, err
         assert "PACE: ok" in out and "MRZ" in out
     assert sorted(os.listdir(tmp_path)) == ["chip.json", "read"]
+
+
+# -- `card serve` in a process -------------------------------------------------------------------
+
+CLI = [sys.executable, "-m", "station.cli"]
+SRC = Path(station.__file__).resolve().parents[1]  # the sources under test, for the processes
+CLI_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT)])}
+
+
+class StandInVPCD:
+    """A listening socket that speaks vpcd's framing (2-byte length, then the message)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.port: int = self.server.getsockname()[1]
+        self.server.settimeout(60)
+        self.conn: socket.socket | None = None
+
+    def accept(self) -> None:
+        self.conn, _ = self.server.accept()
+        self.conn.settimeout(60)
+
+    def send(self, message: bytes) -> None:
+        assert self.conn is not None
+        self.conn.sendall(len(message).to_bytes(2, "big") + message)
+
+    def recv(self) -> bytes:
+        assert self.conn is not None
+        conn = self.conn
+
+        def exact(n: int) -> bytes:
+            buf = b""
+            while len(buf) < n:
+                chunk = conn.recv(n - len(buf))
+                assert chunk, "the card closed the connection"
+                buf += chunk
+            return buf
+
+        return exact(int.from_bytes(exact(2), "big"))
+
+    def transmit(self, apdu: bytes) -> bytes:
+        self.send(apdu)
+        return self.recv()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.server.close()
+
+
+def _serve(image: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*CLI, "card", "serve", str(image), "--vpcd", f"127.0.0.1:{port}", *extra],
+        env=CLI_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+WRONG = {
+    "PIN": CommandAPDU(0x00, 0x20, 0x00, 0x81, pin_block("000000")).encode(),  # VERIFY
+    "PUK": CommandAPDU(0x00, 0x2C, 0x01, 0x81, pin_block("00000000", puk=True)).encode(),
+}
+
+
+def test_serve_killed_never_gives_back_tries(tmp_path: Path) -> None:
+    """Wrong PINs and PUKs through `card serve`, then SIGKILL at a random point (after an answer,
+    or with a command in flight): the image never holds more tries than the answers allow."""
+    base = tmp_path / "enrolled.json"
+    enrolled_chip().save(base)
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    for round_ in range(4):
+        image = tmp_path / f"chip{round_}.json"
+        shutil.copy(base, image)
+        vpcd = StandInVPCD()
+        server = _serve(image, vpcd.port)
+        answered = {"PIN": 0, "PUK": 0}
+        sent = dict(answered)
+        try:
+            vpcd.accept()
+            vpcd.send(b"\x01")
+            assert vpcd.transmit(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, ESIGN_AID).encode()) \
+                == b"\x90\x00"
+            for _ in range(rng.randint(1, 3)):
+                which = rng.choice(["PIN", "PUK"])
+                sent[which] += 1
+                answer = vpcd.transmit(WRONG[which])
+                assert answer[0] == 0x63 or answer == b"\x69\x83", answer.hex()
+                answered[which] += 1
+            if rng.random() < 0.5:  # one more in flight when the kill comes
+                which = rng.choice(["PIN", "PUK"])
+                sent[which] += 1
+                vpcd.send(WRONG[which])
+            time.sleep(rng.uniform(0, 0.02))
+        finally:
+            server.kill()  # SIGKILL: no handler runs
+            server.communicate(timeout=30)
+            vpcd.close()
+        assert server.returncode == -signal.SIGKILL
+        state = VirtualChip.load(image).state  # whole: the writes are atomic
+        where = f"seed {seed}, round {round_}, sent {sent}, answered {answered}"
+        assert max(0, 3 - sent["PIN"]) <= state.esign_pin_tries \
+            <= max(0, 3 - answered["PIN"]), where
+        assert 10 - sent["PUK"] <= state.esign_puk_tries <= 10 - answered["PUK"], where
+
+
+def _lines(stream: object) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue[str], text: str, seen: list[str]) -> None:
+    deadline = time.monotonic() + 60
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            seen.append(lines.get(timeout=left))
+        except queue.Empty:
+            break
+        if text in seen[-1]:
+            return
+    pytest.fail(f"never said {text!r}; said {seen}")
+
+
+def test_serve_without_vpcd_says_so_and_retries(tmp_path: Path) -> None:
+    image = tmp_path / "chip.json"
+    enrolled_chip().save(image)
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    server = _serve(image, port)
+    seen: list[str] = []
+    vpcd: StandInVPCD | None = None
+    try:
+        lines = _lines(server.stderr)
+        _wait_for(lines, f"cannot connect to vpcd at 127.0.0.1:{port} (Connection refused); "
+                  "retrying", seen)  # fmt: skip
+        vpcd = StandInVPCD(port)  # now vpcd appears: the server connects by itself
+        vpcd.accept()
+        _wait_for(lines, f"connected to vpcd at 127.0.0.1:{port}", seen)
+        vpcd.send(b"\x04")
+        assert vpcd.recv() == VirtualChip.new().atr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+        if vpcd is not None:
+            vpcd.close()
+    assert server.returncode == 0, seen
+
+
+def test_serve_once_without_vpcd_exits_2(tmp_path: Path) -> None:
+    image = tmp_path / "chip.json"
+    enrolled_chip().save(image)
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    code, _, err = _run(["card", "serve", str(image), "--vpcd", f"127.0.0.1:{port}", "--once"])
+    assert (code, err) == (2, f"error: cannot connect to vpcd at 127.0.0.1:{port}: "
+                              "Connection refused\n")  # fmt: skip

@@ -3,8 +3,9 @@
 * ``card new IMAGE`` — a blank chip image (docs/chip.md); ``card show IMAGE`` — what it holds.
 * ``card personalize (--image IMAGE | --reader R) --dump DIR --secrets FILE`` — write a dump
   folder and the chip's secrets (:mod:`idcard.reader.personalize`), verify, lock.
-* ``card serve IMAGE [--vpcd HOST:PORT]`` — plug the chip into pcscd's vpcd reader until
-  SIGINT/SIGTERM; the image is saved when the chip's state changed (TA's date, a new CVCA).
+* ``card serve IMAGE [--vpcd HOST:PORT] [--once]`` — plug the chip into pcscd's vpcd reader until
+  SIGINT/SIGTERM; the image is saved after every command that changed the chip's persistent
+  state (a retry counter, TA's date, a new CVCA), before the answer goes out.
 * ``card read (--reader R | --image IMAGE) (--mrz TEXT | --can CAN) --out DIR`` — read the whole
   document (:func:`idcard.reader.read_document`) and write the dump folder atomically.
 
@@ -39,9 +40,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from idcard.apdu import CommandAPDU
 from idcard.chip.emrtd import VirtualChip
 from idcard.chip.perso import CardLockedError, ChipSecrets, PrivateKey
-from idcard.chip.state import APPLICATION, EF_ATR_INFO, MF
+from idcard.chip.state import APPLICATION, EF_ATR_INFO, MF, DurableChip
 from idcard.chip.transport import ChipTransport
-from idcard.chip.vpcd import VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VPCDClient
+from idcard.chip.vpcd import VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, CardSimulator, VPCDClient
 from idcard.cvc.certificate import CVCertificate
 from idcard.cvc.chat import Role
 from idcard.errors import DecodeError
@@ -330,18 +331,26 @@ def _read_text(summary: dict[str, Any]) -> list[str]:
 
 
 def run_serve(
-    chip: VirtualChip, host: str, port: int, stop: threading.Event, image: Path | None = None
+    chip: VirtualChip,
+    host: str,
+    port: int,
+    stop: threading.Event,
+    image: Path | None = None,
+    *,
+    once: bool = False,
+    report: Callable[[str], None] | None = None,
 ) -> bool:
-    """Serve ``chip`` to vpcd until ``stop``; save it to ``image`` when its state changed.
-    True when it was saved."""
-    before = chip.state.to_json()
-    try:
-        VPCDClient(chip, host, port).serve(stop)
-    finally:
-        changed = chip.state.to_json() != before
-        if changed and image is not None:
-            chip.save(image)
-    return changed
+    """Serve ``chip`` to vpcd until ``stop``; True when its persistent state changed.
+
+    With ``image`` the chip is a :class:`~idcard.chip.state.DurableChip`: every change is saved
+    to the image before the answer is sent. ``once``: one connection, no retry (a vpcd that is
+    not listening raises :class:`~idcard.errors.TransportError`). ``report`` hears the
+    connection's changes (:class:`~idcard.chip.vpcd.VPCDClient`).
+    """
+    before = chip.state.fingerprint()
+    card: CardSimulator = chip if image is None else DurableChip(chip, image)
+    VPCDClient(card, host, port, reconnect=not once, retry=not once, report=report).serve(stop)
+    return chip.state.fingerprint() != before
 
 
 # -- click ------------------------------------------------------------------------------------
@@ -443,9 +452,15 @@ def personalize_command(
 @click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--vpcd", "address", default=f"{VPCD_DEFAULT_HOST}:{VPCD_DEFAULT_PORT}",
               show_default=True, help="Where vpcd listens.")
+@click.option("--once", is_flag=True,
+              help="Connect once, no retry (exit 2 if vpcd is not listening); stop when vpcd "
+                   "closes the connection.")
 @handle_errors
-def serve_command(image: Path, address: str) -> None:
-    """Plug the chip IMAGE into pcscd's vpcd reader until interrupted (SIGINT/SIGTERM)."""
+def serve_command(image: Path, address: str, once: bool) -> None:
+    """Plug the chip IMAGE into pcscd's vpcd reader until interrupted (SIGINT/SIGTERM).
+
+    The image is saved after every command that changed the chip (a PIN retry counter, the
+    date), before the answer is sent."""
     host, port = _vpcd_address(address)
     chip = _load_chip(image)
     stop = threading.Event()
@@ -455,8 +470,8 @@ def serve_command(image: Path, address: str) -> None:
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        click.echo(f"serving {image} to vpcd at {host}:{port}", err=True)
-        saved = run_serve(chip, host, port, stop, image)
+        saved = run_serve(chip, host, port, stop, image, once=once,
+                          report=lambda line: click.echo(f"{image}: {line}", err=True))  # fmt: skip
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
