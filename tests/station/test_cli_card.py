@@ -26,7 +26,8 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.conftest import ROOT
 from tests.idcard.chip.cards import CAN, TODAY, build_dump
-from tests.idcard.esign.esign_kit import enrolled_chip
+from tests.idcard.esign.esign_kit import PIN, PUK, enrolled_chip, personalized_chip
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip
 
 import station
 from idcard.apdu import CommandAPDU
@@ -399,3 +400,71 @@ def test_serve_once_without_vpcd_exits_2(tmp_path: Path) -> None:
     code, _, err = _run(["card", "serve", str(image), "--vpcd", f"127.0.0.1:{port}", "--once"])
     assert (code, err) == (2, f"error: cannot connect to vpcd at 127.0.0.1:{port}: "
                               "Connection refused\n")  # fmt: skip
+
+
+# -- `card pin` ----------------------------------------------------------------------------------
+
+
+@pytest.mark.pcsc
+def test_pin_change_and_unblock_through_pcscd(pcscd: PCSCD) -> None:
+    chip = enrolled_chip()
+
+    def pin(command: str, **env: str) -> tuple[int, str, str]:
+        result = _run(["card", "pin", command, "--reader", READERS[0]], env=env)
+        assert all(value not in result[1] + result[2] for value in env.values())
+        return result
+
+    blocked = "error: the PIN is blocked; unblock it with the PUK (idkarta card pin unblock)\n"
+    with pcscd.card(PluggedChip(chip), 0):
+        assert pin("status") == (0, "PIN: 3 tries left\n", "")
+        assert pin("change", IDKARTA_PIN=PIN, IDKARTA_NEW_PIN="24681357") == (0, "PIN changed\n",
+                                                                              "")  # fmt: skip
+        # the old PIN is wrong now: each try counts down, with the right plural, then blocks
+        for said in ("error: wrong PIN: 2 tries left\n", "error: wrong PIN: 1 try left\n", blocked):
+            assert pin("change", IDKARTA_PIN=PIN, IDKARTA_NEW_PIN="111111") == (1, "", said)
+        assert pin("change", IDKARTA_PIN="24681357", IDKARTA_NEW_PIN="111111") == (1, "", blocked)
+        assert pin("status") == (1, "PIN: blocked\n", "")
+        assert pin("unblock", IDKARTA_PUK="00000000", IDKARTA_NEW_PIN="135790") == (
+            1, "", "error: wrong PUK: 9 tries left\n")  # fmt: skip
+        assert pin("unblock", IDKARTA_PUK=PUK, IDKARTA_NEW_PIN="135790") == (
+            0, "PIN unblocked and changed: 3 tries left\n", "")  # fmt: skip
+        assert pin("change", IDKARTA_PIN="135790", IDKARTA_NEW_PIN=PIN)[0] == 0
+        assert pin("status") == (0, "PIN: 3 tries left\n", "")
+    assert (chip.state.esign_pin_tries, chip.state.esign_puk_tries) == (3, 10)
+
+
+def test_pin_on_an_image(tmp_path: Path) -> None:
+    image = tmp_path / "chip.json"
+    enrolled_chip().save(image)
+    target = ["--image", str(image)]
+    code, _, err = _run(["card", "pin", "change", *target],
+                        env={"IDKARTA_PIN": "999999", "IDKARTA_NEW_PIN": "111111"})  # fmt: skip
+    assert (code, err) == (1, "error: wrong PIN: 2 tries left\n")
+    assert VirtualChip.load(image).state.esign_pin_tries == 2  # saved
+    # unblock keeping the PIN
+    code, out, _ = _run(["card", "pin", "unblock", "--keep-pin", *target],
+                        env={"IDKARTA_PUK": PUK})  # fmt: skip
+    assert (code, out) == (0, "PIN unblocked: 3 tries left\n")
+    assert VirtualChip.load(image).state.esign_pin_tries == 3
+    # a malformed new PIN costs nothing; a PIN never comes from an argument
+    code, _, err = _run(["card", "pin", "change", *target],
+                        env={"IDKARTA_PIN": PIN, "IDKARTA_NEW_PIN": "12"})  # fmt: skip
+    assert (code, err) == (2, "error: the PIN must be 6–8 digits\n")
+    assert _run(["card", "pin", "change", *target, "--pin", PIN])[0] == 2
+    assert _run(["card", "pin", "status", *target, "--reader", "0"])[0] == 2
+    # ten wrong PUKs: blocked for good
+    for left in range(9, 0, -1):
+        said = f"error: wrong PUK: {left} {'try' if left == 1 else 'tries'} left\n"
+        assert _run(["card", "pin", "unblock", *target],
+                    env={"IDKARTA_PUK": "00000000", "IDKARTA_NEW_PIN": "111111"}) == (
+            1, "", said)  # fmt: skip
+    for puk in ("00000000", PUK, PUK):  # the tenth wrong one blocks it; then even the right one
+        assert _run(["card", "pin", "unblock", *target],
+                    env={"IDKARTA_PUK": puk, "IDKARTA_NEW_PIN": "111111"}) == (
+            1, "", "error: the PUK is blocked: this card can no longer sign\n")  # fmt: skip
+    state = VirtualChip.load(image).state
+    assert (state.esign_pin_tries, state.esign_puk_tries) == (3, 0)
+    # a card without an e-signature PIN
+    personalized_chip().save(image)
+    assert _run(["card", "pin", "status", *target]) == (
+        1, "", "error: this card has no PIN (the e-signature is not enrolled)\n")  # fmt: skip

@@ -8,13 +8,17 @@
   state (a retry counter, TA's date, a new CVCA), before the answer goes out.
 * ``card read (--reader R | --image IMAGE) (--mrz TEXT | --can CAN) --out DIR`` — read the whole
   document (:func:`idcard.reader.read_document`) and write the dump folder atomically.
+* ``card pin change|unblock|status (--reader R | --image IMAGE)`` — the holder's e-signature
+  PIN (:class:`idcard.esign.ESignCard`): change it, unblock it with the PUK, tell the tries left.
 
 Exit codes (STYLE.md §9): 0 ok; 1 checked and failed (a chip authentication — CA, PACE-CAM, AA —
 or TA did not succeed; personalization refused by a locked card or not verified); 2 usage or
 input error, wrong access data, or the card went away (one line, nothing written).
 
 Secrets never come from arguments: the secrets file's keys are PKCS#8 PEM encrypted with the
-passphrase of ``IDKARTA_PASSPHRASE`` (or a prompt), as is a terminal key. The CAN and the MRZ are
+passphrase of ``IDKARTA_PASSPHRASE`` (or a prompt), as is a terminal key; PINs and the PUK come
+from ``IDKARTA_PIN``, ``IDKARTA_NEW_PIN``, ``IDKARTA_PUK`` or hidden prompts (as ``idkarta
+sign``). The CAN and the MRZ are
 access data printed on the card and may be given as options. Each command's body is a ``run_*``
 function taking its transport or chip, so tests call it directly.
 """
@@ -27,7 +31,8 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -45,7 +50,9 @@ from idcard.chip.transport import ChipTransport
 from idcard.chip.vpcd import VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, CardSimulator, VPCDClient
 from idcard.cvc.certificate import CVCertificate
 from idcard.cvc.chat import Role
-from idcard.errors import DecodeError
+from idcard.errors import CardStatusError, DecodeError
+from idcard.esign.card import ESignCard, PINBlockedError, PINError, tries_left
+from idcard.esign.protocol import PIN_TRIES, pin_block
 from idcard.lds import by_fid
 from idcard.lds.dump import Dump
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
@@ -65,6 +72,9 @@ __all__ = [
     "load_secrets",
     "load_terminal",
     "run_personalize",
+    "run_pin_change",
+    "run_pin_status",
+    "run_pin_unblock",
     "run_read",
     "run_serve",
     "trace_mask",
@@ -353,6 +363,31 @@ def run_serve(
     return chip.state.fingerprint() != before
 
 
+def _esign_card(transport: Transport) -> ESignCard:
+    card = ESignCard(transport)
+    card.select()
+    return card
+
+
+def run_pin_change(transport: Transport, old: str, new: str) -> None:
+    """CHANGE REFERENCE DATA of the e-signature PIN (:class:`PINError` with the tries left)."""
+    pin_block(new)  # a malformed new PIN is refused before the card is asked (it costs no try)
+    _esign_card(transport).change_pin(old, new)
+
+
+def run_pin_unblock(transport: Transport, puk: str, new_pin: str | None) -> None:
+    """RESET RETRY COUNTER with the PUK: the PIN's tries back to 3, with ``new_pin`` if given."""
+    if new_pin is not None:
+        pin_block(new_pin)
+    _esign_card(transport).unblock_pin(puk, new_pin)
+
+
+def run_pin_status(transport: Transport) -> int:
+    """The PIN's tries left (0: blocked), without spending one."""
+    tries = _esign_card(transport).pin_tries()
+    return PIN_TRIES if tries is None else tries  # None: verified, so the counter is full
+
+
 # -- click ------------------------------------------------------------------------------------
 
 
@@ -533,3 +568,100 @@ def read_command(
         click.echo("\n".join(_read_text(summary)))
     raise SystemExit(code)
 
+
+
+# -- the holder's PIN -------------------------------------------------------------------------
+
+
+def _secret_input(env: str, prompt: str, *, confirm: bool = False) -> str:
+    """A PIN or PUK from ``env`` or a hidden prompt (never an argument)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    entered: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return entered
+
+
+@contextmanager
+def _pin_card(image: Path | None, reader: str | None) -> Iterator[Transport]:
+    """The card of ``--image`` (every change of its counters saved before the answer) or
+    ``--reader``, with the card's PIN and status errors as one line and exit 1."""
+    if (image is None) == (reader is None):
+        fail("give exactly one of --image and --reader")
+    try:
+        if image is not None:
+            yield ChipTransport(DurableChip(_load_chip(image), image))
+        else:
+            with PCSCTransport.connect(_reader_arg(str(reader))) as transport:
+                yield transport
+    except PINBlockedError as exc:
+        if exc.what == "PUK":
+            fail("the PUK is blocked: this card can no longer sign", EXIT_FAILED)
+        fail("the PIN is blocked; unblock it with the PUK (idkarta card pin unblock)",
+             EXIT_FAILED)  # fmt: skip
+    except PINError as exc:
+        fail(f"wrong {exc.what}: {tries_left(exc.tries_left)}", EXIT_FAILED)
+    except CardStatusError as exc:
+        if exc.sw == 0x6984:
+            fail("this card has no PIN (the e-signature is not enrolled)", EXIT_FAILED)
+        if exc.sw == 0x6A82:
+            fail("this card has no e-signature application", EXIT_FAILED)
+        raise
+
+
+_pin_target = [
+    click.option("--image", type=click.Path(dir_okay=False, path_type=Path),
+                 help="A chip image (saved after every change)."),
+    click.option("--reader", help="A PC/SC reader: name (substring) or index."),
+]  # fmt: skip
+
+
+def _with_target(func: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(_pin_target):
+        func = option(func)
+    return func
+
+
+@card.group("pin")
+def pin_group() -> None:
+    """The holder's e-signature PIN: change it, unblock it with the PUK, tries left.
+
+    PINs come from IDKARTA_PIN (the current PIN), IDKARTA_NEW_PIN and IDKARTA_PUK, or from
+    hidden prompts; never from arguments."""
+
+
+@pin_group.command("change")
+@_with_target
+@handle_errors
+def pin_change_command(image: Path | None, reader: str | None) -> None:
+    """Change the PIN (the current one from IDKARTA_PIN, the new one from IDKARTA_NEW_PIN)."""
+    with _pin_card(image, reader) as transport:
+        old = _secret_input("IDKARTA_PIN", "Current PIN")
+        new = _secret_input("IDKARTA_NEW_PIN", "New PIN", confirm=True)
+        run_pin_change(transport, old, new)
+    click.echo("PIN changed")
+
+
+@pin_group.command("unblock")
+@_with_target
+@click.option("--keep-pin", is_flag=True, help="Keep the current PIN; only reset its tries.")
+@handle_errors
+def pin_unblock_command(image: Path | None, reader: str | None, keep_pin: bool) -> None:
+    """Unblock the PIN with the PUK (IDKARTA_PUK) and set a new one (IDKARTA_NEW_PIN)."""
+    with _pin_card(image, reader) as transport:
+        puk = _secret_input("IDKARTA_PUK", "PUK")
+        new = None if keep_pin else _secret_input("IDKARTA_NEW_PIN", "New PIN", confirm=True)
+        run_pin_unblock(transport, puk, new)
+    click.echo(f"PIN unblocked{'' if keep_pin else ' and changed'}: {tries_left(PIN_TRIES)}")
+
+
+@pin_group.command("status")
+@_with_target
+@handle_errors
+def pin_status_command(image: Path | None, reader: str | None) -> None:
+    """Tell how many tries the PIN has left (spends none); exit 1 when it is blocked."""
+    with _pin_card(image, reader) as transport:
+        tries = run_pin_status(transport)
+    click.echo(f"PIN: {tries_left(tries)}" if tries else "PIN: blocked")
+    if not tries:
+        raise SystemExit(EXIT_FAILED)
