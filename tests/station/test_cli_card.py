@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.conftest import ROOT
 from tests.idcard.chip.cards import CAN, TODAY, build_dump
 from tests.idcard.esign.esign_kit import PIN, PUK, enrolled_chip, personalized_chip
-from tests.pcsc_harness import PCSCD, READERS, PluggedChip
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip, wait_absent
 
 import station
 from idcard.apdu import CommandAPDU
@@ -468,3 +468,47 @@ def test_pin_on_an_image(tmp_path: Path) -> None:
     personalized_chip().save(image)
     assert _run(["card", "pin", "status", *target]) == (
         1, "", "error: this card has no PIN (the e-signature is not enrolled)\n")  # fmt: skip
+
+
+# -- from an applicant to a verified card, in the shell -------------------------------------------
+
+
+def _documented_sequence() -> str:
+    """The first shell block of docs/cli-card.md's "From an applicant to a verified card"."""
+    text = (ROOT / "docs" / "cli-card.md").read_text(encoding="utf-8")
+    section = text.split("## From an applicant to a verified card", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.pcsc
+def test_applicant_to_verified_card_from_the_shell(pcscd: PCSCD, tmp_path: Path) -> None:
+    """applicant → card prepare → card personalize → card serve + card read (through the private
+    pcscd) → verify, exactly as documented, run by bash inside pcscd's network namespace (so
+    `card serve`'s default vpcd address and reader 0 are the private ones)."""
+    script = _documented_sequence()
+    assert "card prepare applicant.json" in script and "idkarta verify read" in script
+    shutil.copytree(SRC / "station" / "samples", tmp_path, dirs_exist_ok=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "idkarta").write_text(f'#!/bin/sh\nexec {sys.executable} -m station.cli "$@"\n')
+    (bin_dir / "idkarta").chmod(0o755)
+    env = {**pcscd.env, **CLI_ENV, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("IDKARTA_PASSPHRASE", None)  # the script sets its own
+    shell = subprocess.Popen(
+        ["nsenter", f"--net={pcscd.netns}", "bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = shell.communicate(timeout=300)
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGKILL)
+            shell.communicate()
+    assert shell.returncode == 0, out + err
+    assert "EF.SOD signed by ds-1" in out and "CAN 458120" in out
+    assert "TA: ok (UZIS00001)" in out and "AA: ok" in out and "CA: ok" in out
+    assert "RESULT: PASS" in out and "FAIL" not in out
+    assert Dump.read(tmp_path / "read").files == Dump.read(tmp_path / "dump").files  # DG3 too
+    assert VirtualChip.load(tmp_path / "chip.json").locked
+    wait_absent(READERS[0])

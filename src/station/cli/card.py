@@ -1,6 +1,9 @@
 """`idkarta card …`: virtual chip images, personalization, serving a chip to pcscd, reading cards.
 
 * ``card new IMAGE`` — a blank chip image (docs/chip.md); ``card show IMAGE`` — what it holds.
+* ``card prepare APPLICANT --dump DIR --secrets FILE [--pki DIR]`` — an applicant file becomes the
+  chip's files (:func:`station.card_data.build_card_data`, EF.SOD signed by the PKI's Document
+  Signer) and the chip secrets file (:meth:`station.card_data.CardKeys.to_secrets_file`).
 * ``card personalize (--image IMAGE | --reader R) --dump DIR --secrets FILE`` — write a dump
   folder and the chip's secrets (:mod:`idcard.reader.personalize`), verify, lock.
 * ``card serve IMAGE [--vpcd HOST:PORT] [--once]`` — plug the chip into pcscd's vpcd reader until
@@ -29,6 +32,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -61,9 +65,11 @@ from idcard.reader.pcsc import PCSCTransport
 from idcard.reader.personalize import PersonalizationError, personalize
 from idcard.sm import SM_CLA
 from idcard.transport import Transport
-from pki.cvca import load_certificate
-from station.card_data import SECRETS_FORMAT, SECRETS_VERSION
+from pki.cvca import EACFolder, load_certificate
+from station.applicant import Applicant
+from station.card_data import SECRETS_FORMAT, SECRETS_VERSION, CardKeys, build_card_data
 from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors
+from station.cli.pki import PKIFolder, open_store, run_sign_sod
 from station.errors import UsageError
 
 __all__ = [
@@ -73,6 +79,7 @@ __all__ = [
     "load_terminal",
     "run_personalize",
     "run_pin_change",
+    "run_prepare",
     "run_pin_status",
     "run_pin_unblock",
     "run_read",
@@ -83,11 +90,12 @@ __all__ = [
 PassphraseFunc = Callable[[], bytes]
 
 
-def _passphrase() -> bytes:
+def _passphrase(confirm: bool = False) -> bytes:
     value = os.environ.get("IDKARTA_PASSPHRASE")
     if value:
         return value.encode("utf-8")
-    entered: str = click.prompt("Key passphrase", hide_input=True, err=True)
+    entered: str = click.prompt("Key passphrase", hide_input=True, err=True,
+                                confirmation_prompt=confirm)  # fmt: skip
     return entered.encode("utf-8")
 
 
@@ -273,6 +281,70 @@ def trace_mask(command: CommandAPDU) -> Mask:
 # -- command bodies --------------------------------------------------------------------------
 
 
+def run_prepare(
+    applicant: Applicant,
+    dump_folder: Path,
+    secrets_file: Path,
+    passphrase: bytes,
+    *,
+    pki_dir: Path | None = None,
+    cvca: CVCertificate | None = None,
+    pace_required: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """The chip's files of ``applicant`` into ``dump_folder`` (EF.SOD signed by the newest
+    Document Signer of ``pki_dir``, when given) and its secrets into ``secrets_file``: new CA and
+    AA keys, the applicant's CAN, the trust anchor (``cvca``, else the PKI's current CVCA), the
+    chip's first date (the day of issue). The dump folder is complete before it appears."""
+    for path in (dump_folder, secrets_file):
+        if path.exists() and not overwrite:
+            raise UsageError(f"{path} exists (use --force to replace it)")
+    can = applicant.can
+    if not (len(can) == 6 and can.isascii() and can.isdigit()):
+        raise UsageError("the applicant's CAN must be six digits")
+    keys = CardKeys.generate()
+    signed_by = None
+    staging = dump_folder.with_name(f".{dump_folder.name}.prepare-{os.getpid()}")
+    try:
+        build_card_data(applicant, keys).write(staging, overwrite=True)
+        if pki_dir is not None:
+            folder = PKIFolder.open(pki_dir)
+            with open_store(pki_dir, folder.config.get("backend", {"type": "file"})) as store:
+                signed_by = run_sign_sod(pki_dir, store, staging)["ds"]
+            if cvca is None and (pki_dir / "cvc" / "state.json").is_file():
+                eac = EACFolder.open(pki_dir / "cvc")
+                cvca = eac.certificate(eac.state.cvca)
+        dump = Dump.read(staging)
+        dump.write(dump_folder, overwrite=overwrite)  # with a manifest that lists EF.SOD too
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    keys.to_secrets_file(secrets_file, passphrase, can=can, cvca=cvca,
+                         current_date=applicant.document.issue_date,
+                         pace_required=pace_required)  # fmt: skip
+    return {
+        "dump": str(dump_folder),
+        "files": {name: len(data) for name, data in dump.files.items()},
+        "sod_signed_by": signed_by,
+        "secrets": str(secrets_file),
+        "can": can,
+        "cvca": None if cvca is None else cvca.chr,
+        "current_date": applicant.document.issue_date.isoformat(),
+    }
+
+
+def _prepare_text(r: dict[str, Any]) -> list[str]:
+    files = ", ".join(f"{name} ({size})" for name, size in r["files"].items())
+    sod = (f"EF.SOD signed by {r['sod_signed_by']}" if r["sod_signed_by"] else
+           f"EF.SOD not signed yet: idkarta pki sign-sod --dir PKI {r['dump']}")  # fmt: skip
+    anchor = r["cvca"] or "none (give --cvca to card personalize)"
+    return [
+        f"chip files written to {r['dump']}: {files}",
+        sod,
+        f"chip secrets written to {r['secrets']}: CAN {r['can']}, trust anchor {anchor}, "
+        f"chip date {r['current_date']}",
+    ]
+
+
 def run_personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> dict[str, Any]:
     """Personalize and lock the card behind ``transport``; what was written."""
     personalize(transport, dump, secrets)
@@ -442,6 +514,38 @@ def show_command(image: Path, as_json: bool) -> None:
         click.echo("\n".join(_summary_text(summary)))
 
 
+@card.command("prepare")
+@click.argument("applicant_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dump", "dump_folder", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="The dump folder to write.")
+@click.option("--secrets", "secrets_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The chip secrets file to write (keys encrypted with IDKARTA_PASSPHRASE).")
+@click.option("--pki", "pki_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="A PKI folder (idkarta pki init): its Document Signer signs EF.SOD, its "
+                   "CVCA becomes the trust anchor.")
+@click.option("--cvca", "cvca_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The Terminal Authentication trust anchor (instead of the PKI's CVCA).")
+@click.option("--pace-required", is_flag=True, help="The chip will refuse BAC (PACE only).")
+@click.option("--force", is_flag=True, help="Replace an existing dump folder and secrets file.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def prepare_command(
+    applicant_file: Path, dump_folder: Path, secrets_file: Path, pki_dir: Path | None,
+    cvca_file: Path | None, pace_required: bool, force: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Turn an APPLICANT file into the chip's files (a dump folder) and its secrets file."""
+    applicant = Applicant.load(applicant_file)
+    cvca = load_certificate(cvca_file) if cvca_file is not None else None
+    result = run_prepare(applicant, dump_folder, secrets_file, _passphrase(confirm=True),
+                         pki_dir=pki_dir, cvca=cvca, pace_required=pace_required,
+                         overwrite=force)  # fmt: skip
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo("\n".join(_prepare_text(result)))
+
+
 @card.command("personalize")
 @click.option("--image", type=click.Path(dir_okay=False, path_type=Path), help="A chip image.")
 @click.option("--reader", help="A PC/SC reader: name (substring) or index.")
@@ -528,12 +632,14 @@ def serve_command(image: Path, address: str, once: bool) -> None:
 @click.option("--trace", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the APDU trace (secure messaging decrypted, secrets masked).")
 @click.option("--force", is_flag=True, help="Replace an existing dump folder.")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
+              help="Seconds to wait for a card in the reader.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
 def read_command(
     reader: str | None, image: Path | None, mrz: str | None, can: str | None,
     terminal_dir: Path | None, terminal_key: Path | None, out: Path, trace: Path | None,
-    force: bool, as_json: bool,
+    force: bool, wait: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Read a card (access control, CA/TA/AA, every file) into the dump folder OUT."""
     if reader is not None and image is not None:
@@ -558,7 +664,8 @@ def read_command(
         if chip.state.to_json() != before:
             chip.save(image)
     else:
-        with PCSCTransport.connect(_reader_arg(reader) if reader else None) as transport:
+        with PCSCTransport.connect(_reader_arg(reader) if reader else None,
+                                   wait=wait) as transport:  # fmt: skip
             result, code = run_read(transport, mrz=mrz, can=can, terminal=terminal, out=out,
                                     trace=trace, overwrite=force)  # fmt: skip
     summary = _read_json(result, out)
