@@ -35,6 +35,7 @@ from idcard.chip.emrtd import VirtualChip
 from idcard.cvc.certificate import CVCertificate
 from idcard.esign.protocol import ESIGN_AID, pin_block
 from idcard.lds.dg1 import DG1
+from idcard.lds.dg15 import DG15
 from idcard.lds.dump import Dump
 from station.card_data import CardKeys
 from station.cli import main
@@ -468,6 +469,41 @@ def test_pin_on_an_image(tmp_path: Path) -> None:
     personalized_chip().save(image)
     assert _run(["card", "pin", "status", *target]) == (
         1, "", "error: this card has no PIN (the e-signature is not enrolled)\n")  # fmt: skip
+
+
+# -- `card prepare` ------------------------------------------------------------------------------
+
+
+def test_prepare_without_pki_and_refusals(tmp_path: Path) -> None:
+    shutil.copytree(SRC / "station" / "samples", tmp_path / "in")
+    applicant = str(tmp_path / "in" / "applicant.json")
+    dump_dir, secrets = tmp_path / "dump", tmp_path / "secrets.json"
+    code, out, err = _run(["card", "prepare", applicant, "--dump", str(dump_dir), "--secrets",
+                           str(secrets), "--pace-required"])  # fmt: skip
+    assert code == 0, err
+    assert f"EF.SOD not signed yet: idkarta pki sign-sod --dir PKI {dump_dir}" in out
+    assert "CAN 458120" in out and "chip date 2026-11-20" in out and "PRIVATE" not in out
+    dump = Dump.read(dump_dir)
+    assert sorted(dump.files) == sorted(["EF.CardAccess", "EF.COM", "DG1", "DG2", "DG3", "DG7",
+                                         "DG11", "DG12", "DG14", "DG15"])  # fmt: skip
+    assert DG1.decode(dump.files["DG1"]).mrz.document_number == "AD1234567"
+    loaded = load_secrets(secrets, lambda: PASS.encode())
+    assert (loaded.can, loaded.cvca, loaded.pace_required) == ("458120", None, True)
+    assert loaded.current_date is not None and loaded.current_date.isoformat() == "2026-11-20"
+    assert loaded.aa_private_key is not None
+    assert DG15.decode(dump.files["DG15"]) == DG15.from_public_key(
+        loaded.aa_private_key.public_key())  # fmt: skip
+    # no replacing without --force; a missing PKI writes nothing
+    before = secrets.read_bytes()
+    code, _, err = _run(["card", "prepare", applicant, "--dump", str(dump_dir), "--secrets",
+                         str(tmp_path / "other.json")])  # fmt: skip
+    assert (code, err) == (2, f"error: {dump_dir} exists (use --force to replace it)\n")
+    code, _, err = _run(["card", "prepare", applicant, "--dump", str(tmp_path / "d2"),
+                         "--secrets", str(tmp_path / "s2.json"), "--pki",
+                         str(tmp_path / "nopki")])  # fmt: skip
+    assert code == 2 and "not a PKI folder" in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dump", "in", "secrets.json"]
+    assert secrets.read_bytes() == before
 
 
 # -- from an applicant to a verified card, in the shell -------------------------------------------

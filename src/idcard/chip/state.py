@@ -231,6 +231,10 @@ class ImageWriteError(CardHalted):
     the card stops (a retry counter must never be ahead on disk of what the terminal saw)."""
 
 
+_SPENDS_A_TRY = frozenset({0x20, 0x24, 0x2C})
+"""VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER (ISO/IEC 7816-4 §11.5.6, .7, .10)."""
+
+
 class DurableChip:
     """A chip whose image is saved after every command that changed its persistent state, before
     the answer is returned (:class:`idcard.chip.vpcd.CardSimulator`; ``idkarta card serve``).
@@ -239,6 +243,11 @@ class DurableChip:
     was wrong: killing the process (SIGKILL, power loss) never gives back tries. Commands that
     change nothing (reads, a right PIN with a full counter) write nothing. ``saves`` counts the
     images written. A failed write raises :class:`ImageWriteError` instead of answering.
+
+    A command that may spend a try (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER with
+    data: INS ``20``, ``24``, ``2C``) reaches the chip only after the image was written once
+    more: with a disk that refuses writes, right and wrong PINs alike get no answer, so a full
+    disk is never a way to test PINs without spending tries.
     """
 
     def __init__(self, chip: _Chip, path: str | os.PathLike[str]) -> None:
@@ -268,6 +277,8 @@ class DurableChip:
         self.sync()
 
     def process(self, apdu: bytes) -> bytes:
+        if len(apdu) > 5 and apdu[1] in _SPENDS_A_TRY:
+            self._write(self.chip.state.fingerprint())
         answer = self.chip.process(apdu)
         self.sync()
         return answer
@@ -277,11 +288,14 @@ class DurableChip:
         now = self.chip.state.fingerprint()
         if now == self._saved:
             return False
+        self._write(now)
+        return True
+
+    def _write(self, fingerprint: tuple[object, ...]) -> None:
         try:
             self.chip.state.save(self.path)
         except OSError as exc:
             raise ImageWriteError(f"cannot save the chip image {self.path}: "
                                   f"{exc.strerror or type(exc).__name__}") from None  # fmt: skip
-        self._saved = now
+        self._saved = fingerprint
         self.saves += 1
-        return True

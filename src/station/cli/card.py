@@ -305,6 +305,7 @@ def run_prepare(
     keys = CardKeys.generate()
     signed_by = None
     staging = dump_folder.with_name(f".{dump_folder.name}.prepare-{os.getpid()}")
+    had_secrets = secrets_file.exists()
     try:
         build_card_data(applicant, keys).write(staging, overwrite=True)
         if pki_dir is not None:
@@ -315,12 +316,20 @@ def run_prepare(
                 eac = EACFolder.open(pki_dir / "cvc")
                 cvca = eac.certificate(eac.state.cvca)
         dump = Dump.read(staging)
-        dump.write(dump_folder, overwrite=overwrite)  # with a manifest that lists EF.SOD too
+        keys.to_secrets_file(secrets_file, passphrase, can=can, cvca=cvca,
+                             current_date=applicant.document.issue_date,
+                             pace_required=pace_required)  # fmt: skip
+        try:
+            dump.write(dump_folder, overwrite=overwrite)  # its manifest lists EF.SOD too
+        except BaseException:
+            if not had_secrets:
+                secrets_file.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or dump_folder}: "
+                         f"{exc.strerror or type(exc).__name__}") from None  # fmt: skip
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    keys.to_secrets_file(secrets_file, passphrase, can=can, cvca=cvca,
-                         current_date=applicant.document.issue_date,
-                         pace_required=pace_required)  # fmt: skip
     return {
         "dump": str(dump_folder),
         "files": {name: len(data) for name, data in dump.files.items()},
@@ -656,13 +665,10 @@ def read_command(
     terminal = None
     if terminal_dir is not None and terminal_key is not None:
         terminal = load_terminal(terminal_dir, terminal_key, _passphrase)
-    if image is not None:
-        chip = _load_chip(image)
-        before = chip.state.to_json()
-        result, code = run_read(ChipTransport(chip), mrz=mrz, can=can, terminal=terminal,
-                                out=out, trace=trace, overwrite=force)  # fmt: skip
-        if chip.state.to_json() != before:
-            chip.save(image)
+    if image is not None:  # TA's date and CVCA changes are saved before the answers
+        result, code = run_read(ChipTransport(DurableChip(_load_chip(image), image)), mrz=mrz,
+                                can=can, terminal=terminal, out=out, trace=trace,
+                                overwrite=force)  # fmt: skip
     else:
         with PCSCTransport.connect(_reader_arg(reader) if reader else None,
                                    wait=wait) as transport:  # fmt: skip

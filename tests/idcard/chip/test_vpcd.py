@@ -208,29 +208,37 @@ def test_durable_chip_saves_each_change_before_answering(tmp_path: Path) -> None
     assert isinstance(card, CardSimulator)
     written = image.stat().st_mtime_ns
     assert card.process(SELECT_ESIGN) == b"\x90\x00"
-    assert card.process(_verify(PIN)) == b"\x90\x00"  # full counter stays full: no write
-    assert card.saves == 0 and image.stat().st_mtime_ns == written
+    assert card.process(bytes.fromhex("00200081")) == b"\x63\xc3"  # tries left: a read
+    assert card.saves == 0 and image.stat().st_mtime_ns == written  # reads write nothing
     for tries in (2, 1):
         assert card.process(_verify("000000")) == bytes([0x63, 0xC0 | tries])
         assert VirtualChip.load(image).state.esign_pin_tries == tries  # on disk already
-    assert card.saves == 2 and image.stat().st_mode & 0o777 == 0o600
+    assert image.stat().st_mode & 0o777 == 0o600
     assert card.process(_verify(PIN)) == b"\x90\x00"  # the counter back to 3: saved
-    assert card.saves == 3 and VirtualChip.load(image).state.esign_pin_tries == 3
+    assert VirtualChip.load(image).state.esign_pin_tries == 3
+    saves = card.saves
     card.power_off()
     card.power_on()
-    assert card.process(SELECT_ESIGN) == b"\x90\x00" and card.saves == 3
+    assert card.process(SELECT_ESIGN) == b"\x90\x00" and card.saves == saves
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chip.json"]  # no temporary left
 
 
 def test_durable_chip_that_cannot_save_halts_without_answering(tmp_path: Path) -> None:
-    (tmp_path / "file").write_text("")
+    folder = tmp_path / "cards"
+    folder.mkdir()
     chip = enrolled_chip()
-    card = DurableChip(chip, tmp_path / "file" / "chip.json")  # its folder is a file
+    card = DurableChip(chip, folder / "chip.json")
     client = VPCDClient(card)
     assert client.handle_message(SELECT_ESIGN) == b"\x90\x00"
-    with pytest.raises(ImageWriteError, match="cannot save the chip image") as info:
-        client.handle_message(_verify("000000"))
-    assert isinstance(info.value, CardHalted) and "000000" not in str(info.value)
+    folder.rmdir()
+    folder.write_text("")  # the image's folder is now a file: every write fails
+    assert client.handle_message(SELECT_ESIGN) == b"\x90\x00"  # changes nothing: answered
+    # right and wrong PINs alike get no answer, and the chip never saw them (no oracle)
+    for pin in ("000000", PIN):
+        with pytest.raises(ImageWriteError, match="cannot save the chip image") as info:
+            client.handle_message(_verify(pin))
+        assert isinstance(info.value, CardHalted) and pin not in str(info.value)
+    assert chip.state.esign_pin_tries == 3
 
 
 # -- through the real pcscd ------------------------------------------------------------------
