@@ -17,7 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -27,10 +27,20 @@ from idcard.chip.perso import (
     decode_private_key,
     encode_private_key,
 )
+from idcard.chip.vpcd import CardHalted
 from idcard.cvc.certificate import CVCertificate
 from idcard.errors import DecodeError
 
-__all__ = ["APPLICATION", "EF_ATR_INFO", "ESIGN", "FORMAT", "MF", "ChipState"]
+__all__ = [
+    "APPLICATION",
+    "EF_ATR_INFO",
+    "ESIGN",
+    "FORMAT",
+    "MF",
+    "ChipState",
+    "DurableChip",
+    "ImageWriteError",
+]
 
 FORMAT = "idkarta-virtual-chip"
 VERSION = 1
@@ -65,6 +75,19 @@ class ChipState:
     esign_pin_tries: int = 3
     esign_puk_tries: int = 10
     esign_perso_key: bytes | None = field(default=None, repr=False)
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """A value that differs whenever anything the image holds differs (compared with ``==``;
+        cheap: file contents are copied, keys and certificates compared as objects — they are
+        replaced, never mutated). Used to save only after a command that changed the state."""
+        files = tuple((df, tuple((fid, bytes(data)) for fid, data in sorted(f.items())))
+                      for df, f in sorted(self.files.items()))  # fmt: skip
+        return (
+            files, self.mrz, tuple(sorted(self.pace_secrets.items())), self.ca_private_key,
+            self.aa_private_key, self.aa_rsa_modulus, self.cvca, self.current_date,
+            self.pace_required, self.extended_length, self.locked, self.esign_key, self.esign_pin,
+            self.esign_puk, self.esign_pin_tries, self.esign_puk_tries, self.esign_perso_key,
+        )  # fmt: skip
 
     # -- JSON image ----------------------------------------------------------------------------
 
@@ -154,7 +177,8 @@ class ChipState:
             raise DecodeError(f"{where}: malformed ({type(exc).__name__}: {exc})") from None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the image atomically with mode 0600 (it holds private keys)."""
+        """Write the image atomically with mode 0600 (it holds private keys): a temporary
+        sibling, fsync, rename over ``path``, fsync of the folder (the rename is durable too)."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_json(), indent=2) + "\n"
@@ -169,6 +193,11 @@ class ChipState:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ChipState:
@@ -177,3 +206,96 @@ class ChipState:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DecodeError(f"chip image: not valid JSON ({exc})") from None
         return cls.from_json(data)
+
+
+class _Chip(Protocol):
+    """What :class:`DurableChip` needs: a card simulator with a persistent ``state``."""
+
+    @property
+    def state(self) -> ChipState: ...
+
+    @property
+    def atr(self) -> bytes: ...
+
+    def power_on(self) -> None: ...
+
+    def power_off(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def process(self, apdu: bytes) -> bytes: ...
+
+
+class ImageWriteError(CardHalted):
+    """The chip image could not be written: the answer that changed the state is withheld and
+    the card stops (a retry counter must never be ahead on disk of what the terminal saw)."""
+
+
+_SPENDS_A_TRY = frozenset({0x20, 0x24, 0x2C})
+"""VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER (ISO/IEC 7816-4 §11.5.6, .7, .10)."""
+
+
+class DurableChip:
+    """A chip whose image is saved after every command that changed its persistent state, before
+    the answer is returned (:class:`idcard.chip.vpcd.CardSimulator`; ``idkarta card serve``).
+
+    A wrong PIN's decremented retry counter is therefore on disk before the terminal learns it
+    was wrong: killing the process (SIGKILL, power loss) never gives back tries. Commands that
+    change nothing (reads, a right PIN with a full counter) write nothing. ``saves`` counts the
+    images written. A failed write raises :class:`ImageWriteError` instead of answering.
+
+    A command that may spend a try (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER with
+    data: INS ``20``, ``24``, ``2C``) reaches the chip only after the image was written once
+    more: with a disk that refuses writes, right and wrong PINs alike get no answer, so a full
+    disk is never a way to test PINs without spending tries.
+    """
+
+    def __init__(self, chip: _Chip, path: str | os.PathLike[str]) -> None:
+        self.chip = chip
+        self.path = Path(path)
+        self.saves = 0
+        self._saved = chip.state.fingerprint()
+
+    @property
+    def state(self) -> ChipState:
+        return self.chip.state
+
+    @property
+    def atr(self) -> bytes:
+        return self.chip.atr
+
+    def power_on(self) -> None:
+        self.chip.power_on()
+        self.sync()
+
+    def power_off(self) -> None:
+        self.chip.power_off()
+        self.sync()
+
+    def reset(self) -> None:
+        self.chip.reset()
+        self.sync()
+
+    def process(self, apdu: bytes) -> bytes:
+        if len(apdu) > 5 and apdu[1] in _SPENDS_A_TRY:
+            self._write(self.chip.state.fingerprint())
+        answer = self.chip.process(apdu)
+        self.sync()
+        return answer
+
+    def sync(self) -> bool:
+        """Save the image if the state changed since the last save; True when it did."""
+        now = self.chip.state.fingerprint()
+        if now == self._saved:
+            return False
+        self._write(now)
+        return True
+
+    def _write(self, fingerprint: tuple[object, ...]) -> None:
+        try:
+            self.chip.state.save(self.path)
+        except OSError as exc:
+            raise ImageWriteError(f"cannot save the chip image {self.path}: "
+                                  f"{exc.strerror or type(exc).__name__}") from None  # fmt: skip
+        self._saved = fingerprint
+        self.saves += 1

@@ -13,7 +13,10 @@ length:
 vpcd asks for the ATR on every presence poll of pcscd (about every 400 ms); a closed connection
 is a removed card. Here the card is the TCP *client* (vpcd's default mode): :class:`VPCDClient`
 connects, retries with a growing back-off while vpcd is not there yet (pcscd still starting), and
-reconnects when vpcd goes away, until its stop event is set.
+reconnects when vpcd goes away, until its stop event is set. What happens to the connection
+(cannot connect and why, connected, closed) is told to an optional ``report`` callback in one
+line, so a command line can show it; ``retry=False`` raises :class:`TransportError` instead of
+retrying when nothing listens.
 
 Latency: older vpcd releases (vsmartcard 0.9 and before, as in Debian 12) write the length and
 the body of a command with two ``send()`` calls, without ``TCP_NODELAY``. Nagle's algorithm then
@@ -31,9 +34,10 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from idcard.errors import EncodeError, TransportError
+from idcard.errors import EncodeError, IdkartaError, TransportError
 
 __all__ = [
     "VPCD_CTRL_ATR",
@@ -42,6 +46,7 @@ __all__ = [
     "VPCD_CTRL_RESET",
     "VPCD_DEFAULT_HOST",
     "VPCD_DEFAULT_PORT",
+    "CardHalted",
     "CardSimulator",
     "VPCDClient",
     "serve",
@@ -59,6 +64,13 @@ VPCD_CTRL_ATR = 0x04
 _MAX_FRAME = 0xFFFF
 _SW_NO_PRECISE_DIAGNOSIS = b"\x6f\x00"
 _POLL_SECONDS = 0.2
+_REPORT_AGAIN_SECONDS = 60.0
+"""While vpcd stays unreachable, the ``report`` callback hears it again this often."""
+
+
+class CardHalted(IdkartaError):
+    """The simulated card cannot go on (e.g. its image cannot be written): raised by
+    ``process``, it is not answered with ``6F00`` but ends :meth:`VPCDClient.serve`."""
 
 
 @runtime_checkable
@@ -101,8 +113,11 @@ class VPCDClient:
     * :meth:`handle_message` is the protocol alone, without I/O: one request in, the answer
       frame body (or ``None`` for controls that expect no answer) out.
     * An exception from ``card.process`` is logged (type only) and answered ``6F00``, so a card
-      bug does not look like a removed card. A response too long for the 2-byte frame is
-      answered ``6F00`` too.
+      bug does not look like a removed card; but :class:`CardHalted` propagates out of
+      :meth:`serve` unanswered. A response too long for the 2-byte frame is answered ``6F00``.
+    * ``report`` (optional) gets one line for each change of the connection: cannot connect
+      (with the reason; repeated every minute while it lasts), connected, closed. With
+      ``retry=False`` a failed connection raises :class:`TransportError` instead.
     * An ATR outside 2..33 bytes is a broken card, not a transport problem: :class:`EncodeError`
       propagates out of :meth:`serve`.
     * ``connected`` is set while a connection is up; ``sessions`` counts connections made.
@@ -118,6 +133,8 @@ class VPCDClient:
         max_backoff: float = 1.0,
         quickack: bool = True,
         reconnect: bool = True,
+        retry: bool = True,
+        report: Callable[[str], None] | None = None,
     ) -> None:
         self.card = card
         self.host = host
@@ -126,6 +143,8 @@ class VPCDClient:
         self.max_backoff = max_backoff
         self.quickack = quickack and hasattr(socket, "TCP_QUICKACK")
         self.reconnect = reconnect
+        self.retry = retry
+        self.report = report
         self.connected = threading.Event()
         self.sessions = 0
         self._stop = threading.Event()
@@ -156,6 +175,8 @@ class VPCDClient:
             return None
         try:
             response = bytes(self.card.process(message))
+        except CardHalted:
+            raise
         except Exception as exc:
             name = type(exc).__name__
             log.error("vpcd: the card failed on a %d-byte APDU: %s", len(message), name)
@@ -175,16 +196,27 @@ class VPCDClient:
         """Serve the card to vpcd until ``stop_event`` or :meth:`stop` is set (see class doc)."""
         stop = stop_event if stop_event is not None else self._stop
         delay = self.backoff
+        reported: tuple[str, float] | None = None  # the last failure told, and when
         while not self._stopped(stop):
-            sock = self._connect()
-            if sock is None:
+            try:
+                sock = self._connect()
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                if not self.retry:
+                    raise TransportError(f"cannot connect to vpcd at {self.where}: {reason}") \
+                        from None
+                now = time.monotonic()
+                if reported is None or reported[0] != reason or (
+                        now - reported[1] >= _REPORT_AGAIN_SECONDS):  # fmt: skip
+                    self._tell(f"cannot connect to vpcd at {self.where} ({reason}); retrying")
+                    reported = (reason, now)
                 self._wait(stop, delay)
                 delay = min(delay * 2, self.max_backoff)
                 continue
-            delay = self.backoff
+            delay, reported = self.backoff, None
             self.sessions += 1
             self.connected.set()
-            log.info("vpcd: card connected to %s:%d", self.host, self.port)
+            self._tell(f"connected to vpcd at {self.where}")
             try:
                 self._session(sock, stop)
             except (OSError, TransportError) as exc:
@@ -192,8 +224,21 @@ class VPCDClient:
             finally:
                 self.connected.clear()
                 sock.close()
+            if self._stopped(stop):
+                return
+            self._tell(f"vpcd at {self.where} closed the connection"
+                       + ("; reconnecting" if self.reconnect else ""))  # fmt: skip
             if not self.reconnect:
                 return
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _tell(self, line: str) -> None:
+        log.info("vpcd: %s", line)
+        if self.report is not None:
+            self.report(line)
 
     def _stopped(self, stop: threading.Event) -> bool:
         return stop.is_set() or self._stop.is_set()
@@ -203,11 +248,8 @@ class VPCDClient:
         while not self._stopped(stop) and (left := deadline - time.monotonic()) > 0:
             stop.wait(min(left, _POLL_SECONDS))
 
-    def _connect(self) -> socket.socket | None:
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=2.0)
-        except OSError:
-            return None
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection((self.host, self.port), timeout=2.0)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(_POLL_SECONDS)
         return sock

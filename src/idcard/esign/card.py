@@ -34,18 +34,24 @@ from idcard.protocols.base import drive
 from idcard.sm import SecureTransport
 from idcard.transport import Transport
 
-__all__ = ["ESignCard", "PINBlockedError", "PINError"]
+__all__ = ["ESignCard", "PINBlockedError", "PINError", "tries_left"]
 
 _CHUNK = 200
 """Data bytes per UPDATE/READ BINARY: a protected short APDU still fits with AES SM."""
 
 
+def tries_left(n: int) -> str:
+    """``"1 try left"``, ``"2 tries left"``, ``"0 tries left"``."""
+    return f"{n} {'try' if n == 1 else 'tries'} left"
+
+
 class PINError(CardStatusError):
     """A wrong PIN or PUK (63Cx): ``tries_left`` more attempts before it blocks."""
 
-    def __init__(self, sw: int, tries_left: int, what: str = "PIN") -> None:
-        self.tries_left = tries_left
-        super().__init__(sw, None, f"wrong {what}: {tries_left} tries left")
+    def __init__(self, sw: int, tries: int, what: str = "PIN") -> None:
+        self.tries_left = tries
+        self.what = what
+        super().__init__(sw, None, f"wrong {what}: {tries_left(tries)}")
 
 
 class PINBlockedError(PINError):

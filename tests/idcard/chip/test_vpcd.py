@@ -1,4 +1,5 @@
-"""The vpcd bridge: its protocol alone, against a stand-in vpcd socket, and through real pcscd."""
+"""The vpcd bridge: its protocol alone, against a stand-in vpcd socket, and through real pcscd;
+the durable chip (image saved before the answer) and the connection reports."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from tests.idcard.chip.sim_card import ATR_T1, LDS1_AID, SimCard
+from tests.idcard.esign.esign_kit import PIN, enrolled_chip
 from tests.pcsc_harness import PCSCD
 
 from idcard.apdu import CommandAPDU
-from idcard.chip.vpcd import CardSimulator, VPCDClient
-from idcard.errors import EncodeError
+from idcard.chip.emrtd import VirtualChip
+from idcard.chip.state import DurableChip, ImageWriteError
+from idcard.chip.vpcd import CardHalted, CardSimulator, VPCDClient
+from idcard.errors import EncodeError, TransportError
+from idcard.esign.protocol import ESIGN_AID, pin_block
 from idcard.reader.pcsc import PCSCTransport
 
 SELECT = bytes.fromhex("00A4040C07A0000002471001")
@@ -143,6 +149,96 @@ def test_stop_while_waiting_for_vpcd() -> None:
     thread.join(2)
     assert not thread.is_alive() and time.monotonic() - started < 1.0
     assert client.sessions == 0
+
+
+def _closed_port() -> int:
+    probe = socket.create_server(("127.0.0.1", 0))
+    port: int = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def test_reports_cannot_connect_once_then_connected() -> None:
+    port = _closed_port()
+    lines: list[str] = []
+    client = VPCDClient(SimCard(), "127.0.0.1", port, backoff=0.02, max_backoff=0.05,
+                        report=lines.append)  # fmt: skip
+    stop = threading.Event()
+    thread = run(client, stop)
+    time.sleep(0.4)  # several attempts, one report
+    assert lines == [f"cannot connect to vpcd at 127.0.0.1:{port} (Connection refused); retrying"]
+    server = socket.create_server(("127.0.0.1", port))
+    server.settimeout(5)
+    conn, _ = server.accept()
+    assert client.connected.wait(2)
+    conn.close()
+    deadline = time.monotonic() + 2
+    while len(lines) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(2)
+    server.close()
+    assert lines[1:3] == [f"connected to vpcd at 127.0.0.1:{port}",
+                          f"vpcd at 127.0.0.1:{port} closed the connection; reconnecting"]
+
+
+def test_no_retry_raises() -> None:
+    port = _closed_port()
+    client = VPCDClient(SimCard(), "127.0.0.1", port, retry=False, reconnect=False)
+    with pytest.raises(TransportError, match=f"^cannot connect to vpcd at 127.0.0.1:{port}: "
+                                             "Connection refused$"):  # fmt: skip
+        client.serve(threading.Event())
+    assert client.sessions == 0
+
+
+# -- the durable chip ---------------------------------------------------------------------------
+
+SELECT_ESIGN = CommandAPDU(0x00, 0xA4, 0x04, 0x0C, ESIGN_AID).encode()
+
+
+def _verify(pin: str) -> bytes:
+    return CommandAPDU(0x00, 0x20, 0x00, 0x81, pin_block(pin)).encode()
+
+
+def test_durable_chip_saves_each_change_before_answering(tmp_path: Path) -> None:
+    image = tmp_path / "chip.json"
+    chip = enrolled_chip()
+    chip.save(image)
+    card = DurableChip(chip, image)
+    assert isinstance(card, CardSimulator)
+    written = image.stat().st_mtime_ns
+    assert card.process(SELECT_ESIGN) == b"\x90\x00"
+    assert card.process(bytes.fromhex("00200081")) == b"\x63\xc3"  # tries left: a read
+    assert card.saves == 0 and image.stat().st_mtime_ns == written  # reads write nothing
+    for tries in (2, 1):
+        assert card.process(_verify("000000")) == bytes([0x63, 0xC0 | tries])
+        assert VirtualChip.load(image).state.esign_pin_tries == tries  # on disk already
+    assert image.stat().st_mode & 0o777 == 0o600
+    assert card.process(_verify(PIN)) == b"\x90\x00"  # the counter back to 3: saved
+    assert VirtualChip.load(image).state.esign_pin_tries == 3
+    saves = card.saves
+    card.power_off()
+    card.power_on()
+    assert card.process(SELECT_ESIGN) == b"\x90\x00" and card.saves == saves
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chip.json"]  # no temporary left
+
+
+def test_durable_chip_that_cannot_save_halts_without_answering(tmp_path: Path) -> None:
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    chip = enrolled_chip()
+    card = DurableChip(chip, folder / "chip.json")
+    client = VPCDClient(card)
+    assert client.handle_message(SELECT_ESIGN) == b"\x90\x00"
+    folder.rmdir()
+    folder.write_text("")  # the image's folder is now a file: every write fails
+    assert client.handle_message(SELECT_ESIGN) == b"\x90\x00"  # changes nothing: answered
+    # right and wrong PINs alike get no answer, and the chip never saw them (no oracle)
+    for pin in ("000000", PIN):
+        with pytest.raises(ImageWriteError, match="cannot save the chip image") as info:
+            client.handle_message(_verify(pin))
+        assert isinstance(info.value, CardHalted) and pin not in str(info.value)
+    assert chip.state.esign_pin_tries == 3
 
 
 # -- through the real pcscd ------------------------------------------------------------------
