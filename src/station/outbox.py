@@ -144,9 +144,7 @@ class HTTPEndpoint:
         timer.start()
         try:
             conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read(_MAX_ANSWER)
-            status = response.status
+            status = conn.getresponse().status  # the body is not used: the connection closes
         except (OSError, http.client.HTTPException, ValueError) as exc:
             timer.cancel()
             if aborted.is_set():
@@ -157,10 +155,6 @@ class HTTPEndpoint:
             conn.close()
         if not 200 <= status < 300:
             raise OutboxError(f"endpoint answered {status}")
-
-
-_MAX_ANSWER = 64 * 1024
-"""How much of an answer's body is read (its content is not used)."""
 
 
 def _abort(conn: http.client.HTTPConnection, aborted: threading.Event) -> None:
@@ -175,8 +169,9 @@ def _abort(conn: http.client.HTTPConnection, aborted: threading.Event) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    """A short, single-line reason: the exception's class and its text, cut to 200 characters."""
-    text = " ".join(str(exc).split())
+    """A short, single-line, printable reason: the exception's class and its text (which may
+    quote what the server sent), cut to 200 characters."""
+    text = " ".join("".join(c if c.isprintable() else "?" for c in str(exc)).split())
     reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return reason[:200]
 

@@ -209,8 +209,9 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     signed = sign_pdf(simple_pdf("Ariza - idkarta demo"), pdf_signer, reason="idkarta demo")
     (out / "signed.pdf").write_bytes(signed)
     esign_crl = out / "esign" / "esign.crl"  # the CA's current CRL: revocation is checked too
-    esign_crl.write_bytes(esign_ca.issue_crl().dump())
-    pdf_reports = validate_pdf(signed, [esign_ca.certificate], crls=[esign_ca.issue_crl()])
+    current_crl = esign_ca.issue_crl()
+    esign_crl.write_bytes(current_crl.dump())
+    pdf_reports = validate_pdf(signed, [esign_ca.certificate], crls=[current_crl])
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
                        result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
