@@ -14,11 +14,13 @@ idempotency key (its id) so a receiver can drop the duplicates at-least-once del
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
+import socket
 import sqlite3
-import urllib.error
-import urllib.request
+import threading
+import urllib.parse
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,29 +106,74 @@ class JSONLEndpoint:
 
 
 class HTTPEndpoint:
-    """POSTs the event as JSON with an ``Idempotency-Key`` header; any 2xx is success."""
+    """POSTs the event as JSON with an ``Idempotency-Key`` header; any 2xx is success.
+
+    Whatever the server does — refuses the connection, closes it without an answer, answers
+    garbage or a non-2xx status, redirects, or takes longer than ``timeout`` seconds for the
+    whole exchange — ends in :class:`OutboxError`, so the event stays pending.
+    Redirects are not followed (a POST is never turned into a GET elsewhere)."""
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
-        if not url.startswith(("http://", "https://")):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OutboxError(f"not an http(s) URL: {url!r}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            raise OutboxError(f"not an http(s) URL: {url!r}") from None
         self.url = url
         self.timeout = timeout
+        self._parts = parts
+
+    def _connection(self) -> http.client.HTTPConnection:
+        p = self._parts
+        if p.scheme == "https":
+            return http.client.HTTPSConnection(p.hostname or "", p.port, timeout=self.timeout)
+        return http.client.HTTPConnection(p.hostname or "", p.port, timeout=self.timeout)
 
     def send(self, event: OneIDEvent) -> None:
-        request = urllib.request.Request(  # noqa: S310 - http(s) checked in __init__
-            self.url,
-            data=event.as_json().encode("utf-8"),
-            headers={"Content-Type": "application/json", "Idempotency-Key": event.id},
-            method="POST",
-        )
+        path = urllib.parse.urlunsplit(("", "", self._parts.path or "/", self._parts.query, ""))
+        body = event.as_json().encode("utf-8")
+        headers = {"Content-Type": "application/json", "Idempotency-Key": event.id}
+        conn = self._connection()
+        # The socket timeout bounds each read; the timer bounds the whole exchange (a server
+        # trickling one byte per second would otherwise hold the batch for ever).
+        aborted = threading.Event()
+        timer = threading.Timer(self.timeout, _abort, (conn, aborted))
+        timer.daemon = True
+        timer.start()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as r:  # noqa: S310
-                if not 200 <= r.status < 300:
-                    raise OutboxError(f"endpoint answered {r.status}")
-        except urllib.error.HTTPError as exc:
-            raise OutboxError(f"endpoint answered {exc.code}") from None
-        except OSError as exc:
-            raise OutboxError(f"endpoint unreachable: {exc}") from None
+            conn.request("POST", path, body=body, headers=headers)
+            status = conn.getresponse().status  # the body is not used: the connection closes
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            timer.cancel()
+            if aborted.is_set():
+                raise OutboxError(f"endpoint gave no answer within {self.timeout:g} s") from None
+            raise OutboxError(f"endpoint failed: {_describe(exc)}") from None
+        finally:
+            timer.cancel()
+            conn.close()
+        if not 200 <= status < 300:
+            raise OutboxError(f"endpoint answered {status}")
+
+
+def _abort(conn: http.client.HTTPConnection, aborted: threading.Event) -> None:
+    """Break a running exchange from the deadline timer: the blocked read returns at once."""
+    aborted.set()
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, single-line, printable reason: the exception's class and its text (which may
+    quote what the server sent), cut to 200 characters."""
+    text = " ".join("".join(c if c.isprintable() else "?" for c in str(exc)).split())
+    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return reason[:200]
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ def _sign(card: ESignCard, ca: EsignCA, issued: IssuedCertificate) -> bytes:
 def test_pdf_signed_with_card_and_pin_validates(tmp_path: Path) -> None:
     chip, ca, issued = _enrolled(tmp_path)
     signed = _sign(open_card(chip), ca, issued)
-    [report] = validate_pdf(signed, [ca.certificate])
+    [report] = validate_pdf(signed, [ca.certificate], crls=[ca.issue_crl()])
     assert report.ok, report.summary
     assert "ALISHER TOSHMATOV" in report.signer
 
@@ -126,5 +126,5 @@ def test_pdf_signed_through_pcscd(pcscd: PCSCD, tmp_path: Path) -> None:  # noqa
         card = ESignCard(transport)
         card.select()
         signed = _sign(card, ca, issued)
-    [report] = validate_pdf(signed, [ca.certificate])
+    [report] = validate_pdf(signed, [ca.certificate], crls=[ca.issue_crl()])
     assert report.ok, report.summary

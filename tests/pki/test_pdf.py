@@ -24,6 +24,7 @@ from pki.pdf import (
     LocalTimeStamper,
     PAdESLevel,
     PdfSigner,
+    Revocation,
     sign_pdf,
     simple_pdf,
     validate_pdf,
@@ -85,10 +86,11 @@ def test_b_b_valid_and_trusted(tmp_path: Path) -> None:
     ca, _tsa = _setup(tmp_path)
     holder, issued = _holder(ca)
     signed = sign_pdf(simple_pdf(), PdfSigner(holder, issued.certificate, [ca.certificate]))
-    [report] = validate_pdf(signed, [ca.certificate])
+    [report] = validate_pdf(signed, [ca.certificate], crls=[ca.issue_crl()])
     assert (report.intact, report.valid, report.trusted, report.revoked) == (
         True, True, True, False
     )
+    assert report.revocation is Revocation.GOOD
     assert not report.timestamped and report.ok
     other = make_ca(tmp_path / "other")
     [untrusted] = validate_pdf(signed, [other.certificate])
@@ -173,7 +175,7 @@ def test_softhsm_holder_key_our_signer_and_pyhanko_pkcs11(
         key = session.generate_key(label, KeySpec("ec", curve="secp256r1"))
         _, issued = _holder(ca, key)
         ours = sign_pdf(simple_pdf(), PdfSigner(key, issued.certificate, [ca.certificate]))
-        [report] = validate_pdf(ours, [ca.certificate])
+        [report] = validate_pdf(ours, [ca.certificate], crls=[ca.issue_crl()])
         assert report.ok
         # pyHanko's PKCS11Signer uses python-pkcs11, which must not C_Initialize the module
         # PyKCS11 already holds in this process: it runs in a process of its own.
@@ -187,7 +189,8 @@ def test_softhsm_holder_key_our_signer_and_pyhanko_pkcs11(
             capture_output=True, text=True, env=env, timeout=120,
         )
         assert out.returncode == 0, out.stderr
-        [theirs] = validate_pdf((tmp_path / "out.pdf").read_bytes(), [ca.certificate])
+        [theirs] = validate_pdf((tmp_path / "out.pdf").read_bytes(), [ca.certificate],
+                                crls=[ca.issue_crl()])
         assert theirs.ok
         session.destroy_key(label)
 
@@ -197,7 +200,7 @@ def test_second_holder_not_confused(tmp_path: Path) -> None:
     holder = ec_signer()
     nodira = enroll(holder, NODIRA, ca)
     signed = sign_pdf(simple_pdf(), PdfSigner(holder, nodira.certificate, [ca.certificate]))
-    [report] = validate_pdf(signed, [ca.certificate])
+    [report] = validate_pdf(signed, [ca.certificate], ocsps=[_ocsp(ca, nodira)])
     assert "KARIMOVA" in report.signer and report.ok
 
 
@@ -209,5 +212,5 @@ def test_b_t_carries_a_signature_time_stamp(tmp_path: Path) -> None:
         level=PAdESLevel.B_T, timestamper=LocalTimeStamper(tsa),
     )
     assert b"/DSS" not in signed
-    [report] = validate_pdf(signed, [ca.certificate])
+    [report] = validate_pdf(signed, [ca.certificate], crls=[ca.issue_crl()])
     assert report.timestamped and report.ok

@@ -100,16 +100,20 @@ def test_sign_and_validate_with_token_key(
         assert result.exit_code == 0, result.output
         assert softhsm_token.pin not in result.output
         validate = ["validate", str(tmp_path / "out.pdf"), "--trust", str(ca_dir / "ca.pem")]
-        result = runner.invoke(main, [*validate, "--json"])
+        result = runner.invoke(main, [*validate, "--online", "--json"])
         assert result.exit_code == 0, result.output
         [sig] = json.loads(result.stdout)["signatures"]
-        assert (sig["intact"], sig["valid"], sig["trusted"], sig["revoked"]) == (
-            True, True, True, False)
+        assert (sig["intact"], sig["valid"], sig["trusted"], sig["revocation"]) == (
+            True, True, True, "good")
+        # offline and nothing embedded: revocation not checked, so not OK
+        result = runner.invoke(main, [*validate, "--json"])
+        assert result.exit_code == 1
+        assert json.loads(result.stdout)["signatures"][0]["revocation"] == "not-checked"
         # untrusted root: checked and failed
         other = tmp_path / "other.pem"
         other.write_bytes((ca_dir / "tsa.pem").read_bytes())
         assert runner.invoke(main, ["validate", str(tmp_path / "out.pdf"), "--trust",
-                                    str(other)]).exit_code == 1
+                                    str(other), "--online"]).exit_code == 1
         # revoked, seen online through the running services
         runner.invoke(main, ["esign", "revoke", serial, "--dir", str(ca_dir), "--reason",
                              "superseded"], env=ENV)

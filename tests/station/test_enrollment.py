@@ -155,7 +155,8 @@ def test_cli_signs_with_the_enrolled_card_image(hsm_ca: EsignCA, tmp_path: Path)
     result = runner.invoke(main, args, input=f"{PIN}\n", env={"IDKARTA_PIN": ""})
     assert result.exit_code == 0, result.output
     assert PIN not in result.output.replace("Card PIN", "")
-    [report] = validate_pdf(out.read_bytes(), [hsm_ca.certificate])  # chain read from the card
+    [report] = validate_pdf(out.read_bytes(), [hsm_ca.certificate],  # chain from the card
+                            crls=[hsm_ca.issue_crl()])
     assert report.ok, report.summary
     assert VirtualChip.load(image).state.esign_pin_tries == 3
     usage = runner.invoke(main, ["sign", str(pdf), str(out), "--card"])

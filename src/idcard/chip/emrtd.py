@@ -48,6 +48,8 @@ from idcard.protocols.aa import AAChip
 from idcard.protocols.bac import BACChip, key_seed
 from idcard.protocols.ca import CAChip, compressed
 from idcard.protocols.pace import CAN, PIN, PUK, PACEAlgorithm, PACEChip, PACEPassword
+from idcard.protocols.pace.terminal import check_combination
+from idcard.protocols.params import standardized
 from idcard.protocols.ta import TAChip, id_picc_from_document_number
 from idcard.sm import SM_CLA, SecureChannel, SecureChipSession
 
@@ -524,9 +526,12 @@ class VirtualChip:
         supported: list[tuple[str, int]] = []
         for info in infos:
             try:
-                cam = PACEAlgorithm.from_oid(info.protocol).mapping == "CAM"
-            except DecodeError:
+                algorithm = PACEAlgorithm.from_oid(info.protocol)
+                if info.parameter_id is not None:  # an entry that cannot run is not offered
+                    check_combination(algorithm, standardized(info.parameter_id))
+            except (DecodeError, EncodeError):
                 continue
+            cam = algorithm.mapping == "CAM"
             if info.parameter_id is not None and (sk_ic is not None or not cam):
                 supported.append((info.protocol, info.parameter_id))
         try:

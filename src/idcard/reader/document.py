@@ -50,7 +50,11 @@ from idcard.protocols.bac import BACProtocol, key_seed
 from idcard.protocols.base import drive
 from idcard.protocols.ca import CAProtocol
 from idcard.protocols.pace import PACE_ALGORITHMS, PACEPassword, PACEProtocol
-from idcard.protocols.pace.terminal import PACEResult, verify_chip_authentication
+from idcard.protocols.pace.terminal import (
+    PACEResult,
+    check_combination,
+    verify_chip_authentication,
+)
 from idcard.protocols.params import standardized
 from idcard.protocols.ta import TAProtocol, id_picc_from_document_number
 from idcard.reader.atr import extended_length_of
@@ -284,9 +288,9 @@ def _best_pace(card_access: bytes | None) -> PACEInfo | None:
         if algorithm is None or info.parameter_id is None:
             continue
         try:
-            standardized(info.parameter_id)
+            check_combination(algorithm, standardized(info.parameter_id))
         except (EncodeError, DecodeError, KeyError):
-            continue
+            continue  # unknown parameters, or an algorithm that does not fit them
         rank = (_MAPPING_RANK[algorithm.mapping], _CIPHER_RANK[algorithm.cipher],
                 algorithm.agreement == "ECDH")  # fmt: skip
         usable.append((rank, info))

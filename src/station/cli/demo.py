@@ -208,7 +208,10 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     )
     signed = sign_pdf(simple_pdf("Ariza - idkarta demo"), pdf_signer, reason="idkarta demo")
     (out / "signed.pdf").write_bytes(signed)
-    pdf_reports = validate_pdf(signed, [esign_ca.certificate])
+    esign_crl = out / "esign" / "esign.crl"  # the CA's current CRL: revocation is checked too
+    current_crl = esign_ca.issue_crl()
+    esign_crl.write_bytes(current_crl.dump())
+    pdf_reports = validate_pdf(signed, [esign_ca.certificate], crls=[current_crl])
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
                        result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
@@ -259,12 +262,13 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
          f"--crl {o.crl}")
     for line in format_report(o.report).splitlines():
         echo(f"   {line}")
+    esign = o.signed_pdf.parent / "esign"
     echo(f"7. Signed     {o.signed_pdf} with card and PIN: idkarta validate {o.signed_pdf} "
-         f"--trust {o.signed_pdf.parent / 'esign' / 'ca.pem'}")
+         f"--trust {esign / 'ca.pem'} --crl {esign / 'esign.crl'}")
     for r in o.pdf_reports:
         echo(
             f"   {r.field_name}: intact {_yes(r.intact)}, valid {_yes(r.valid)}, "
-            f"trusted {_yes(r.trusted)}, revoked {_yes(r.revoked)}"
+            f"trusted {_yes(r.trusted)}, revocation {r.revocation.value}"
         )
 
 

@@ -4,9 +4,11 @@
 With ``--card`` the key is the card's e-signature key (``--image`` a virtual chip image, saved
 back afterwards so its PIN counters persist, or ``--reader`` a PC/SC reader); the certificate and
 the CA certificate are read from the card unless ``--cert`` / ``--chain`` are given. The PIN
-(token or card) comes from ``IDKARTA_PIN`` or a hidden prompt, never from an argument. ``validate``
-exits 0 when every signature is intact, valid, trusted and not revoked, 1 otherwise, 2 when the
-input is unusable (STYLE.md §9).
+(token or card) comes from ``IDKARTA_PIN`` or a hidden prompt, never from an argument; ``--field``
+signs a given field (a second signature is an incremental update). ``validate`` reports integrity,
+signature, trust and revocation apart and exits 0 only when every signature passed each of them
+(revocation good, or waived with ``--waive-revocation``), 1 otherwise, 2 when the input is
+unusable (STYLE.md §9).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from asn1crypto import pem, x509
+from asn1crypto import crl, pem, x509
 
 from idcard.transport import Transport
 from pki.errors import PKIError
@@ -33,7 +35,16 @@ from pki.pdf import (
 )
 from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors
 
-__all__ = ["read_certificates", "run_sign", "run_sign_card", "run_validate", "sign", "validate"]
+__all__ = [
+    "format_report",
+    "read_certificates",
+    "read_crls",
+    "run_sign",
+    "run_sign_card",
+    "run_validate",
+    "sign",
+    "validate",
+]
 
 
 def read_certificates(path: Path) -> list[x509.Certificate]:
@@ -68,8 +79,10 @@ def run_sign(
     *,
     level: PAdESLevel,
     tsa_url: str | None,
+    field: str | None = None,
 ) -> bytes:
-    """Sign ``data`` with ``key``; B-LT fetches CRL/OCSP from the URLs in the certificate."""
+    """Sign ``data`` with ``key`` into signature field ``field`` (default: the first free
+    ``SignatureN``); B-LT fetches CRL/OCSP from the URLs in the certificate."""
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
     return sign_pdf(
         data,
@@ -77,6 +90,7 @@ def run_sign(
         level=level,
         timestamper=timestamper,
         trust_roots=list(chain),
+        field_name=field,
     )
 
 
@@ -89,6 +103,7 @@ def run_sign_card(
     chain: Sequence[x509.Certificate],
     level: PAdESLevel,
     tsa_url: str | None,
+    field: str | None = None,
 ) -> bytes:
     """Sign ``data`` with the card's e-signature key on ``transport`` (PIN from ``pin``); the
     certificate and, without ``chain``, the CA certificate come from the card's files."""
@@ -106,7 +121,7 @@ def run_sign_card(
         ca = card.read_file(FID_CA_CERTIFICATE)
         chain = [_load_certificate(ca, "the card's CA certificate")] if ca else []
     return run_sign(data, CardSigner(card, pin), certificate, chain, level=level,
-                    tsa_url=tsa_url)  # fmt: skip
+                    tsa_url=tsa_url, field=field)  # fmt: skip
 
 
 def _load_certificate(der: bytes, what: str) -> x509.Certificate:
@@ -119,11 +134,21 @@ def _load_certificate(der: bytes, what: str) -> x509.Certificate:
 
 
 def _pin(prompt: str) -> Callable[[], str]:
+    """The PIN from ``IDKARTA_PIN`` or a hidden prompt; :class:`PKIError` naming both ways when
+    neither gives one (no terminal, standard input closed, or an empty answer)."""
+
     def ask() -> str:
         value = os.environ.get("IDKARTA_PIN")
         if value:
             return value
-        entered: str = click.prompt(prompt, hide_input=True, err=True)
+        try:
+            entered: str = click.prompt(prompt, hide_input=True, err=True, default="",
+                                        show_default=False)  # fmt: skip
+        except (click.Abort, EOFError, OSError):
+            entered = ""
+        if not entered:
+            raise PKIError(f"no PIN: set IDKARTA_PIN or enter the {prompt.lower()} at the "
+                           "prompt (standard input gave none)")  # fmt: skip
         return entered
 
     return ask
@@ -149,9 +174,32 @@ def _sign_with_card(
 
 
 def run_validate(
-    data: bytes, trust: Sequence[x509.Certificate], *, online: bool
+    data: bytes,
+    trust: Sequence[x509.Certificate],
+    *,
+    online: bool,
+    crls: Sequence[crl.CertificateList] = (),
+    check_revocation: bool = True,
 ) -> list[SignatureReport]:
-    return validate_pdf(data, trust, online=online)
+    return validate_pdf(data, trust, online=online, crls=crls, check_revocation=check_revocation)
+
+
+def read_crls(path: Path) -> list[crl.CertificateList]:
+    """CRLs from a PEM/DER file (PEM may hold several)."""
+    try:
+        data = path.read_bytes()
+        blobs = ([der for _, _, der in pem.unarmor(data, multiple=True)] if pem.detect(data)
+                 else [data])  # fmt: skip
+        found = []
+        for der in blobs:
+            item = crl.CertificateList.load(der)
+            item.native  # noqa: B018 - parse fully
+            found.append(item)
+    except (OSError, ValueError, TypeError) as exc:
+        raise PKIError(f"{path} is not a CRL: {exc}") from None
+    if not found:
+        raise PKIError(f"no CRL in {path}")
+    return found
 
 
 @click.command(name="sign")
@@ -173,11 +221,14 @@ def run_validate(
 @click.option("--chain", "chain_path", type=click.Path(exists=True, path_type=Path),
               default=None, help="CA certificate(s): embedded, and the roots for B-LT.")
 @click.option("--tsa", "tsa_url", default=None, help="RFC 3161 TSA URL (B-T, B-LT).")
+@click.option("--field", default=None,
+              help="Signature field to sign (default: the first free SignatureN). On a signed "
+                   "PDF the new signature is an incremental update: the others stay valid.")
 @handle_errors
 def sign(
     in_pdf: Path, out_pdf: Path, level: str, pkcs11_module: str | None, token_label: str | None,
     key_label: str | None, cert_path: Path | None, use_card: bool, image: Path | None,
-    reader: str | None, chain_path: Path | None, tsa_url: str | None,
+    reader: str | None, chain_path: Path | None, tsa_url: str | None, field: str | None,
 ) -> None:
     """Sign IN_PDF into OUT_PDF with a key on a PKCS#11 token or on the ID card (--card)
     (PIN: IDKARTA_PIN or prompt)."""
@@ -196,7 +247,7 @@ def sign(
             fail("--card does not take --pkcs11-module, --token or --key-label")
         certificate = read_certificates(cert_path)[0] if cert_path else None
         signed = _sign_with_card(in_pdf.read_bytes(), image, reader, certificate=certificate,
-                                 chain=chain, level=lvl, tsa_url=tsa_url)  # fmt: skip
+                                 chain=chain, level=lvl, tsa_url=tsa_url, field=field)  # fmt: skip
         out_pdf.write_bytes(signed)
         click.echo(f"signed {out_pdf} ({level}, card)")
         return
@@ -210,7 +261,7 @@ def sign(
     with token.session(_pin("Token user PIN")) as session:
         signed = run_sign(
             in_pdf.read_bytes(), session.key(key_label), certificate, chain,
-            level=lvl, tsa_url=tsa_url,
+            level=lvl, tsa_url=tsa_url, field=field,
         )
     out_pdf.write_bytes(signed)
     click.echo(f"signed {out_pdf} ({level})")
@@ -221,23 +272,50 @@ def sign(
 @click.option("--trust", "trust_path", type=click.Path(exists=True, path_type=Path),
               required=True, help="Trusted root certificate file or folder.")
 @click.option("--online", is_flag=True, help="Fetch CRL/OCSP from the certificate's URLs.")
+@click.option("--crl", "crl_paths", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              multiple=True, help="A CRL (PEM or DER) to check revocation with; repeatable.")
+@click.option("--waive-revocation", is_flag=True,
+              help="Do not check revocation; the report says it was waived.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
-def validate(in_pdf: Path, trust_path: Path, online: bool, as_json: bool) -> None:
-    """Report intact / valid / trusted / revoked for every signature of IN_PDF."""
+def validate(
+    in_pdf: Path, trust_path: Path, online: bool, crl_paths: tuple[Path, ...],
+    waive_revocation: bool, as_json: bool,
+) -> None:
+    """Report integrity, signature, trust and revocation for every signature of IN_PDF.
+
+    Revocation is good, revoked, or not checked (with the reason) when no CRL or OCSP answer
+    covers the signer's certificate (embedded, --crl, or --online). Exit 0 only when every
+    signature passed every check asked for, 1 otherwise, 2 for unusable input."""
     for name in ("pyhanko", "pyhanko_certvalidator"):  # verdicts are reported below instead
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    reports = run_validate(in_pdf.read_bytes(), read_certificates(trust_path), online=online)
+    if waive_revocation and (online or crl_paths):
+        fail("--waive-revocation does not go with --online or --crl")
+    crls = [c for p in crl_paths for c in read_crls(p)]
+    reports = run_validate(in_pdf.read_bytes(), read_certificates(trust_path), online=online,
+                           crls=crls, check_revocation=not waive_revocation)  # fmt: skip
     if not reports:
         fail(f"{in_pdf} has no signature")
+    ok = all(r.ok for r in reports)
     if as_json:
-        echo_json({"file": str(in_pdf), "signatures": [r.as_dict() for r in reports]})
+        echo_json({"file": str(in_pdf), "revocation_waived": waive_revocation, "ok": ok,
+                   "signatures": [r.as_dict() for r in reports]})  # fmt: skip
     else:
         for r in reports:
-            flags = ", ".join(
-                f"{name}={'yes' if value else 'no'}"
-                for name, value in (("intact", r.intact), ("valid", r.valid),
-                                    ("trusted", r.trusted), ("revoked", r.revoked))
-            )
-            click.echo(f"{r.field_name}: {'OK' if r.ok else 'FAILED'} ({flags}) {r.signer}")
-    raise SystemExit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+            click.echo(format_report(r, waived_by="--waive-revocation"))
+    raise SystemExit(EXIT_OK if ok else EXIT_FAILED)
+
+
+def format_report(report: SignatureReport, *, waived_by: str = "") -> str:
+    """One signature: a verdict line, then one line per check with its reason."""
+    word = {"pass": "yes", "fail": "no"}
+    checks = report.checks()
+    flags = ", ".join(f"{name}={word[status]}" for name, status, _ in checks[:3])
+    flags += f", revocation={report.revocation.value.replace('-', ' ')}"
+    lines = [f"{report.field_name}: {'OK' if report.ok else 'FAILED'} ({flags}) {report.signer}"]
+    for name, status, why in checks:
+        if status == "waived" and waived_by:
+            why = f"waived by {waived_by}"
+        label = status.replace("-", " ").upper()
+        lines.append(f"  {name:<11}{label:<12}{why}")
+    return "\n".join(lines)

@@ -103,6 +103,33 @@ def test_best_pace_info_is_chosen() -> None:
     assert pace is not None and "AES-CBC-CMAC-128" in pace.detail
 
 
+def test_pace_info_that_does_not_fit_its_parameters_is_skipped() -> None:
+    """DH-GM-AES-256 with parameter id 13 (an EC curve) ranks first but cannot run: the
+    consistent ECDH-GM-AES-128 entry is chosen instead of failing with EncodeError."""
+    access = CardAccess(
+        SecurityInfos((PACEInfo(f"{oids.ID_PACE_DH_GM}.4", 2, 13), PACEInfo(f"{GM}.2", 2, 13)))
+    ).security_infos.encode()
+    dump, keys = build_dump(replace={"EF.CardAccess": access})
+    card = make_card(dump, keys)
+    result = read_document(card.transport(), can=CAN, read_biometrics=False)
+    pace = result.protocol("PACE")
+    assert result.access == "PACE"
+    assert pace is not None and pace.ok
+    assert pace.detail == "id-PACE-ECDH-GM-AES-CBC-CMAC-128, parameter id 13, CAN"
+
+
+def test_only_inconsistent_pace_info_falls_back_to_bac() -> None:
+    """ECDH-GM with a DH group (id 0) is the only PACEInfo: BAC runs with the MRZ."""
+    access = CardAccess(
+        SecurityInfos((PACEInfo(f"{GM}.2", 2, 0),))
+    ).security_infos.encode()
+    dump, keys = build_dump(replace={"EF.CardAccess": access})
+    card = make_card(dump, keys)
+    result = read_document(card.transport(), mrz=card.mrz, read_biometrics=False)
+    assert result.access == "BAC"
+    assert result.protocol("PACE") is None
+
+
 def test_active_authentication_rsa() -> None:
     aa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - test speed
     dg15 = DG15.from_public_key(aa_key.public_key()).encode()
