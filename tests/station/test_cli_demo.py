@@ -3,14 +3,20 @@ verified; the dump round-trips and the auditor's command agrees (and catches a t
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from tests.conftest import require_tool
 
 from idcard.lds.dump import Dump
+from station.cli import main
 
 
 def _idkarta(*args: str) -> subprocess.CompletedProcess[str]:
@@ -84,3 +90,46 @@ def test_demo_refuses_to_clear_a_foreign_pki_folder(tmp_path: Path) -> None:
     assert (tmp_path / "pki" / "keep.txt").exists()
     assert not (tmp_path / "card").exists()
     assert not (tmp_path / "read").exists()
+
+
+def _applicant_file(folder: Path, **changes: object) -> Path:
+    """The sample applicant, with ``changes`` (``document.x`` for the document's keys)."""
+    samples = Path(str(resources.files("station") / "samples"))
+    shutil.copytree(samples, folder, dirs_exist_ok=True)
+    data = json.loads((samples / "applicant.json").read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        target, name = (data["document"], key[9:]) if key.startswith("document.") else (data, key)
+        if value is None:
+            del target[name]
+        else:
+            target[name] = value
+    path = folder / "applicant.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"birth_date": "1991-03-15"}, "error: pinfl: its digits 2-7 say born 1990-03-15"),
+        ({"sex": "F"}, "error: pinfl: its first digit says sex M, sex is F"),
+        ({"can": "12"}, "error: can: the card access number is exactly 6 digits"),
+        ({"document.issue_date": "2030-01-01"}, "error: document.issue_date: 2030-01-01 is after"),
+        ({"document.number": "12345"}, "error: document.number: '12345' is not 7 digits"),
+        ({"pinfl": "31503902620453"}, "error: pinfl: check digit does not match"),
+        ({"birth_date": "15.03.1990"}, "error: birth_date: not a date YYYY-MM-DD"),
+        ({"document.series": None}, "error: document.series: missing"),
+        ({"sex": 1}, "error: sex: must be a JSON string"),
+    ],
+)
+def test_demo_refuses_a_bad_application_before_writing(
+    tmp_path: Path, changes: dict[str, object], message: str
+) -> None:
+    path = _applicant_file(tmp_path / "applicant", **changes)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--applicant", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not out.exists()

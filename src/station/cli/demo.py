@@ -51,7 +51,7 @@ from station.cli.verify import format_report
 from station.enrollment import enroll_card
 from station.errors import StationError
 from station.outbox import JSONLEndpoint, Outbox
-from station.rules import expiry_date
+from station.rules import check_applicant, expiry_date
 
 _DEMO_MARK = ".idkarta-demo"
 
@@ -114,7 +114,12 @@ class DemoOutcome:
 
 
 def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
-    """The demo's body, with its dependencies as arguments (no printing)."""
+    """The demo's body, with its dependencies as arguments (no printing).
+
+    The application is checked before any folder is made or anything signed
+    (:func:`station.rules.check_applicant`).
+    """
+    check_applicant(applicant)
     pki_dir, esign_dir = _fresh_dir(out / "pki"), _fresh_dir(out / "esign")
     issued_dir, read_dir, image = out / "card", out / "read", out / "chip.json"
 
