@@ -79,11 +79,16 @@ SECRETS_FILE = "demo-secrets.sh"
     "--applicant",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="An applicant JSON file (default: the synthetic sample).",
+    help="An applicant JSON file (default: the synthetic sample); checked before anything is "
+    "written (exit 2 naming the field).",
 )
 @handle_errors
 def demo(out: Path, applicant: Path | None) -> None:
-    """Issue a sample ID card on a virtual chip, read it back and verify it."""
+    """Issue a sample ID card on a virtual chip, read it back and verify it.
+
+    The run's throwaway secrets (key store passphrase, holder PIN and PUK, CAN) are written to
+    OUT/demo-secrets.sh (mode 0600); each step prints the commands that repeat it.
+    """
     outcome = run_demo(out, sample_applicant() if applicant is None else Applicant.load(applicant))
     print_summary(outcome, click.echo)
     if not outcome.ok:
