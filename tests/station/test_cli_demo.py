@@ -225,3 +225,24 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
     assert Dump.read(work / "demo-out" / "read-pcsc").files == Dump.read(
         work / "demo-out" / "read"
     ).files
+
+
+def test_path_hint_makes_the_printed_commands_work(tmp_path: Path) -> None:
+    """`make demo` runs .venv/bin/idkarta: when `idkarta` is not on PATH the demo says how."""
+    from station.cli.demo import path_hint
+
+    assert path_hint("/usr/local/bin/idkarta", tmp_path) is None
+    assert "pip install -e ." in str(path_hint(None, tmp_path))
+    bin_dir = tmp_path / "venv bin"
+    bin_dir.mkdir()
+    python = shlex.quote(sys.executable)
+    (bin_dir / "idkarta").write_text(f'#!/bin/sh\nexec {python} -m station.cli "$@"\n')
+    (bin_dir / "idkarta").chmod(0o755)
+    hint = path_hint(None, bin_dir)
+    assert hint is not None
+    command = hint.split("first run ", 1)[1].split(" (or ", 1)[0]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(station.__file__).resolve().parents[1])}
+    done = subprocess.run(["sh", "-c", f"{command} && idkarta --version"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("idkarta, version")

@@ -28,6 +28,7 @@ import os
 import secrets
 import shlex
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,9 @@ def demo(out: Path, applicant: Path | None) -> None:
     """
     outcome = run_demo(out, sample_applicant() if applicant is None else Applicant.load(applicant))
     print_summary(outcome, click.echo)
+    hint = path_hint(shutil.which("idkarta"), Path(sys.executable).parent)
+    if hint:
+        click.echo(hint)
     if not outcome.ok:
         raise SystemExit(EXIT_FAILED)
 
@@ -374,6 +378,17 @@ def _write_secrets(path: Path, values: Mapping[str, str]) -> Path:
     ]
     write_atomic(path, ("\n".join(lines) + "\n").encode(), 0o600)
     return path
+
+
+def path_hint(found: str | None, bin_dir: Path) -> str | None:
+    """A note when ``idkarta`` is not on PATH (``make demo`` runs ``.venv/bin/idkarta``), so
+    that the printed commands work as printed once the note is followed."""
+    if found is not None:
+        return None
+    if (bin_dir / "idkarta").exists():
+        return (f"Note: idkarta is not on PATH in this shell; first run "
+                f"export PATH={shlex.quote(str(bin_dir))}:\"$PATH\" (or activate the virtualenv)")
+    return "Note: idkarta is not on PATH in this shell; install it (pip install -e .) first"
 
 
 def _yes(flag: bool) -> str:
