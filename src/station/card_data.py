@@ -41,11 +41,10 @@ from idcard.lds.security_infos import (
     SecurityInfos,
     TerminalAuthenticationInfo,
 )
-from idcard.mrz import MRZ, build_uzbek_id_card
 from pki.filestore import write_atomic
 from station.applicant import Applicant
 from station.errors import UsageError
-from station.rules import expiry_date
+from station.rules import card_mrz, check_applicant
 
 __all__ = [
     "CARD_PROFILE",
@@ -142,29 +141,20 @@ def _spki(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def card_mrz(applicant: Applicant) -> MRZ:
-    """The TD1 MRZ of the applicant's card (validity by age on the day of issue)."""
-    doc = applicant.document
-    return build_uzbek_id_card(
-        document_number=doc.document_number,
-        pinfl=applicant.pinfl.value,
-        birth_date=applicant.birth_date,
-        sex=applicant.sex,
-        expiry_date=expiry_date(applicant.birth_date, doc.issue_date),
-        surname=applicant.surname,
-        given_names=applicant.given_names,
-        document_code=doc.document_code,
-    )
-
-
 def build_card_data(
     applicant: Applicant,
     keys: CardKeys,
     *,
     profile: CardProfile = CARD_PROFILE,
     personalized_at: datetime | None = None,
+    today: date | None = None,
 ) -> Dump:
-    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes)."""
+    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes).
+
+    The application is checked first (:func:`station.rules.check_applicant`, ``today`` the
+    local date by default): :class:`station.rules.ApplicantError` names the first bad field.
+    """
+    check_applicant(applicant, today=today)
     doc = applicant.document
     when = personalized_at or datetime.combine(doc.issue_date, time(9, 0))
     dg1 = DG1(card_mrz(applicant))

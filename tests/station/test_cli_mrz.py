@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from tests.conftest import VECTORS
 
@@ -99,3 +100,67 @@ def test_build_from_json(tmp_path: Path) -> None:
     assert code == 2 and "sex" in err
     path.write_text("[1]")
     assert _run("build", "--json-input", str(path))[0] == 2
+
+
+# Issue 9 item 13: `mrz parse` exits 1 when a UZB document breaks the Uzbek profile.
+
+
+def test_parse_uzbek_profile_problem_exits_1() -> None:
+    card = MRZ.parse("\n".join(UZ["id_card"]["lines"]))
+    fields = {name: getattr(card, name) for name in card.__dataclass_fields__}
+    wrong_sex = MRZ(**{**fields, "sex": "F"}).encode()  # check digits stay right: sex has none
+    code, out, err = _run("parse", wrong_sex, "--json", "--reference-date", "2025-06-01")
+    assert code == 1
+    assert json.loads(out)["uzbek"]["profile_problems"] == ["PINFL sex M does not match MRZ sex F"]
+    assert err == "error: not the Uzbek document profile: PINFL sex M does not match MRZ sex F\n"
+    code, out, err = _run("parse", wrong_sex)
+    assert code == 1 and "uzbek.profile_problems: PINFL sex M" in out
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+# Issue 9 item 20: `mrz build` reads what `mrz parse --json` prints, and '-' for stdin.
+
+ROUND_TRIP = [
+    STEVENSON,
+    "\n".join(UZ["id_card"]["lines"]),
+    "\n".join(UZ["passport_td3"]["lines"]),
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    MRZ.build(
+        format="TD3", document_code="P", issuing_state="UTO", document_number="X1",
+        birth_date="7408<<", sex="<", expiry_date="300101", nationality="UTO", surname="A",
+        blank_optional_check="0",
+    ).encode(),
+    MRZ.build(
+        format="TD2", document_code="I", issuing_state="UTO", document_number="D231458907",
+        birth_date="340712", sex="M", expiry_date="950712", nationality="UTO",
+        surname="Stevenson", given_names="Peter",
+    ).encode(),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP)
+def test_build_reads_parse_json_from_stdin(text: str) -> None:
+    code, out, err = _run("parse", text, "--json", "--reference-date", "2025-06-01")
+    assert code == 0, err
+    code, built, err = _run("build", "--json-input", "-", stdin=out)
+    assert code == 0, err
+    assert built == text + "\n"
+
+
+def test_build_reads_iso_dates_ignores_extra_keys_and_refuses_bad_ones(tmp_path: Path) -> None:
+    spec = {
+        "format": "TD1", "document_code": "I", "issuing_state": "UTO",
+        "document_number": "D23145890734", "birth_date": "1934-07-12", "sex": "M",
+        "expiry_date": "1995-07-12", "nationality": "UTO", "surname": "Stevenson",
+        "given_names": "Peter John", "comment": "ignored", "uzbek": {"pinfl": None},
+    }  # fmt: skip
+    code, out, err = _run("build", "--json-input", "-", stdin=json.dumps(spec))
+    assert code == 0, err
+    assert out == STEVENSON + "\n"
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({**spec, "birth_date": "1934-02-30"}))
+    code, out, err = _run("build", "--json-input", str(path))
+    assert (code, out) == (2, "")
+    assert err == "error: birth_date: '1934-02-30' is not a date YYYY-MM-DD\n"
+    code, _, err = _run("build", "--json-input", "-", stdin=json.dumps({**spec, "sex": 1}))
+    assert code == 2 and err == "error: sex: must be a JSON string\n"

@@ -15,13 +15,20 @@
 7. the holder signs a PDF with card and PIN, and the signature is validated.
 
 Nothing system-wide is needed; `idkarta card serve` puts the same chip behind pcscd.
+
+The run's throwaway secrets — the key store passphrase, the holder's PIN and PUK, the CAN — are
+written to ``demo-secrets.sh`` (mode 0600) in the output folder; every step prints the commands
+that repeat it, which read that file in a subshell (``(. demo-out/demo-secrets.sh && idkarta
+…)``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,27 +40,31 @@ from idcard.chip import ChipSecrets, ChipTransport, VirtualChip
 from idcard.esign.card import ESignCard
 from idcard.lds import LDSFile
 from idcard.lds.dump import Dump
+from idcard.mrz import MRZ
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.reader.personalize import personalize
 from idcard.verify import PassiveAuthReport, TrustStore, verify_dump_folder
-from pki.ca import pem_certificate
 from pki.card_signer import CardSigner
 from pki.cvca import cv_signer, load_certificate
-from pki.esign import EsignCA, EsignRegister, HolderRecord, IssuedCertificate, ServiceURLs
-from pki.filestore import FileKeyStore
+from pki.esign import HolderRecord, IssuedCertificate
+from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, sample_applicant
 from station.card_data import CardKeys, build_card_data
 from station.cli.common import EXIT_FAILED, handle_errors
+from station.cli.esign import open_ca
+from station.cli.esign import run_init as esign_init
 from station.cli.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.cli.verify import format_report
 from station.enrollment import enroll_card
 from station.errors import StationError
 from station.outbox import JSONLEndpoint, Outbox
-from station.rules import expiry_date
+from station.rules import check_applicant, expiry_date
 
 _DEMO_MARK = ".idkarta-demo"
+SECRETS_FILE = "demo-secrets.sh"
+"""The demo's throwaway secrets (mode 0600), as ``export NAME='value'`` lines for ``.``."""
 
 
 @click.command(name="demo")
@@ -69,13 +80,21 @@ _DEMO_MARK = ".idkarta-demo"
     "--applicant",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="An applicant JSON file (default: the synthetic sample).",
+    help="An applicant JSON file (default: the synthetic sample); checked before anything is "
+    "written (exit 2 naming the field).",
 )
 @handle_errors
 def demo(out: Path, applicant: Path | None) -> None:
-    """Issue a sample ID card on a virtual chip, read it back and verify it."""
+    """Issue a sample ID card on a virtual chip, read it back and verify it.
+
+    The run's throwaway secrets (key store passphrase, holder PIN and PUK, CAN) are written to
+    OUT/demo-secrets.sh (mode 0600); each step prints the commands that repeat it.
+    """
     outcome = run_demo(out, sample_applicant() if applicant is None else Applicant.load(applicant))
     print_summary(outcome, click.echo)
+    hint = path_hint(shutil.which("idkarta"), Path(sys.executable).parent)
+    if hint:
+        click.echo(hint)
     if not outcome.ok:
         raise SystemExit(EXIT_FAILED)
 
@@ -103,6 +122,10 @@ class DemoOutcome:
     oneid_delivered: int
     signed_pdf: Path
     pdf_reports: tuple[SignatureReport, ...]
+    out: Path
+    secrets_file: Path
+    card_secrets: Path
+    document_pdf: Path
 
     @property
     def ok(self) -> bool:
@@ -114,16 +137,29 @@ class DemoOutcome:
 
 
 def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
-    """The demo's body, with its dependencies as arguments (no printing)."""
+    """The demo's body, with its dependencies as arguments (no printing).
+
+    The application is checked before any folder is made or anything signed
+    (:func:`station.rules.check_applicant`).
+    """
+    check_applicant(applicant)
     pki_dir, esign_dir = _fresh_dir(out / "pki"), _fresh_dir(out / "esign")
     issued_dir, read_dir, image = out / "card", out / "read", out / "chip.json"
+    # The run's throwaway secrets, written first so that every later command can use them.
+    passphrase = secrets.token_urlsafe(24).encode()
+    holder_pin, holder_puk = f"{secrets.randbelow(10**6):06d}", f"{secrets.randbelow(10**8):08d}"
+    secrets_file = _write_secrets(out / SECRETS_FILE, {
+        "IDKARTA_PASSPHRASE": passphrase.decode(), "IDKARTA_PIN": holder_pin,
+        "IDKARTA_PUK": holder_puk, "IDKARTA_CAN": applicant.can,
+    })  # fmt: skip
 
     # 1. The chip's data from the application.
     keys = CardKeys.generate()
     build_card_data(applicant, keys).write(issued_dir, overwrite=True)
-    # 2. Document PKI; the demo passphrase is random and kept in memory for this run only.
-    passphrase = secrets.token_urlsafe(24).encode()
+    # 2. Document PKI in the file key store (passphrase in the secrets file).
+    # The layout of `idkarta pki init`: EAC keys in cvc/keys, so every `idkarta pki` command works.
     store = FileKeyStore(pki_dir / "keys", lambda: passphrase)
+    eac_store = FileKeyStore(pki_dir / "cvc" / "keys", lambda: passphrase)
     pki = run_init(
         pki_dir,
         store,
@@ -131,6 +167,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         organization="Republic of Uzbekistan",
         key_spec=KeySpec.parse("ec-brainpoolP256r1"),
         backend={"type": "file"},
+        eac_store=eac_store,
     )
     run_sign_sod(pki_dir, store, issued_dir)
     crl = run_crl(pki_dir, store, next_update_days=30)
@@ -152,17 +189,19 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         esign_perso_key=k_perso,
     )
     personalize(ChipTransport(chip), issued, chip_secrets)
+    # What `idkarta card personalize --secrets` needs to repeat this on another chip.
+    card_secrets = keys.to_secrets_file(out / "card-secrets.json", passphrase, can=applicant.can,
+                                        cvca=cvca)  # fmt: skip
 
     # 4. First issue: the free e-signature certificate goes into the chip, OneID is told; the
-    #    chip image is kept. The e-signature CA has its own key store.
+    #    chip image is kept. The e-signature CA is a folder of `idkarta esign` with its own key
+    #    store (same passphrase).
     mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
-    esign_ca = EsignCA.create(
-        EsignRegister(esign_dir / "register.sqlite"),
-        FileKeyStore(esign_dir / "keys", lambda: passphrase).generate(
-            "esign-ca", KeySpec.parse("ec-p256")
-        ),
-        ServiceURLs.at("http://127.0.0.1:8080"),
-    )
+    esign_store = FileKeyStore(esign_dir / "keys", lambda: passphrase)
+    esign_init(esign_dir, {"type": "file"}, base_url="http://127.0.0.1:8080",
+               key_spec=KeySpec.parse("ec-p256"), common_name="idkarta e-Signature CA",
+               store=esign_store)  # fmt: skip
+    esign_ca = open_ca(esign_dir, esign_store)
     record = HolderRecord(
         pinfl=applicant.pinfl.value,
         surname=mrz.surname,
@@ -170,12 +209,10 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         card_number=mrz.document_number,
         card_expiry=expiry_date(applicant.birth_date, applicant.document.issue_date),
     )
-    holder_pin = f"{secrets.randbelow(10**6):06d}"  # the holder's choice; never printed
     enrollment = enroll_card(
         ChipTransport(chip), k_perso=k_perso, record=record, ca=esign_ca,
-        pin=lambda: holder_pin, puk=f"{secrets.randbelow(10**8):08d}",
+        pin=lambda: holder_pin, puk=holder_puk,
     )
-    (esign_dir / "ca.pem").write_bytes(pem_certificate(esign_ca.certificate))
     oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
     chip.save(image)
 
@@ -183,7 +220,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
     #    Active Authentication.
     terminal = TerminalCredentials(
-        (cvca, dv, inspection), cv_signer(store.load(inspection.chr))
+        (cvca, dv, inspection), cv_signer(eac_store.load(inspection.chr))
     )
     result = read_document(
         ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal
@@ -206,7 +243,9 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         CardSigner(card, lambda: holder_pin), enrollment.issued.certificate,
         [esign_ca.certificate],
     )
-    signed = sign_pdf(simple_pdf("Ariza - idkarta demo"), pdf_signer, reason="idkarta demo")
+    document = simple_pdf("Ariza - idkarta demo")
+    (out / "document.pdf").write_bytes(document)
+    signed = sign_pdf(document, pdf_signer, reason="idkarta demo")
     (out / "signed.pdf").write_bytes(signed)
     esign_crl = out / "esign" / "esign.crl"  # the CA's current CRL: revocation is checked too
     current_crl = esign_ca.issue_crl()
@@ -215,15 +254,72 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
                        result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
-                       enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports))
+                       enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports),
+                       out, secrets_file, card_secrets, out / "document.pdf")
+
+
+def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
+    """The shell commands that repeat each section of the summary by hand, run from the demo's
+    working folder; those that need a secret read the secrets file in a subshell."""
+    q = shlex.quote
+    secrets_path = str(o.secrets_file)
+    load = f". {q(secrets_path if os.sep in secrets_path else './' + secrets_path)} && "
+
+    def secret(command: str) -> str:  # in a subshell: the caller's environment stays clean
+        return f"({load}{command})"
+
+    pki, card, esign = q(str(o.pki_dir)), q(str(o.issued_dir)), q(str(o.pki_dir.parent / "esign"))
+    image, read = q(str(o.image)), q(str(o.read_dir))
+    again = q(str(o.out / "chip-again.json"))
+    mrz = decoded_mrz(o)
+    is_chr = o.pki["cvc"]["is"]["chr"]
+    terminal = (f"--terminal {q(str(o.pki_dir / 'cvc'))} "
+                f"--terminal-key {q(str(o.pki_dir / 'cvc' / 'keys' / f'{is_chr}.key.pem'))}")
+    return {
+        1: [f"idkarta mrz parse {q(''.join(mrz.lines()))}"],
+        2: [f"idkarta dump show {card}"],
+        3: [secret(f"idkarta pki sign-sod --dir {pki} {card}"),
+            secret(f"idkarta pki crl --dir {pki}"),
+            secret(f"idkarta pki masterlist --dir {pki}")],
+        4: [secret(f"idkarta card new {again} --force && idkarta card personalize --image "
+                   f"{again} --dump {card} --secrets {q(str(o.card_secrets))}"),
+            f"idkarta card show {image}",
+            secret(f"idkarta esign crl --dir {esign} --out {esign}/esign.crl")],
+        5: [secret(f'idkarta card read --image {image} --can "$IDKARTA_CAN" {terminal} '
+                   f"--out {read} --force"),
+            f"idkarta card serve {image}",
+            secret(f'idkarta card read --reader 0 --can "$IDKARTA_CAN" {terminal} '
+                   f"--out {q(str(o.out / 'read-pcsc'))} --force")],
+        6: [f"idkarta verify {read} --csca {q(str(o.csca))} --master-list {q(str(o.masterlist))} "
+            f"--crl {q(str(o.crl))}"],
+        7: [secret(f"idkarta sign {q(str(o.document_pdf))} {q(str(o.signed_pdf))} --card "
+                   f"--image {image}"),
+            f"idkarta validate {q(str(o.signed_pdf))} --trust {esign}/ca.pem "
+            f"--crl {esign}/esign.crl"],
+    }  # fmt: skip
+
+
+def decoded_mrz(o: DemoOutcome) -> MRZ:
+    mrz: MRZ = o.decoded["DG1"].mrz  # type: ignore[attr-defined]
+    return mrz
 
 
 def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
-    """The readable account of a demo run."""
+    """The readable account of a demo run, each step with the commands that repeat it."""
     applicant, issued, result = o.applicant, o.issued, o.result
     decoded = o.decoded
-    mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
+    mrz = decoded_mrz(o)
+    commands = step_commands(o)
+
+    def repeat(step: int, note: str = "") -> None:
+        for command in commands[step]:
+            echo(f"   $ {command}")
+            if note and command.startswith("idkarta card serve"):
+                echo(f"     {note}")
+
     issued_on = applicant.document.issue_date
+    echo(f"0. Secrets    {o.secrets_file} (mode 0600): this run's throwaway key store "
+         "passphrase, holder PIN and PUK, and CAN; the commands below read it")
     echo("1. Application")
     echo(f"   Applicant   {applicant.surname} {applicant.given_names} {applicant.patronymic}")
     echo(f"   PINFL       {applicant.pinfl.value}")
@@ -232,10 +328,12 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"{issued_on.isoformat()}, valid until {expiry_date(applicant.birth_date, issued_on)}"
     )
     echo("   MRZ         " + "\n               ".join(str(mrz).splitlines()))
+    repeat(1)
     echo(f"2. Chip data  {o.issued_dir}")
     for name, data in issued.files.items():
         echo(f"   {name:<16}{len(data):>7} bytes  {_describe(decoded[name].to_json())}")
     echo(f"   Round trip  {'every file re-encodes byte for byte' if o.round_trip else 'MISMATCH'}")
+    repeat(2)
     echo(
         f"3. PKI        {o.pki_dir} (file key store): CSCA {o.pki['csca']['label']}, "
         f"Document Signer {o.pki['ds']['label']}, Master List Signer {o.pki['mls']['label']}; "
@@ -245,31 +343,56 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"   EAC         CVCA {o.pki['cvc']['cvca']['chr']} → DV {o.pki['cvc']['dv']['chr']} → "
         f"IS {o.pki['cvc']['is']['chr']} (DG3 fingerprints for inspection systems)"
     )
+    repeat(3)
     echo(f"4. Chip       virtual chip personalized over APDUs and locked: {o.image}")
     cert = o.esign_certificate.certificate
     echo(
         f"   E-signature {cert.subject.human_friendly}; serial {o.esign_certificate.serial:x}; "
-        f"key made in the chip, PIN set by the holder"
+        f"key made in the chip, PIN set by the holder (IDKARTA_PIN in {o.secrets_file})"
     )
     echo(f"   OneID       {o.oneid_delivered} registration event(s) delivered to the local queue")
-    echo(f"5. Read back  {o.read_dir} (CAN {'*' * len(applicant.can)}, {result.access})")
+    repeat(4)
+    echo(f"5. Read back  {o.read_dir} (CAN {applicant.can}, {result.access})")
     for run in result.protocols:
         echo(f"   {'OK  ' if run.ok else 'FAIL'} {run.protocol:<9}{run.detail}")
     for name, why in result.skipped.items():
         echo(f"   not read {name}: {why}")
     echo(f"   Files read  {'identical to the files issued' if o.identical else 'DIFFERENT'}")
-    echo(f"6. Verify     idkarta verify {o.read_dir} --csca {o.csca} --master-list {o.masterlist} "
-         f"--crl {o.crl}")
+    repeat(5, "(puts the chip behind pcscd until Ctrl-C; run the next command in another "
+              "terminal)")
+    echo(f"6. Verify     passive authentication of {o.read_dir}")
+    repeat(6)
     for line in format_report(o.report).splitlines():
         echo(f"   {line}")
-    esign = o.signed_pdf.parent / "esign"
-    echo(f"7. Signed     {o.signed_pdf} with card and PIN: idkarta validate {o.signed_pdf} "
-         f"--trust {esign / 'ca.pem'} --crl {esign / 'esign.crl'}")
+    echo(f"7. Signed     {o.signed_pdf} with card and PIN")
+    repeat(7)
     for r in o.pdf_reports:
         echo(
             f"   {r.field_name}: intact {_yes(r.intact)}, valid {_yes(r.valid)}, "
             f"trusted {_yes(r.trusted)}, revocation {r.revocation.value}"
         )
+
+
+def _write_secrets(path: Path, values: Mapping[str, str]) -> Path:
+    """The throwaway secrets file: ``export NAME='value'`` lines, mode 0600, written atomically."""
+    lines = [
+        "# Throwaway secrets of one `idkarta demo` run, for the commands it prints",
+        "# (`(. FILE && idkarta …)`). Never use them for real keys, cards or holders.",
+        *(f"export {name}={shlex.quote(value)}" for name, value in values.items()),
+    ]
+    write_atomic(path, ("\n".join(lines) + "\n").encode(), 0o600)
+    return path
+
+
+def path_hint(found: str | None, bin_dir: Path) -> str | None:
+    """A note when ``idkarta`` is not on PATH (``make demo`` runs ``.venv/bin/idkarta``), so
+    that the printed commands work as printed once the note is followed."""
+    if found is not None:
+        return None
+    if (bin_dir / "idkarta").exists():
+        return (f"Note: idkarta is not on PATH in this shell; first run "
+                f"export PATH={shlex.quote(str(bin_dir))}:\"$PATH\" (or activate the virtualenv)")
+    return "Note: idkarta is not on PATH in this shell; install it (pip install -e .) first"
 
 
 def _yes(flag: bool) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from station.cli.common import echo_json, fail, handle_errors
 from station.cli.pki import load_certificate_file, open_store
 from station.outbox import Outbox
 
-__all__ = ["esign", "run_init", "run_issue"]
+__all__ = ["esign", "open_ca", "run_init", "run_issue"]
 
 _CONFIG = "esign.json"
 _REASONS = {
@@ -78,9 +78,19 @@ def _store(folder: _Folder, *, new: bool = False) -> Iterator[KeyStore]:
 
 
 def run_init(
-    root: Path, backend: dict[str, str], *, base_url: str, key_spec: KeySpec, common_name: str
+    root: Path,
+    backend: dict[str, str],
+    *,
+    base_url: str,
+    key_spec: KeySpec,
+    common_name: str,
+    store: KeyStore | None = None,
 ) -> dict[str, Any]:
-    """Create the CA key, its self-signed certificate, the TSA key and certificate."""
+    """Create the CA key, its self-signed certificate, the TSA key and certificate.
+
+    ``store`` is the key store to generate in (the demo passes its own); by default the one
+    ``backend`` names, opened with ``IDKARTA_PIN`` / ``IDKARTA_PASSPHRASE`` or a prompt.
+    """
     if (root / _CONFIG).exists():
         raise PKIError(f"{root} already holds an e-signature CA")
     config = {
@@ -93,15 +103,20 @@ def run_init(
     root.mkdir(parents=True, exist_ok=True)
     write_atomic(root / _CONFIG, (json.dumps(config, indent=2) + "\n").encode())
     folder = _Folder(root)
-    with _store(folder, new=True) as store:
+    with nullcontext(store) if store is not None else _store(folder, new=True) as keys:
         ca = EsignCA.create(
-            folder.register, store.generate("esign-ca", key_spec), folder.urls(),
+            folder.register, keys.generate("esign-ca", key_spec), folder.urls(),
             common_name=common_name,
         )
-        tsa = ca.issue_tsa(store.generate("esign-tsa", key_spec).public_key())
+        tsa = ca.issue_tsa(keys.generate("esign-tsa", key_spec).public_key())
     write_atomic(root / "ca.pem", pem_certificate(ca.certificate))
     write_atomic(root / "tsa.pem", pem_certificate(tsa.certificate))
     return {"ca": str(root / "ca.pem"), "tsa": str(root / "tsa.pem"), "base_url": base_url}
+
+
+def open_ca(root: Path, store: KeyStore) -> EsignCA:
+    """The e-signature CA of the folder ``root`` with its key from ``store``."""
+    return _Folder(root).ca(store)
 
 
 def run_issue(

@@ -1,11 +1,13 @@
 """`idkarta mrz parse|build`: read and make machine readable zones (ICAO Doc 9303 Parts 3-6).
 
-Exit codes (STYLE.md §9): 0 the MRZ is valid; 1 it is an MRZ but a check digit fails; 2 the text
-is not an MRZ at all (or a usage error).
+Exit codes (STYLE.md §9): 0 the MRZ is valid; 1 it is an MRZ but a check digit fails, or a UZB
+document breaks the Uzbek profile (:func:`idcard.mrz.uzbek_profile_problems`); 2 the text is not
+an MRZ at all (or a usage error).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -44,6 +46,8 @@ def mrz_fields(m: MRZ, reference: date) -> dict[str, Any]:
     }
     if m.format == "TD1":
         out["optional_data_2"] = m.optional_data_2
+    if m.format == "TD3":
+        out["blank_optional_check"] = m.blank_optional_check
     if "UZB" in (m.issuing_state, m.nationality):
         uzbek: dict[str, Any] = {"pinfl": pinfl_of(m)}
         try:
@@ -76,21 +80,46 @@ def run_parse(text: str, *, as_json: bool, reference: date, echo: Echo = click.e
     fields = mrz_fields(m, reference)
     if as_json:
         echo_json(fields)
-        return EXIT_OK
-    for key, value in fields.items():
-        if isinstance(value, dict):
-            for sub, item in value.items():
-                shown = "; ".join(item) if isinstance(item, list) else item
-                echo(f"{key}.{sub}: {shown if shown else '-'}")
-        else:
-            echo(f"{key}: {value}")
+    else:
+        for key, value in fields.items():
+            if isinstance(value, dict):
+                for sub, item in value.items():
+                    shown = "; ".join(item) if isinstance(item, list) else item
+                    echo(f"{key}.{sub}: {shown if shown else '-'}")
+            else:
+                echo(f"{key}: {value}")
+    problems = fields.get("uzbek", {}).get("profile_problems")
+    if problems:
+        echo(f"error: not the Uzbek document profile: {'; '.join(problems)}", err=True)
+        return EXIT_FAILED
     return EXIT_OK
 
 
+_BUILD_KEYS = frozenset(inspect.signature(MRZ.build).parameters)
+
+
+def build_arguments(spec: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``MRZ.build`` in ``spec`` (what ``mrz parse --json`` prints is
+    accepted: other keys are ignored, ISO dates ``YYYY-MM-DD`` become dates)."""
+    kwargs = {k: v for k, v in spec.items() if k in _BUILD_KEYS}
+    for name, value in kwargs.items():
+        if not isinstance(value, str):
+            raise EncodeError(f"{name}: must be a JSON string")
+    for name in ("birth_date", "expiry_date"):
+        value = kwargs.get(name)
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+            try:
+                kwargs[name] = date.fromisoformat(value)
+            except ValueError:
+                raise EncodeError(f"{name}: {value!r} is not a date YYYY-MM-DD") from None
+    return kwargs
+
+
 def run_build(spec: dict[str, Any], *, echo: Echo = click.echo) -> int:
-    """Body of ``idkarta mrz build``: ``spec`` holds the keyword arguments of ``MRZ.build``."""
+    """Body of ``idkarta mrz build``: ``spec`` holds the keyword arguments of ``MRZ.build``
+    (see :func:`build_arguments`)."""
     try:
-        m = MRZ.build(**spec)
+        m = MRZ.build(**build_arguments(spec))
     except (EncodeError, TypeError) as exc:
         echo(f"error: {exc}", err=True)
         return EXIT_USAGE
@@ -115,7 +144,8 @@ def mrz() -> None:
 def parse_command(text: str, as_json: bool, reference_date: datetime | None) -> None:
     """Parse TEXT (lines joined by newlines, or one string; '-' reads stdin) and check it.
 
-    Exit 0 valid, 1 a check digit fails (the field is named), 2 not an MRZ.
+    Exit 0 valid, 1 a check digit fails (the field is named) or a UZB document breaks the
+    Uzbek profile (the problems are listed), 2 not an MRZ.
     """
     if text == "-":
         text = sys.stdin.read()
@@ -127,14 +157,16 @@ def parse_command(text: str, as_json: bool, reference_date: datetime | None) -> 
 @click.option(
     "--json-input",
     "json_input",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
     required=True,
-    help="JSON object with the fields (keyword arguments of idcard.mrz.MRZ.build).",
+    help="JSON object with the fields (keyword arguments of idcard.mrz.MRZ.build, or what "
+    "`mrz parse --json` prints; other keys ignored, ISO dates accepted); '-' reads stdin.",
 )
 def build_command(json_input: Path) -> None:
     """Print the MRZ built from the fields in a JSON file, every check digit computed."""
     try:
-        spec = json.loads(json_input.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if str(json_input) == "-" else json_input.read_text("utf-8")
+        spec = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"cannot read {json_input}: {exc}")
     if not isinstance(spec, dict):
