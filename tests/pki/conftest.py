@@ -1,5 +1,6 @@
-"""The SoftHSM2 fixture now lives in tests/softhsm.py (registered by tests/conftest.py)."""
+"""The SoftHSM2 fixtures live in tests/softhsm.py (``softhsm_token`` is registered by
+tests/conftest.py; the per-test ones are registered here for the pki tests)."""
 
-from tests.softhsm import SoftHSMToken, softhsm_module
+from tests.softhsm import SoftHSMToken, fresh_softhsm_token, new_softhsm_token, softhsm_module
 
-__all__ = ["SoftHSMToken", "softhsm_module"]
+__all__ = ["SoftHSMToken", "fresh_softhsm_token", "new_softhsm_token", "softhsm_module"]

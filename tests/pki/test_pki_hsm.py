@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
+import PyKCS11
 import pytest
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from tests.softhsm import SoftHSMToken
 
 from pki.errors import HSMError, KeyStoreError
@@ -150,3 +153,56 @@ def test_without_login_private_keys_are_invisible(softhsm_token: SoftHSMToken) -
         s.generate_key("hsmtest-private", KeySpec.parse("ec-p256"))
     with token.session(None) as anonymous, pytest.raises(KeyStoreError):
         anonymous.key("hsmtest-private")
+
+
+_USAGES = {
+    "CKA_SIGN": True,
+    "CKA_DECRYPT": False,
+    "CKA_UNWRAP": False,
+    "CKA_DERIVE": False,
+    "CKA_SIGN_RECOVER": False,
+    "CKA_MODIFIABLE": False,
+    "CKA_EXTRACTABLE": False,
+    "CKA_SENSITIVE": True,
+}
+
+
+@pytest.mark.parametrize("spec", ["rsa-2048", "ec-brainpoolP256r1"])
+def test_signing_key_template_states_every_usage(
+    fresh_softhsm_token: SoftHSMToken, spec: str
+) -> None:
+    """Issue 9 item 5: read back from the token itself, not from our template."""
+    t = fresh_softhsm_token
+    with PKCS11Module(t.module).token(t.label).session(lambda: t.pin) as s:
+        key = s.generate_key("ds-1", KeySpec.parse(spec))
+        names = list(_USAGES)
+        raw = s.raw.getAttributeValue(key.handle, [getattr(PyKCS11, n) for n in names])
+        assert {n: bool(v) for n, v in zip(names, raw, strict=True)} == _USAGES
+        assert {n: key.attributes()[n] for n in names} == _USAGES
+        pub = s.raw.findObjects([(PyKCS11.CKA_CLASS, PyKCS11.CKO_PUBLIC_KEY),
+                                 (PyKCS11.CKA_ID, key.key_id)])[0]  # fmt: skip
+        pub_names = ["CKA_VERIFY", "CKA_ENCRYPT", "CKA_WRAP", "CKA_VERIFY_RECOVER",
+                     "CKA_DERIVE", "CKA_MODIFIABLE"]  # fmt: skip
+        pub_raw = s.raw.getAttributeValue(pub, [getattr(PyKCS11, n) for n in pub_names])
+        assert [bool(v) for v in pub_raw] == [True, False, False, False, False, False]
+
+
+def test_unwrap_and_decrypt_with_a_ds_key_are_refused(fresh_softhsm_token: SoftHSMToken) -> None:
+    t = fresh_softhsm_token
+    with PKCS11Module(t.module).token(t.label).session(lambda: t.pin) as s:
+        key = s.generate_key("ds-1", KeySpec.parse("rsa-2048"))
+        public = key.public_key()
+        assert isinstance(public, rsa.RSAPublicKey)
+        wrapped = public.encrypt(os.urandom(32), padding.PKCS1v15())
+        template = [(PyKCS11.CKA_CLASS, PyKCS11.CKO_SECRET_KEY),
+                    (PyKCS11.CKA_KEY_TYPE, PyKCS11.CKK_AES), (PyKCS11.CKA_TOKEN, False)]
+        mechanism = PyKCS11.Mechanism(PyKCS11.CKM_RSA_PKCS, None)
+        with pytest.raises(PyKCS11.PyKCS11Error) as err:
+            s.raw.unwrapKey(key.handle, wrapped, template, mechanism)
+        assert err.value.value == PyKCS11.CKR_KEY_FUNCTION_NOT_PERMITTED
+        with pytest.raises(PyKCS11.PyKCS11Error) as err:
+            s.raw.decrypt(key.handle, wrapped, mechanism)
+        assert err.value.value == PyKCS11.CKR_KEY_FUNCTION_NOT_PERMITTED
+        with pytest.raises(PyKCS11.PyKCS11Error) as err:  # not modifiable: usages stay as made
+            s.raw.setAttributeValue(key.handle, [(PyKCS11.CKA_UNWRAP, PyKCS11.CK_TRUE)])
+        assert err.value.value in (PyKCS11.CKR_ATTRIBUTE_READ_ONLY, PyKCS11.CKR_ACTION_PROHIBITED)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,17 +92,40 @@ def test_sod_from_file_store(
 
 
 def test_sod_v1_on_the_hsm(
-    ca: tuple[CertificateAuthority, FileKeyStore], softhsm_token: SoftHSMToken
+    ca: tuple[CertificateAuthority, FileKeyStore], fresh_softhsm_token: SoftHSMToken
 ) -> None:
     authority, _ = ca
-    module = PKCS11Module(softhsm_token.module)
-    with module.token(softhsm_token.label).session(lambda: softhsm_token.pin) as session:
+    token = fresh_softhsm_token  # its own token: the fixed key label is free on every run
+    module = PKCS11Module(token.module)
+    with module.token(token.label).session(lambda: token.pin) as session:
         key = session.generate_key("sod-ds-rsa", KeySpec.parse("rsa-2048"))
         cert = authority.issue_document_signer(key.public_key(), common_name="DS HSM", now=NOW)
         builder = SODBuilder().data_groups(FILES).lds_version("0108", "040000")
         sod = SOD.decode(builder.sign(key, cert.dump(), SignatureAlgorithm.rsa_pss("sha256")))
     assert sod.version == 1 and sod.lds_version == "0108"
     _check(sod, key, authority, "sha256")
+
+
+_TWICE = """
+import sys, pytest
+node, base = sys.argv[1:]
+codes = [pytest.main(["-q", "-p", "no:cacheprovider", f"--basetemp={base}/{n}", node])
+         for n in range(2)]
+sys.exit(max(int(c) for c in codes))
+"""
+
+
+def test_sod_v1_on_the_hsm_runs_twice_in_one_process(tmp_path: Path) -> None:
+    """Issue 18: a second run in the same process (SoftHSM2 loaded once, its token directory
+    read once) used to find the first run's key on the shared token ("already exists")."""
+    root = Path(__file__).resolve().parents[2]
+    node = f"{Path(__file__).resolve()}::test_sod_v1_on_the_hsm"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root / "src"), str(root), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", _TWICE, node, str(tmp_path)], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.stdout.count("1 passed") == 2
 
 
 def test_builder_refuses_bad_input(
