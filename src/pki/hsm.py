@@ -381,10 +381,27 @@ class HSMSession:
         """:class:`~pki.keys.KeyStore` form of :meth:`key`."""
         return self.key(label)
 
-    def destroy_key(self, label: str) -> None:
-        """Destroy the private and public key objects labelled ``label``."""
-        key = self.key(label)
-        for h in self._find([(PyKCS11.CKA_ID, key.key_id)]):
+    def destroy_key(
+        self, label: str, *, key_id: bytes | None = None, missing_ok: bool = False
+    ) -> None:
+        """Destroy the private and public key objects labelled ``label`` (and, with ``key_id``,
+        carrying that CKA_ID: only a key made with a known id, e.g. to undo a failed run).
+
+        No such key raises KeyStoreError, or does nothing with ``missing_ok``.
+        """
+        template: list[tuple[int, Any]] = [(PyKCS11.CKA_LABEL, label)]
+        if key_id is None:
+            try:
+                key_id = self.key(label).key_id
+            except KeyStoreError:
+                if missing_ok:
+                    return
+                raise
+            template = []  # the private key's id: its public key may carry no label
+        found = self._find([*template, (PyKCS11.CKA_ID, key_id)])
+        if not found and not missing_ok:
+            raise KeyStoreError(f"no key {label!r} with id {key_id.hex()} on the token")
+        for h in found:
             _call("C_DestroyObject", self.raw.destroyObject, h)
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from pki.cvca import (
 )
 from pki.errors import IssuanceError, PKIError
 from pki.filestore import FileKeyStore, write_atomic
-from pki.keys import KeySpec, KeyStore
+from pki.keys import KeySpec, KeyStore, Signer
 from pki.masterlist import build_master_list
 from pki.sod import sign_dump_folder
 from station.cli.common import echo_json, handle_errors
@@ -52,6 +53,7 @@ __all__ = [
     "run_crl",
     "run_cvca_link",
     "run_init",
+    "run_init_staged",
     "run_issue_ds",
     "run_issue_dv",
     "run_issue_is",
@@ -221,6 +223,104 @@ def run_init(
         "mls": {"label": mls_label, "serial": mls.serial_number},
         "cvc": cvc,
     }
+
+
+StoresOpener = Callable[[Path], AbstractContextManager[tuple[KeyStore, KeyStore]]]
+"""Opens the document PKI's and the EAC PKI's key stores for a folder (see :func:`open_stores`)."""
+
+
+class _TokenRun:
+    """A token session that notes each key it is asked to make (label and a fresh random
+    CKA_ID, noted before the token is asked), so a failed run can destroy exactly those."""
+
+    def __init__(self, session: Any, made: list[tuple[str, bytes]]) -> None:
+        self._session = session
+        self._made = made
+
+    def generate(self, label: str, spec: KeySpec) -> Signer:
+        key_id = os.urandom(16)
+        self._made.append((label, key_id))
+        signer: Signer = self._session.generate_key(label, spec, key_id=key_id)
+        return signer
+
+    def load(self, label: str) -> Signer:
+        signer: Signer = self._session.load(label)
+        return signer
+
+    def labels(self) -> list[str]:
+        labels: list[str] = self._session.labels()
+        return labels
+
+
+def _rollback_token(
+    open_at: StoresOpener, staging: Path, made: list[tuple[str, bytes]]
+) -> str | None:
+    """Destroy the keys of ``made`` in a new session; a reason when that fails, else None."""
+    try:
+        with open_at(staging) as (session, _):
+            for label, key_id in reversed(made):
+                session.destroy_key(label, key_id=key_id, missing_ok=True)  # type: ignore[attr-defined]
+    except PKIError as exc:
+        return str(exc)
+    return None
+
+
+def _move_into_place(staging: Path, root: Path) -> None:
+    """Rename the staged folder to ``root`` (absent or empty); into an existing folder, move
+    its entries, ``pki.json`` last (a folder is a PKI once it has its ``pki.json``)."""
+    try:
+        os.rename(staging, root)
+        return
+    except OSError:
+        if not root.is_dir():
+            raise
+    names = sorted((p.name for p in staging.iterdir()), key=lambda n: n == CONFIG)
+    taken = [n for n in names if (root / n).exists()]
+    if taken:
+        raise PKIError(f"{root} already holds {', '.join(taken)}; init needs them absent")
+    for name in names:
+        os.replace(staging / name, root / name)
+    staging.rmdir()
+
+
+def _relocated(value: Any, staging: Path, root: Path) -> Any:
+    """``value`` with paths under ``staging`` given under ``root``."""
+    if isinstance(value, dict):
+        return {k: _relocated(v, staging, root) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith(str(staging)):
+        return str(root) + value[len(str(staging)):]
+    return value
+
+
+def run_init_staged(
+    root: Path, backend: dict[str, str], open_at: StoresOpener, **options: Any
+) -> dict[str, Any]:
+    """:func:`run_init`, all or nothing: the folder is made in a staging folder beside ``root``
+    and moved into place at the end. On any failure the staging folder is removed and, on a
+    token, the keys made in this run are destroyed (in a new session: the old one may be
+    gone); the original error is raised, so a rerun starts clean.
+    """
+    if (root / CONFIG).exists():
+        raise PKIError(f"{root} already holds a PKI ({CONFIG} exists)")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = root.parent / f".{root.name}.init-{os.urandom(6).hex()}"
+    staging.mkdir()  # as mkdir makes root itself (mode from the umask)
+    made: list[tuple[str, bytes]] = []
+    try:
+        with open_at(staging) as (store, eac_store):
+            if backend["type"] == "pkcs11":  # one session serves both (open_stores)
+                store = eac_store = _TokenRun(store, made)
+            result = run_init(staging, store, backend=backend, eac_store=eac_store, **options)
+        _move_into_place(staging, root)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        failed = _rollback_token(open_at, staging, made) if made else None
+        if failed is not None and isinstance(exc, PKIError):
+            labels = ", ".join(label for label, _ in made)
+            raise PKIError(f"{exc}; the keys made on the token ({labels}) could not be "
+                           f"destroyed: {failed}") from None  # fmt: skip
+        raise
+    return _relocated(result, staging, root)  # type: ignore[no-any-return]
 
 
 # -- the EAC PKI (TR-03110-3) -----------------------------------------------------------------
@@ -428,12 +528,25 @@ def _passphrase_once(new: bool) -> Callable[[], bytes]:
     return passphrase
 
 
+def _pin_once() -> Callable[[], str]:
+    cache: list[str] = []
+
+    def pin() -> str:
+        if not cache:
+            cache.append(_secret("IDKARTA_PIN", "Token user PIN", False))
+        return cache[0]
+
+    return pin
+
+
 @contextmanager
-def _token_session(backend: dict[str, str]) -> Iterator[KeyStore]:
+def _token_session(
+    backend: dict[str, str], pin: Callable[[], str] | None = None
+) -> Iterator[KeyStore]:
     from pki.hsm import PKCS11Module
 
     token = PKCS11Module(backend["module"]).token(backend["token"])
-    with token.session(lambda: _secret("IDKARTA_PIN", "Token user PIN", False)) as session:
+    with token.session(pin or _pin_once()) as session:
         yield session
 
 
@@ -448,16 +561,21 @@ def open_store(
 
 @contextmanager
 def open_stores(
-    root: Path, backend: dict[str, str], *, new: bool = False
+    root: Path,
+    backend: dict[str, str],
+    *,
+    new: bool = False,
+    pin: Callable[[], str] | None = None,
+    passphrase: Callable[[], bytes] | None = None,
 ) -> Iterator[tuple[KeyStore, KeyStore]]:
     """The document PKI's and the EAC PKI's key stores: the same token session, or two file
-    stores (``keys/`` and ``cvc/keys/``) sharing one passphrase, asked once."""
+    stores (``keys/`` and ``cvc/keys/``) sharing one passphrase, asked once (or given)."""
     if backend["type"] == "pkcs11":
-        with _token_session(backend) as session:
+        with _token_session(backend, pin) as session:
             yield session, session
         return
-    passphrase = _passphrase_once(new)
-    yield FileKeyStore(root / "keys", passphrase), FileKeyStore(root / "cvc" / "keys", passphrase)
+    secret = passphrase or _passphrase_once(new)
+    yield FileKeyStore(root / "keys", secret), FileKeyStore(root / "cvc" / "keys", secret)
 
 
 def _emit(result: dict[str, Any], as_json: bool, summary: Callable[[dict[str, Any]], str]) -> None:
@@ -510,12 +628,15 @@ def init_command(
         else {"type": "file"}
     )
     spec = KeySpec.parse(key_type)
-    pki_dir.mkdir(parents=True, exist_ok=True)
     cvc_spec = KeySpec.parse(cvc_key_type) if cvc_key_type else None
-    with open_stores(pki_dir, backend, new=True) as (store, eac_store):
-        result = run_init(pki_dir, store, country=country, organization=organization,
-                          key_spec=spec, backend=backend, crl_urls=crl_urls,
-                          doc_types=doc_types, cvc_key_spec=cvc_spec, eac_store=eac_store)
+    pin = _pin_once()  # asked once, also for destroying the keys of a failed run
+    passphrase = _passphrase_once(True)
+    result = run_init_staged(
+        pki_dir, backend,
+        lambda at: open_stores(at, backend, new=True, pin=pin, passphrase=passphrase),
+        country=country, organization=organization, key_spec=spec, crl_urls=crl_urls,
+        doc_types=doc_types, cvc_key_spec=cvc_spec,
+    )  # fmt: skip
     _emit(result, as_json, lambda r: (
         f"PKI created in {r['dir']} ({r['backend']}, {r['key_type']}): "
         f"CSCA serial {r['csca']['serial']}, DS {r['ds']['label']}, MLS {r['mls']['label']}; "
