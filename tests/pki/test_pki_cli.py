@@ -259,7 +259,7 @@ def test_sign_sod(tmp_path: Path) -> None:
     assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0
     dump = tmp_path / "dump"
     dump.mkdir()
-    dg1 = tlv.encode(0x61, tlv.encode(0x5F1F, b"I<UZB" + b"<" * 85))
+    dg1 = tlv.encode(0x61, tlv.encode(0x5F1F, MRZ_IU.encode()))
     dg2 = tlv.encode(0x75, bytes(64))
     (dump / "DG1").write_bytes(dg1)
     (dump / "DG2.bin").write_bytes(dg2)
@@ -275,7 +275,81 @@ def test_sign_sod(tmp_path: Path) -> None:
     ds1 = _cert(d / "certs" / "ds-1.pem")
     assert signer.dump() == ds1.public_bytes(serialization.Encoding.DER)
     code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "nope"])
-    assert code == 2 and "no key" in err
+    assert code == 2 and "no Document Signer 'nope' in this PKI (ds-1)" in err
+
+
+MRZ_IU = ("IUUZBAA12345674<<<<<<<<<<<<<<<"
+          "9001017M3001012UZB<<<<<<<<<<<4"
+          "TESTOV<<TEST<<<<<<<<<<<<<<<<<<")  # fmt: skip
+
+
+def _dump(folder: Path, mrz: str = MRZ_IU) -> Path:
+    from idcard import tlv
+
+    folder.mkdir()
+    (folder / "DG1").write_bytes(tlv.encode(0x61, tlv.encode(0x5F1F, mrz.encode())))
+    (folder / "DG2").write_bytes(tlv.encode(0x75, bytes(64)))
+    return folder
+
+
+def test_sign_sod_picks_a_document_signer_that_may_sign(tmp_path: Path) -> None:
+    """Issue 9 item 11: never the newest DS blindly; revoked, out of its period, or not
+    allowed for the MRZ's document code (IU) is refused with the reason, exit 1."""
+    import datetime as dt
+
+    from idcard.lds.sod import SOD
+
+    d = tmp_path / "pki"
+    assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0  # ds-1
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d), "--doc-type", "ID",
+                           "--doc-type", "P", "--json"])  # ds-2: no IU  # fmt: skip
+    assert code == 0, err
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d), "--json"])  # ds-3
+    assert code == 0, err
+    ds3 = json.loads(out)["serial"]
+    assert _run(["pki", "revoke", "--dir", str(d), str(ds3), "--reason", "superseded"])[0] == 0
+    dump = _dump(tmp_path / "dump")
+
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--json"])
+    assert code == 0, err
+    assert json.loads(out)["ds"] == "ds-1"
+    signer = SOD.decode((dump / "EF.SOD").read_bytes()).signer_certificate
+    assert signer is not None
+    assert signer.dump() == _cert(d / "certs" / "ds-1.pem").public_bytes(
+        serialization.Encoding.DER)
+
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "ds-2"])
+    assert code == 1 and out == ""
+    assert err == ("error: no Document Signer may sign document code 'IU' now: ds-2 is not "
+                   "allowed for document code 'IU' (documentTypeList: ID, P)\n")
+    code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "ds-3"])
+    assert code == 1 and "ds-3 is revoked (superseded)" in err
+    # a passport's DG1 (code P) may go to ds-2, the newest that allows P and is not revoked
+    passport = _dump(tmp_path / "passport", "P" + MRZ_IU[1:])
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(passport), "--json"])
+    assert code == 0 and json.loads(out)["ds"] == "ds-2", err
+
+    from pki.sod import DocumentSignerRefused
+    from station.cli.pki import run_sign_sod
+
+    keys = FileKeyStore(d / "keys", lambda: ENV["IDKARTA_PASSPHRASE"].encode())
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(DocumentSignerRefused) as refused:
+        run_sign_sod(d, keys, dump, now=now + dt.timedelta(days=91))
+    assert "ds-1 may not sign after" in str(refused.value)
+    assert "(privateKeyUsagePeriod)" in str(refused.value)
+    with pytest.raises(DocumentSignerRefused, match="ds-1 is not valid before"):
+        run_sign_sod(d, keys, dump, now=now - dt.timedelta(days=1))
+    with pytest.raises(DocumentSignerRefused, match="ds-1 expired on"):
+        run_sign_sod(d, keys, dump, now=now + dt.timedelta(days=365 * 11))
+
+    code, out, err = _run(["pki", "revoke", "--dir", str(d), "2", "--reason", "superseded"])
+    assert code == 0, err  # serial 2 is ds-1: now none may sign the IU document
+    code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump)])
+    assert code == 1
+    assert err == ("error: no Document Signer may sign document code 'IU' now: ds-3 is revoked "
+                   "(superseded); ds-2 is not allowed for document code 'IU' "
+                   "(documentTypeList: ID, P); ds-1 is revoked (superseded)\n")
 
 
 class _LosesTheSession:

@@ -159,3 +159,27 @@ def test_signing_time_after_2049_is_generalized_time() -> None:
         time = attrs[2]["values"][0]
         assert time.name == kind
         assert time.native == when
+
+
+def test_document_code_and_refusals(ca: tuple[CertificateAuthority, FileKeyStore]) -> None:
+    from pki.sod import document_code, document_signer_refusal
+
+    assert document_code(FILES[1]) == "I"
+    assert document_code(tlv.encode(0x61, tlv.encode(0x5F1F, b"IU" + MRZ[2:].encode()))) == "IU"
+    for bad in (b"", tlv.encode(0x61, tlv.encode(0x5F1F, b"\xff" * 90)),
+                tlv.encode(0x61, tlv.encode(0x5F1F, b"<<UZB" + b"<" * 85))):
+        with pytest.raises(IssuanceError):
+            document_code(bad)
+    authority, store = ca
+    when = NOW + dt.timedelta(minutes=5)
+    assert document_signer_refusal(authority.certificate, code="I", now=when, revoked={}) == (
+        "does not allow digitalSignature")
+    ds = authority.issue_document_signer(
+        store.generate("ds-refusal", KeySpec.parse("ec-p256")).public_key(),
+        common_name="DS", doc_types=("I",), now=NOW)
+    assert document_signer_refusal(ds, code="IU", now=when, revoked={}) is None
+    assert document_signer_refusal(ds, code="P", now=when, revoked={}) == (
+        "is not allowed for document code 'P' (documentTypeList: I)")
+    assert document_signer_refusal(ds, code="IU", now=when,
+                                   revoked={int(ds.serial_number): "key-compromise"}) == (
+        "is revoked (key-compromise)")

@@ -27,7 +27,8 @@ import click
 from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
-from pki.ca import REVOCATION_REASONS, CertificateAuthority, pem_certificate, pem_crl
+from idcard.verify.passive import read_dump_folder
+from pki.ca import REVOCATION_REASONS, CAState, CertificateAuthority, pem_certificate, pem_crl
 from pki.cvc_show import describe_cvc, describe_text
 from pki.cvca import (
     CVCA_DAYS,
@@ -41,11 +42,17 @@ from pki.errors import IssuanceError, PKIError
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec, KeyStore, Signer
 from pki.masterlist import build_master_list
-from pki.sod import sign_dump_folder
-from station.cli.common import echo_json, handle_errors
+from pki.sod import (
+    DocumentSignerRefused,
+    document_code,
+    document_signer_refusal,
+    sign_dump_folder,
+)
+from station.cli.common import EXIT_FAILED, echo_json, fail, handle_errors
 
 __all__ = [
     "PKIFolder",
+    "choose_document_signer",
     "load_certificate_file",
     "open_store",
     "open_stores",
@@ -477,6 +484,35 @@ def run_masterlist(
     return {"path": str(path), "certificates": len(ours) + len(extra), "size": len(data)}
 
 
+def choose_document_signer(
+    folder: PKIFolder, dump: Path, ds_label: str | None, now: dt.datetime
+) -> str:
+    """The Document Signer to sign ``dump``'s EF.SOD with at ``now``: ``ds_label``, or the
+    newest one that may sign it. Each must be valid now (certificate and key usage period),
+    not revoked, and allowed for the document code of DG1's MRZ; DocumentSignerRefused (exit
+    1) says why none was."""
+    signers = [str(label) for label in folder.config.get("ds", [])]
+    if not signers:
+        raise PKIError("this PKI has no Document Signer; run `idkarta pki issue-ds`")
+    if ds_label is not None and ds_label not in signers:
+        raise PKIError(f"no Document Signer {ds_label!r} in this PKI ({', '.join(signers)})")
+    dg1 = read_dump_folder(dump).get("DG1")
+    if dg1 is None:
+        raise PKIError(f"{dump} has no DG1: its document code chooses the Document Signer")
+    code = document_code(dg1)
+    revoked = {r.serial: r.reason for r in CAState.load(folder.state_path).revoked}
+    refusals = []
+    for label in [ds_label] if ds_label is not None else reversed(signers):
+        reason = document_signer_refusal(folder.read_cert(label), code=code, now=now,
+                                         revoked=revoked)  # fmt: skip
+        if reason is None:
+            return label
+        refusals.append(f"{label} {reason}")
+    raise DocumentSignerRefused(
+        f"no Document Signer may sign document code {code!r} now: {'; '.join(refusals)}"
+    )
+
+
 def run_sign_sod(
     root: Path,
     store: KeyStore,
@@ -490,10 +526,7 @@ def run_sign_sod(
 ) -> dict[str, Any]:
     """Sign EF.SOD over the DG files of a dump folder with a Document Signer; write EF.SOD."""
     folder = PKIFolder.open(root)
-    signers = list(folder.config.get("ds", []))
-    label = ds_label or (signers[-1] if signers else None)
-    if label is None:
-        raise PKIError("this PKI has no Document Signer; run `idkarta pki issue-ds`")
+    label = choose_document_signer(folder, dump, ds_label, now or dt.datetime.now(dt.UTC))
     versions = (lds_version, unicode_version) if lds_version and unicode_version else None
     if (lds_version is None) != (unicode_version is None):
         raise PKIError("--lds-version and --unicode-version go together")
@@ -727,7 +760,9 @@ def masterlist_command(
 @pki.command("sign-sod")
 @_dir_option
 @click.argument("dump_folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--ds", "ds_label", default=None, help="Document Signer label (default: newest).")
+@click.option("--ds", "ds_label", default=None,
+              help="Document Signer label [default: the newest one valid now, not revoked and "
+              "allowed for the MRZ's document code].")
 @click.option("--hash", "hash_algorithm", default="sha256", show_default=True,
               type=click.Choice(["sha1", "sha224", "sha256", "sha384", "sha512"]))
 @click.option("--lds-version", default=None, help="LDS version for LDSSecurityObject v1 (0108).")
@@ -738,10 +773,16 @@ def sign_sod_command(
     pki_dir: Path, dump_folder: Path, ds_label: str | None, hash_algorithm: str,
     lds_version: str | None, unicode_version: str | None, as_json: bool,
 ) -> None:
-    """Sign EF.SOD over the data groups of DUMP_FOLDER; write DUMP_FOLDER/EF.SOD."""
-    result = _run(pki_dir, lambda s: run_sign_sod(
-        pki_dir, s, dump_folder, ds_label=ds_label, hash_algorithm=hash_algorithm,
-        lds_version=lds_version, unicode_version=unicode_version))
+    """Sign EF.SOD over the data groups of DUMP_FOLDER; write DUMP_FOLDER/EF.SOD.
+
+    Exit 1 when no Document Signer may sign it (revoked, expired, not yet valid, or not
+    allowed for the document code of DG1's MRZ)."""
+    try:
+        result = _run(pki_dir, lambda s: run_sign_sod(
+            pki_dir, s, dump_folder, ds_label=ds_label, hash_algorithm=hash_algorithm,
+            lds_version=lds_version, unicode_version=unicode_version))
+    except DocumentSignerRefused as exc:
+        fail(str(exc), EXIT_FAILED)
     _emit(result, as_json, lambda r: (
         f"EF.SOD over DG{', DG'.join(map(str, r['data_groups']))} signed by {r['ds']}: "
         f"{r['path']}"))
