@@ -459,3 +459,11 @@ def test_file_init_is_all_or_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in d.iterdir()) == ["README", "ca-state.json", "certs", "cvc",
                                                    "keys", "pki.json"]  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pki"]
+    (tmp_path / "a-file").write_text("not a folder")
+    from pki.errors import PKIError
+
+    with pytest.raises(PKIError, match="cannot put the new folder at"):
+        run_init_staged(tmp_path / "a-file", {"type": "file"},
+                        lambda at: open_stores(at, {"type": "file"}, passphrase=lambda: b"pw"),
+                        **options)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "pki"]

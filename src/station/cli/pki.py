@@ -17,9 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from pki.cvca import (
 )
 from pki.errors import IssuanceError, PKIError
 from pki.filestore import FileKeyStore, write_atomic
-from pki.keys import KeySpec, KeyStore, Signer
+from pki.keys import KeySpec, KeyStore
 from pki.masterlist import build_master_list
 from pki.sod import (
     DocumentSignerRefused,
@@ -49,6 +48,7 @@ from pki.sod import (
     sign_dump_folder,
 )
 from station.cli.common import EXIT_FAILED, echo_json, fail, handle_errors
+from station.cli.staging import StoresOpener, build_staged
 
 __all__ = [
     "PKIFolder",
@@ -232,102 +232,19 @@ def run_init(
     }
 
 
-StoresOpener = Callable[[Path], AbstractContextManager[tuple[KeyStore, KeyStore]]]
-"""Opens the document PKI's and the EAC PKI's key stores for a folder (see :func:`open_stores`)."""
-
-
-class _TokenRun:
-    """A token session that notes each key it is asked to make (label and a fresh random
-    CKA_ID, noted before the token is asked), so a failed run can destroy exactly those."""
-
-    def __init__(self, session: Any, made: list[tuple[str, bytes]]) -> None:
-        self._session = session
-        self._made = made
-
-    def generate(self, label: str, spec: KeySpec) -> Signer:
-        key_id = os.urandom(16)
-        self._made.append((label, key_id))
-        signer: Signer = self._session.generate_key(label, spec, key_id=key_id)
-        return signer
-
-    def load(self, label: str) -> Signer:
-        signer: Signer = self._session.load(label)
-        return signer
-
-    def labels(self) -> list[str]:
-        labels: list[str] = self._session.labels()
-        return labels
-
-
-def _rollback_token(
-    open_at: StoresOpener, staging: Path, made: list[tuple[str, bytes]]
-) -> str | None:
-    """Destroy the keys of ``made`` in a new session; a reason when that fails, else None."""
-    try:
-        with open_at(staging) as (session, _):
-            for label, key_id in reversed(made):
-                session.destroy_key(label, key_id=key_id, missing_ok=True)  # type: ignore[attr-defined]
-    except PKIError as exc:
-        return str(exc)
-    return None
-
-
-def _move_into_place(staging: Path, root: Path) -> None:
-    """Rename the staged folder to ``root`` (absent or empty); into an existing folder, move
-    its entries, ``pki.json`` last (a folder is a PKI once it has its ``pki.json``)."""
-    try:
-        os.rename(staging, root)
-        return
-    except OSError:
-        if not root.is_dir():
-            raise
-    names = sorted((p.name for p in staging.iterdir()), key=lambda n: n == CONFIG)
-    taken = [n for n in names if (root / n).exists()]
-    if taken:
-        raise PKIError(f"{root} already holds {', '.join(taken)}; init needs them absent")
-    for name in names:
-        os.replace(staging / name, root / name)
-    staging.rmdir()
-
-
-def _relocated(value: Any, staging: Path, root: Path) -> Any:
-    """``value`` with paths under ``staging`` given under ``root``."""
-    if isinstance(value, dict):
-        return {k: _relocated(v, staging, root) for k, v in value.items()}
-    if isinstance(value, str) and value.startswith(str(staging)):
-        return str(root) + value[len(str(staging)):]
-    return value
-
-
 def run_init_staged(
     root: Path, backend: dict[str, str], open_at: StoresOpener, **options: Any
 ) -> dict[str, Any]:
-    """:func:`run_init`, all or nothing: the folder is made in a staging folder beside ``root``
-    and moved into place at the end. On any failure the staging folder is removed and, on a
-    token, the keys made in this run are destroyed (in a new session: the old one may be
-    gone); the original error is raised, so a rerun starts clean.
-    """
+    """:func:`run_init`, all or nothing (see :func:`station.cli.staging.build_staged`): built
+    in a staging folder beside ``root`` and moved into place at the end; on failure nothing is
+    left, on the token neither, and the original error is raised."""
     if (root / CONFIG).exists():
         raise PKIError(f"{root} already holds a PKI ({CONFIG} exists)")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = root.parent / f".{root.name}.init-{os.urandom(6).hex()}"
-    staging.mkdir()  # as mkdir makes root itself (mode from the umask)
-    made: list[tuple[str, bytes]] = []
-    try:
-        with open_at(staging) as (store, eac_store):
-            if backend["type"] == "pkcs11":  # one session serves both (open_stores)
-                store = eac_store = _TokenRun(store, made)
-            result = run_init(staging, store, backend=backend, eac_store=eac_store, **options)
-        _move_into_place(staging, root)
-    except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        failed = _rollback_token(open_at, staging, made) if made else None
-        if failed is not None and isinstance(exc, PKIError):
-            labels = ", ".join(label for label, _ in made)
-            raise PKIError(f"{exc}; the keys made on the token ({labels}) could not be "
-                           f"destroyed: {failed}") from None  # fmt: skip
-        raise
-    return _relocated(result, staging, root)  # type: ignore[no-any-return]
+    return build_staged(
+        root, backend, open_at,
+        lambda at, store, eac_store: run_init(at, store, backend=backend, eac_store=eac_store,
+                                              **options),
+    )  # fmt: skip
 
 
 # -- the EAC PKI (TR-03110-3) -----------------------------------------------------------------
