@@ -47,11 +47,23 @@ def softhsm_module() -> str:
     return found
 
 
+_FIRST: list[SoftHSMToken] = []
+"""The first session's token of this process (SoftHSM2 keeps the configuration it loaded)."""
+
+
 @pytest.fixture(scope="session")
 def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSMToken]:
-    """A freshly initialised SoftHSM2 token, private to this test session."""
+    """A freshly initialised SoftHSM2 token, private to this test session.
+
+    A second test session in the same process (pytest.main run twice) gets the first one's
+    token and SOFTHSM2_CONF: the loaded module reads no other, and subprocesses must agree."""
     util = require_tool("softhsm2-util")
     module = softhsm_module()
+    if _FIRST and _FIRST[0].conf.is_file():
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SOFTHSM2_CONF", str(_FIRST[0].conf))
+            yield _FIRST[0]
+        return
     root = tmp_path_factory.mktemp("softhsm")
     (root / "tokens").mkdir()
     conf = root / "softhsm2.conf"
@@ -66,6 +78,7 @@ def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSMT
              "--pin", token.pin, "--so-pin", token.so_pin],
             check=True, capture_output=True, env={**os.environ, "SOFTHSM2_CONF": str(conf)},
         )
+        _FIRST[:] = [token]
         yield token
 
 
