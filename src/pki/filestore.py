@@ -97,7 +97,11 @@ def encrypt_private_key(der: bytes, passphrase: bytes, cost: ScryptCost = SCRYPT
     """The PEM ``ENCRYPTED PRIVATE KEY`` of a PKCS#8 ``der``: PBES2 with scrypt and
     AES-256-CBC (RFC 8018 §6.2, RFC 7914 §7), salt and IV fresh from os.urandom."""
     salt, iv = os.urandom(16), os.urandom(16)
-    key = Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(passphrase)
+    try:
+        key = Scrypt(salt=salt, length=32, n=cost.n, r=cost.r, p=cost.p).derive(passphrase)
+    except MemoryError:
+        need = 128 * cost.r * cost.n // 2**20
+        raise KeyStoreError(f"not enough memory for scrypt ({need} MiB)") from None
     padder = padding.PKCS7(128).padder()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     data = encryptor.update(padder.update(der) + padder.finalize()) + encryptor.finalize()
