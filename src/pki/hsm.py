@@ -4,9 +4,9 @@
 ``(pin_callback)`` as a context manager → :class:`HSMKey` found by label or id. An :class:`HSMKey`
 is a :class:`~pki.keys.Signer`. Keys generated here stay on the token: private, sensitive,
 non-extractable, not modifiable, and only for signing — every usage attribute is stated, none left
-to the token's defaults (PKCS#11 v2.40 §4.9). Hashing is done on the host and the token signs the digest
-(``CKM_ECDSA``, ``CKM_RSA_PKCS`` over a DigestInfo, ``CKM_RSA_PKCS_PSS``): the portable mechanisms
-every token, SoftHSM2 included, offers.
+to the token's defaults (PKCS#11 v2.40 §4.9). Hashing is done on the host and the token signs
+the digest (``CKM_ECDSA``, ``CKM_RSA_PKCS`` over a DigestInfo, ``CKM_RSA_PKCS_PSS``): the portable
+mechanisms every token, SoftHSM2 included, offers.
 
 Every :class:`PyKCS11.PyKCS11Error` becomes :class:`~pki.errors.HSMError` naming the PKCS#11
 function and the return code (``CKR_PIN_INCORRECT``…); the PIN is never in a message.
