@@ -45,4 +45,5 @@ def vectors() -> Path:
 
 
 # Fixtures shared across test folders (imported last: they use the gates above).
+from tests.scrypt_cost import cheap_scrypt_cost, full_scrypt_cost  # noqa: E402, F401
 from tests.softhsm import SoftHSMToken, softhsm_token  # noqa: E402, F401

@@ -2,10 +2,11 @@
 
 ``PKCS11Module(path)`` → :meth:`~PKCS11Module.token` ``(label)`` → :meth:`~Token.session`
 ``(pin_callback)`` as a context manager → :class:`HSMKey` found by label or id. An :class:`HSMKey`
-is a :class:`~pki.keys.Signer`. Keys generated here stay on the token: private, sensitive and
-non-extractable (PKCS#11 v2.40 §4.9). Hashing is done on the host and the token signs the digest
-(``CKM_ECDSA``, ``CKM_RSA_PKCS`` over a DigestInfo, ``CKM_RSA_PKCS_PSS``): the portable mechanisms
-every token, SoftHSM2 included, offers.
+is a :class:`~pki.keys.Signer`. Keys generated here stay on the token: private, sensitive,
+non-extractable, not modifiable, and only for signing — every usage attribute is stated, none left
+to the token's defaults (PKCS#11 v2.40 §4.9). Hashing is done on the host and the token signs
+the digest (``CKM_ECDSA``, ``CKM_RSA_PKCS`` over a DigestInfo, ``CKM_RSA_PKCS_PSS``): the portable
+mechanisms every token, SoftHSM2 included, offers.
 
 Every :class:`PyKCS11.PyKCS11Error` becomes :class:`~pki.errors.HSMError` naming the PKCS#11
 function and the return code (``CKR_PIN_INCORRECT``…); the PIN is never in a message.
@@ -64,6 +65,12 @@ def _call(function: str, fn: Callable[..., T], *args: Any) -> T:
     except PyKCS11.PyKCS11Error as exc:
         raise HSMError(function, _code_name(int(exc.value))) from None
 
+
+_GONE = frozenset({
+    "CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_DEVICE_REMOVED",
+    "CKR_TOKEN_NOT_PRESENT",
+})  # fmt: skip
+"""Return codes of a session that no longer exists on the token."""
 
 _LOADED: dict[str, Any] = {}
 _LOAD_LOCK = threading.Lock()
@@ -186,13 +193,27 @@ class HSMSession:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+            return
+        try:  # the error that ended the block is the one to report, not the close's
+            self.close()
+        except HSMError:
+            pass
 
     def close(self) -> None:
-        """Close the session (closing the last one logs the application out)."""
+        """Close the session (closing the last one logs the application out).
+
+        A session the token has already dropped (``CKR_SESSION_HANDLE_INVALID``, ``…_CLOSED``,
+        device removed) counts as closed.
+        """
         if self._session is not None:
             session, self._session = self._session, None
-            _call("C_CloseSession", session.closeSession)
+            try:
+                _call("C_CloseSession", session.closeSession)
+            except HSMError as err:
+                if err.code not in _GONE:
+                    raise
 
     @property
     def raw(self) -> Any:
@@ -294,7 +315,8 @@ class HSMSession:
         key_id: bytes | None = None,
         algorithm: SignatureAlgorithm | None = None,
     ) -> HSMKey:
-        """Generate a key pair on the token: private, sensitive, never extractable.
+        """Generate a key pair on the token: private, sensitive, never extractable, not
+        modifiable, and usable only to sign (no decrypt, unwrap, derive or sign-recover).
 
         An existing label raises KeyStoreError; the token's refusal (e.g. an unsupported curve,
         ``CKR_CURVE_NOT_SUPPORTED``) raises HSMError.
@@ -308,20 +330,30 @@ class HSMSession:
             (PyKCS11.CKA_LABEL, label),
             (PyKCS11.CKA_ID, key_id),
         ]
+        # Every usage is stated, none left to the token's defaults (SoftHSM2 defaults
+        # CKA_UNWRAP, CKA_SIGN_RECOVER and CKA_MODIFIABLE to true): a signing key only signs.
         public: list[tuple[int, Any]] = [
             *common,
             (PyKCS11.CKA_CLASS, PyKCS11.CKO_PUBLIC_KEY),
             (PyKCS11.CKA_PRIVATE, f),
+            (PyKCS11.CKA_MODIFIABLE, f),
             (PyKCS11.CKA_VERIFY, t),
+            (PyKCS11.CKA_VERIFY_RECOVER, f),
+            (PyKCS11.CKA_ENCRYPT, f),
+            (PyKCS11.CKA_WRAP, f),
+            (PyKCS11.CKA_DERIVE, f),
         ]
         private: list[tuple[int, Any]] = [
             *common,
             (PyKCS11.CKA_CLASS, PyKCS11.CKO_PRIVATE_KEY),
             (PyKCS11.CKA_PRIVATE, t),
+            (PyKCS11.CKA_MODIFIABLE, f),
             (PyKCS11.CKA_SENSITIVE, t),
             (PyKCS11.CKA_EXTRACTABLE, f),
             (PyKCS11.CKA_SIGN, t),
+            (PyKCS11.CKA_SIGN_RECOVER, f),
             (PyKCS11.CKA_DECRYPT, f),
+            (PyKCS11.CKA_UNWRAP, f),
             (PyKCS11.CKA_DERIVE, f),
         ]
         if spec.kind == "ec":
@@ -350,10 +382,27 @@ class HSMSession:
         """:class:`~pki.keys.KeyStore` form of :meth:`key`."""
         return self.key(label)
 
-    def destroy_key(self, label: str) -> None:
-        """Destroy the private and public key objects labelled ``label``."""
-        key = self.key(label)
-        for h in self._find([(PyKCS11.CKA_ID, key.key_id)]):
+    def destroy_key(
+        self, label: str, *, key_id: bytes | None = None, missing_ok: bool = False
+    ) -> None:
+        """Destroy the private and public key objects labelled ``label`` (and, with ``key_id``,
+        carrying that CKA_ID: only a key made with a known id, e.g. to undo a failed run).
+
+        No such key raises KeyStoreError, or does nothing with ``missing_ok``.
+        """
+        template: list[tuple[int, Any]] = [(PyKCS11.CKA_LABEL, label)]
+        if key_id is None:
+            try:
+                key_id = self.key(label).key_id
+            except KeyStoreError:
+                if missing_ok:
+                    return
+                raise
+            template = []  # the private key's id: its public key may carry no label
+        found = self._find([*template, (PyKCS11.CKA_ID, key_id)])
+        if not found and not missing_ok:
+            raise KeyStoreError(f"no key {label!r} with id {key_id.hex()} on the token")
+        for h in found:
             _call("C_DestroyObject", self.raw.destroyObject, h)
 
 
@@ -365,6 +414,11 @@ _FLAGS = {
     "CKA_ALWAYS_SENSITIVE": PyKCS11.CKA_ALWAYS_SENSITIVE,
     "CKA_NEVER_EXTRACTABLE": PyKCS11.CKA_NEVER_EXTRACTABLE,
     "CKA_SIGN": PyKCS11.CKA_SIGN,
+    "CKA_SIGN_RECOVER": PyKCS11.CKA_SIGN_RECOVER,
+    "CKA_DECRYPT": PyKCS11.CKA_DECRYPT,
+    "CKA_UNWRAP": PyKCS11.CKA_UNWRAP,
+    "CKA_DERIVE": PyKCS11.CKA_DERIVE,
+    "CKA_MODIFIABLE": PyKCS11.CKA_MODIFIABLE,
 }
 
 

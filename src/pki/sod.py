@@ -33,10 +33,75 @@ from pki.errors import IssuanceError
 from pki.filestore import write_atomic
 from pki.keys import SignatureAlgorithm, Signer
 
-__all__ = ["DATA_GROUP_HASHES", "SODBuilder", "sign_dump_folder"]
+__all__ = [
+    "DATA_GROUP_HASHES",
+    "DocumentSignerRefused",
+    "SODBuilder",
+    "document_code",
+    "document_signer_refusal",
+    "sign_dump_folder",
+]
 
 DATA_GROUP_HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")
 """Hash algorithms accepted for data group hashes (9303-12 §5)."""
+
+
+class DocumentSignerRefused(IssuanceError):
+    """No Document Signer may sign this document now (checked; the message says why)."""
+
+
+def document_code(dg1: bytes) -> str:
+    """The document code of DG1's MRZ (its first two characters without fillers, e.g. ``IU``;
+    9303-10 §4.7.1); IssuanceError when DG1 does not hold a readable MRZ."""
+    from idcard import tlv
+
+    try:
+        top = tlv.decode_one(dg1, expected_tag=0x61)
+        mrz = tlv.require(top.children(), 0x5F1F, "DG1").value.decode("ascii")
+    except (DecodeError, UnicodeDecodeError) as exc:
+        raise IssuanceError(f"DG1 does not hold a readable MRZ: {exc}") from None
+    code = mrz[:2].replace("<", "")
+    if not code.isalpha():
+        raise IssuanceError(f"DG1's MRZ has no document code ({mrz[:2]!r})")
+    return code
+
+
+def document_signer_refusal(
+    cert: x509.Certificate, *, code: str, now: dt.datetime, revoked: Mapping[int, str]
+) -> str | None:
+    """Why the DS ``cert`` may not sign a document with MRZ document code ``code`` at ``now``,
+    or None when it may: revoked (``revoked`` maps serial → reason), certificate or key usage
+    period (privateKeyUsagePeriod) not begun or over, no digitalSignature, or ``code`` not in
+    its documentTypeList (9303-12 §7.1.1.3; matched as passive authentication does: the code
+    starts with a listed type)."""
+    serial = int(cert.serial_number)
+    if serial in revoked:
+        return f"is revoked ({revoked[serial]})"
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    if now < not_before:
+        return f"is not valid before {not_before:%Y-%m-%d %H:%M:%S}Z"
+    if now > not_after:
+        return f"expired on {not_after:%Y-%m-%d %H:%M:%S}Z"
+    pkup = cert.private_key_usage_period_value
+    key_from, key_until = (None, None) if pkup is None else (
+        pkup["not_before"].native, pkup["not_after"].native)  # fmt: skip
+    if key_from is not None and now < key_from:
+        return f"may not sign before {key_from:%Y-%m-%d %H:%M:%S}Z (privateKeyUsagePeriod)"
+    if key_until is not None and now > key_until:
+        return f"may not sign after {key_until:%Y-%m-%d %H:%M:%S}Z (privateKeyUsagePeriod)"
+    usage = cert.key_usage_value
+    if usage is None or "digital_signature" not in usage.native:
+        return "does not allow digitalSignature"
+    types = next((list(ext["extn_value"].parsed["doc_type_list"].native)
+                  for ext in cert["tbs_certificate"]["extensions"]
+                  if ext["extn_id"].native == "icao_document_type_list"), None)  # fmt: skip
+    if types is None:
+        return "has no documentTypeList"
+    if not any(t and code.startswith(t) for t in types):
+        listed = ", ".join(sorted(types))
+        return f"is not allowed for document code {code!r} (documentTypeList: {listed})"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,9 +51,10 @@ def file_store(tmp_path: Path) -> FileKeyStore:
 
 
 @pytest.fixture
-def hsm_store(softhsm_token: SoftHSMToken) -> Iterator[KeyStore]:
-    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
-    with token.session(lambda: softhsm_token.pin) as session:
+def hsm_store(fresh_softhsm_token: SoftHSMToken) -> Iterator[KeyStore]:
+    t = fresh_softhsm_token  # a token of its own: the CHR labels are free on every run
+    token = PKCS11Module(t.module).token(t.label)
+    with token.session(lambda: t.pin) as session:
         yield session
 
 

@@ -94,7 +94,7 @@ def hierarchy(
     if kind == "file":
         yield _build(folder, FileKeyStore(folder / "keys", lambda: b"test"), spec)
         return
-    token: SoftHSMToken = request.getfixturevalue("softhsm_token")
+    token: SoftHSMToken = request.getfixturevalue("new_softhsm_token")()  # a token of its own
     module = PKCS11Module(token.module)
     with module.token(token.label).session(lambda: token.pin) as session:
         prefix = f"ca-{folder.name}-"

@@ -3,9 +3,13 @@ EAC commands cvca-link, issue-dv, issue-is, cvc-show."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +21,8 @@ from tests.softhsm import SoftHSMToken
 from idcard.cvc import CVCertificate, Role, validate_chain
 from pki.cvca import CVAuthority, create_request
 from pki.filestore import FileKeyStore
+from pki.hsm import PKCS11Module
+from pki.keys import KeySpec
 from pki.masterlist import parse_master_list
 from station.cli import main
 
@@ -216,14 +222,13 @@ def test_passphrase_prompt(tmp_path: Path) -> None:
 
 
 @pytest.mark.hsm
-def test_hsm_backed_init_and_crl(tmp_path: Path, softhsm_token: SoftHSMToken) -> None:
+def test_hsm_backed_init_and_crl(tmp_path: Path, fresh_softhsm_token: SoftHSMToken) -> None:
+    softhsm_token = fresh_softhsm_token  # its own token: init's key labels are free each run
     d = tmp_path / "pki"
     env = {"IDKARTA_PIN": softhsm_token.pin, "IDKARTA_PASSPHRASE": None}
     code, out, err = _run(["pki", "init", "--dir", str(d), "--pkcs11-module",
                            softhsm_token.module, "--token", softhsm_token.label,
                            "--key-type", "ec-p384", "--json"], env=env)
-    if code == 2 and "already exists" in err:  # a second run in the same session
-        pytest.fail(err)
     assert code == 0, err
     assert json.loads(out)["backend"] == "pkcs11"
     assert not (d / "keys").exists()
@@ -254,7 +259,7 @@ def test_sign_sod(tmp_path: Path) -> None:
     assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0
     dump = tmp_path / "dump"
     dump.mkdir()
-    dg1 = tlv.encode(0x61, tlv.encode(0x5F1F, b"I<UZB" + b"<" * 85))
+    dg1 = tlv.encode(0x61, tlv.encode(0x5F1F, MRZ_IU.encode()))
     dg2 = tlv.encode(0x75, bytes(64))
     (dump / "DG1").write_bytes(dg1)
     (dump / "DG2.bin").write_bytes(dg2)
@@ -270,4 +275,195 @@ def test_sign_sod(tmp_path: Path) -> None:
     ds1 = _cert(d / "certs" / "ds-1.pem")
     assert signer.dump() == ds1.public_bytes(serialization.Encoding.DER)
     code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "nope"])
-    assert code == 2 and "no key" in err
+    assert code == 2 and "no Document Signer 'nope' in this PKI (ds-1)" in err
+
+
+MRZ_IU = ("IUUZBAA12345674<<<<<<<<<<<<<<<"
+          "9001017M3001012UZB<<<<<<<<<<<4"
+          "TESTOV<<TEST<<<<<<<<<<<<<<<<<<")  # fmt: skip
+
+
+def _dump(folder: Path, mrz: str = MRZ_IU) -> Path:
+    from idcard import tlv
+
+    folder.mkdir()
+    (folder / "DG1").write_bytes(tlv.encode(0x61, tlv.encode(0x5F1F, mrz.encode())))
+    (folder / "DG2").write_bytes(tlv.encode(0x75, bytes(64)))
+    return folder
+
+
+def test_sign_sod_picks_a_document_signer_that_may_sign(tmp_path: Path) -> None:
+    """Issue 9 item 11: never the newest DS blindly; revoked, out of its period, or not
+    allowed for the MRZ's document code (IU) is refused with the reason, exit 1."""
+    import datetime as dt
+
+    from idcard.lds.sod import SOD
+
+    d = tmp_path / "pki"
+    assert _run(["pki", "init", "--dir", str(d), "--key-type", "ec-p256"])[0] == 0  # ds-1
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d), "--doc-type", "ID",
+                           "--doc-type", "P", "--json"])  # ds-2: no IU  # fmt: skip
+    assert code == 0, err
+    code, out, err = _run(["pki", "issue-ds", "--dir", str(d), "--json"])  # ds-3
+    assert code == 0, err
+    ds3 = json.loads(out)["serial"]
+    assert _run(["pki", "revoke", "--dir", str(d), str(ds3), "--reason", "superseded"])[0] == 0
+    dump = _dump(tmp_path / "dump")
+
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--json"])
+    assert code == 0, err
+    assert json.loads(out)["ds"] == "ds-1"
+    signer = SOD.decode((dump / "EF.SOD").read_bytes()).signer_certificate
+    assert signer is not None
+    assert signer.dump() == _cert(d / "certs" / "ds-1.pem").public_bytes(
+        serialization.Encoding.DER)
+
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "ds-2"])
+    assert code == 1 and out == ""
+    assert err == ("error: no Document Signer may sign document code 'IU' now: ds-2 is not "
+                   "allowed for document code 'IU' (documentTypeList: ID, P)\n")
+    code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump), "--ds", "ds-3"])
+    assert code == 1 and "ds-3 is revoked (superseded)" in err
+    # a passport's DG1 (code P) may go to ds-2, the newest that allows P and is not revoked
+    passport = _dump(tmp_path / "passport", "P" + MRZ_IU[1:])
+    code, out, err = _run(["pki", "sign-sod", "--dir", str(d), str(passport), "--json"])
+    assert code == 0 and json.loads(out)["ds"] == "ds-2", err
+
+    from pki.sod import DocumentSignerRefused
+    from station.cli.pki import run_sign_sod
+
+    keys = FileKeyStore(d / "keys", lambda: ENV["IDKARTA_PASSPHRASE"].encode())
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(DocumentSignerRefused) as refused:
+        run_sign_sod(d, keys, dump, now=now + dt.timedelta(days=91))
+    assert "ds-1 may not sign after" in str(refused.value)
+    assert "(privateKeyUsagePeriod)" in str(refused.value)
+    with pytest.raises(DocumentSignerRefused, match="ds-1 is not valid before"):
+        run_sign_sod(d, keys, dump, now=now - dt.timedelta(days=1))
+    with pytest.raises(DocumentSignerRefused, match="ds-1 expired on"):
+        run_sign_sod(d, keys, dump, now=now + dt.timedelta(days=365 * 11))
+
+    code, out, err = _run(["pki", "revoke", "--dir", str(d), "2", "--reason", "superseded"])
+    assert code == 0, err  # serial 2 is ds-1: now none may sign the IU document
+    code, _, err = _run(["pki", "sign-sod", "--dir", str(d), str(dump)])
+    assert code == 1
+    assert err == ("error: no Document Signer may sign document code 'IU' now: ds-3 is revoked "
+                   "(superseded); ds-2 is not allowed for document code 'IU' "
+                   "(documentTypeList: ID, P); ds-1 is revoked (superseded)\n")
+
+
+class _LosesTheSession:
+    """A token session that the token drops right after making its k-th key."""
+
+    def __init__(self, session: Any, k: int, module: str) -> None:
+        self._session, self._k, self._module, self._count = session, k, module, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def _made_one(self) -> None:
+        self._count += 1
+        if self._count == self._k:
+            slot = self._session.token.info.slot
+            PKCS11Module(self._module)._lib.closeAllSessions(slot)
+
+    def generate_key(self, *args: Any, **kwargs: Any) -> Any:
+        key = self._session.generate_key(*args, **kwargs)
+        self._made_one()
+        return key
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        key = self._session.generate(*args, **kwargs)
+        self._made_one()
+        return key
+
+
+@pytest.mark.hsm
+@pytest.mark.parametrize("k", [1, 3, 4, 6])
+def test_hsm_init_is_all_or_nothing(
+    tmp_path: Path, fresh_softhsm_token: SoftHSMToken, monkeypatch: pytest.MonkeyPatch, k: int
+) -> None:
+    """Issue 9 item 6: the session is lost after the k-th of the six keys (CSCA, DS, MLS, CVCA,
+    DV, IS): no folder, no key left on the token, the failing call's own error, and a rerun
+    succeeds."""
+    cli_pki = importlib.import_module("station.cli.pki")  # the module, not the click group
+    t = fresh_softhsm_token
+    real = cli_pki.open_stores
+
+    @contextmanager
+    def faulty(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, Any]]:
+        with real(*args, **kwargs) as (store, _):
+            lossy = _LosesTheSession(store, k, t.module)
+            yield lossy, lossy
+
+    d = tmp_path / "pki"
+    env = {"IDKARTA_PIN": t.pin, "IDKARTA_PASSPHRASE": None}
+    args = ["pki", "init", "--dir", str(d), "--pkcs11-module", t.module, "--token", t.label,
+            "--key-type", "ec-p256"]
+    monkeypatch.setattr(cli_pki, "open_stores", faulty)
+    code, _, err = _run(args, env=env)
+    assert code == 2
+    # the next step signs a certificate with a key of this session: that is what failed
+    assert err == "error: C_Sign failed: CKR_SESSION_HANDLE_INVALID\n", err
+    assert not d.exists() or not any(d.iterdir())
+    assert [p.name for p in tmp_path.iterdir() if p.name != "pki"] == []  # no staging left
+    with PKCS11Module(t.module).token(t.label).session(lambda: t.pin) as s:
+        assert s.labels() == []
+    monkeypatch.setattr(cli_pki, "open_stores", real)
+    code, out, err = _run([*args, "--json"], env=env)
+    assert code == 0, err
+    assert json.loads(out)["cvc"]["is"]["path"] == str(d / "cvc" / "UZIS00001.cvcert")
+    with PKCS11Module(t.module).token(t.label).session(lambda: t.pin) as s:
+        assert s.labels() == sorted(["csca-1", "ds-1", "mls-1", "UZCVCA00001", "UZDV00001",
+                                     "UZIS00001"])  # fmt: skip
+        for label in s.labels():  # item 5: every key the project makes only signs
+            attrs = s.key(label).attributes()
+            assert attrs["CKA_SIGN"] and attrs["CKA_SENSITIVE"], label
+            assert not any(attrs[a] for a in ("CKA_DECRYPT", "CKA_UNWRAP", "CKA_DERIVE",
+                                                "CKA_SIGN_RECOVER", "CKA_MODIFIABLE",
+                                                "CKA_EXTRACTABLE")), label  # fmt: skip
+
+
+def test_file_init_is_all_or_nothing(tmp_path: Path) -> None:
+    """A failure half-way leaves the folder as it was; init into a folder with other files
+    moves its files in beside them."""
+    from pki.errors import KeyStoreError
+    from station.cli.pki import open_stores, run_init_staged
+
+    class Refusing(FileKeyStore):
+        def generate(self, label: str, spec: Any, algorithm: Any = None) -> Any:
+            if label == "UZDV00001":
+                raise KeyStoreError("disk full")
+            return super().generate(label, spec, algorithm)
+
+    d = tmp_path / "pki"
+    d.mkdir()
+    (d / "README").write_text("ours")
+
+    @contextmanager
+    def refusing(at: Path) -> Iterator[tuple[Any, Any]]:
+        secret = lambda: b"pw"  # noqa: E731
+        yield Refusing(at / "keys", secret), Refusing(at / "cvc" / "keys", secret)
+
+    options: dict[str, Any] = {"country": "UZ", "organization": None,
+                               "key_spec": KeySpec.parse("ec-p256")}  # fmt: skip
+    with pytest.raises(KeyStoreError, match="disk full"):
+        run_init_staged(d, {"type": "file"}, refusing, **options)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pki"]
+    assert sorted(p.name for p in d.iterdir()) == ["README"]
+    result = run_init_staged(
+        d, {"type": "file"},
+        lambda at: open_stores(at, {"type": "file"}, passphrase=lambda: b"pw"), **options,
+    )  # fmt: skip
+    assert result["dir"] == str(d) and result["cvc"]["dv"]["path"].startswith(str(d / "cvc"))
+    assert sorted(p.name for p in d.iterdir()) == ["README", "ca-state.json", "certs", "cvc",
+                                                   "keys", "pki.json"]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pki"]
+    (tmp_path / "a-file").write_text("not a folder")
+    from pki.errors import PKIError
+
+    with pytest.raises(PKIError, match="cannot put the new folder at"):
+        run_init_staged(tmp_path / "a-file", {"type": "file"},
+                        lambda at: open_stores(at, {"type": "file"}, passphrase=lambda: b"pw"),
+                        **options)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "pki"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 
+import PyKCS11
 import pytest
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from tests.softhsm import SoftHSMToken
 
 from pki.errors import HSMError, KeyStoreError
@@ -24,18 +27,24 @@ EC_SPECS = [
 RSA_SPECS = ["rsa-2048", "rsa-3072", "rsa-4096"]
 
 
+@pytest.fixture(scope="module")
+def module_token(new_softhsm_token: Callable[[], SoftHSMToken]) -> SoftHSMToken:
+    """This module's own token: its fixed key labels are free on every run."""
+    return new_softhsm_token()
+
+
 @pytest.fixture
-def session(softhsm_token: SoftHSMToken) -> Iterator[HSMSession]:
-    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
-    with token.session(lambda: softhsm_token.pin) as s:
+def session(module_token: SoftHSMToken) -> Iterator[HSMSession]:
+    token = PKCS11Module(module_token.module).token(module_token.label)
+    with token.session(lambda: module_token.pin) as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def generated(softhsm_token: SoftHSMToken) -> list[str]:
+def generated(module_token: SoftHSMToken) -> list[str]:
     """Generate one key of every supported type once for this module."""
-    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
-    with token.session(lambda: softhsm_token.pin) as s:
+    token = PKCS11Module(module_token.module).token(module_token.label)
+    with token.session(lambda: module_token.pin) as s:
         for spec in EC_SPECS + RSA_SPECS:
             s.generate_key(f"hsmtest-{spec}", KeySpec.parse(spec))
     return EC_SPECS + RSA_SPECS
@@ -136,17 +145,101 @@ def test_generate_duplicate_label_and_wrong_scheme(session: HSMSession) -> None:
         session.key("hsmtest-dup")
 
 
-def test_key_unusable_after_session_closes(softhsm_token: SoftHSMToken) -> None:
-    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
-    with token.session(lambda: softhsm_token.pin) as s:
+def test_key_unusable_after_session_closes(module_token: SoftHSMToken) -> None:
+    token = PKCS11Module(module_token.module).token(module_token.label)
+    with token.session(lambda: module_token.pin) as s:
         key = s.generate_key("hsmtest-closed", KeySpec.parse("ec-p256"))
     with pytest.raises(HSMError):
         key.sign(b"x", key.algorithm)
 
 
-def test_without_login_private_keys_are_invisible(softhsm_token: SoftHSMToken) -> None:
-    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
-    with token.session(lambda: softhsm_token.pin) as s:
+def test_without_login_private_keys_are_invisible(module_token: SoftHSMToken) -> None:
+    token = PKCS11Module(module_token.module).token(module_token.label)
+    with token.session(lambda: module_token.pin) as s:
         s.generate_key("hsmtest-private", KeySpec.parse("ec-p256"))
     with token.session(None) as anonymous, pytest.raises(KeyStoreError):
         anonymous.key("hsmtest-private")
+
+
+_USAGES = {
+    "CKA_SIGN": True,
+    "CKA_DECRYPT": False,
+    "CKA_UNWRAP": False,
+    "CKA_DERIVE": False,
+    "CKA_SIGN_RECOVER": False,
+    "CKA_MODIFIABLE": False,
+    "CKA_EXTRACTABLE": False,
+    "CKA_SENSITIVE": True,
+}
+
+
+@pytest.mark.parametrize("spec", ["rsa-2048", "ec-brainpoolP256r1"])
+def test_signing_key_template_states_every_usage(
+    fresh_softhsm_token: SoftHSMToken, spec: str
+) -> None:
+    """Issue 9 item 5: read back from the token itself, not from our template."""
+    t = fresh_softhsm_token
+    with PKCS11Module(t.module).token(t.label).session(lambda: t.pin) as s:
+        key = s.generate_key("ds-1", KeySpec.parse(spec))
+        names = list(_USAGES)
+        raw = s.raw.getAttributeValue(key.handle, [getattr(PyKCS11, n) for n in names])
+        assert {n: bool(v) for n, v in zip(names, raw, strict=True)} == _USAGES
+        assert {n: key.attributes()[n] for n in names} == _USAGES
+        pub = s.raw.findObjects([(PyKCS11.CKA_CLASS, PyKCS11.CKO_PUBLIC_KEY),
+                                 (PyKCS11.CKA_ID, key.key_id)])[0]  # fmt: skip
+        pub_names = ["CKA_VERIFY", "CKA_ENCRYPT", "CKA_WRAP", "CKA_VERIFY_RECOVER",
+                     "CKA_DERIVE", "CKA_MODIFIABLE"]  # fmt: skip
+        pub_raw = s.raw.getAttributeValue(pub, [getattr(PyKCS11, n) for n in pub_names])
+        assert [bool(v) for v in pub_raw] == [True, False, False, False, False, False]
+
+
+def test_unwrap_and_decrypt_with_a_ds_key_are_refused(fresh_softhsm_token: SoftHSMToken) -> None:
+    t = fresh_softhsm_token
+    with PKCS11Module(t.module).token(t.label).session(lambda: t.pin) as s:
+        key = s.generate_key("ds-1", KeySpec.parse("rsa-2048"))
+        public = key.public_key()
+        assert isinstance(public, rsa.RSAPublicKey)
+        wrapped = public.encrypt(os.urandom(32), padding.PKCS1v15())
+        template = [(PyKCS11.CKA_CLASS, PyKCS11.CKO_SECRET_KEY),
+                    (PyKCS11.CKA_KEY_TYPE, PyKCS11.CKK_AES), (PyKCS11.CKA_TOKEN, False)]
+        mechanism = PyKCS11.Mechanism(PyKCS11.CKM_RSA_PKCS, None)
+        with pytest.raises(PyKCS11.PyKCS11Error) as err:
+            s.raw.unwrapKey(key.handle, wrapped, template, mechanism)
+        assert err.value.value == PyKCS11.CKR_KEY_FUNCTION_NOT_PERMITTED
+        with pytest.raises(PyKCS11.PyKCS11Error) as err:
+            s.raw.decrypt(key.handle, wrapped, mechanism)
+        assert err.value.value == PyKCS11.CKR_KEY_FUNCTION_NOT_PERMITTED
+        with pytest.raises(PyKCS11.PyKCS11Error) as err:  # not modifiable: usages stay as made
+            s.raw.setAttributeValue(key.handle, [(PyKCS11.CKA_UNWRAP, PyKCS11.CK_TRUE)])
+        assert err.value.value in (PyKCS11.CKR_ATTRIBUTE_READ_ONLY, PyKCS11.CKR_ACTION_PROHIBITED)
+
+
+class _Boom(Exception):
+    pass
+
+
+def test_an_error_in_a_lost_session_is_not_replaced_by_the_close(
+    module_token: SoftHSMToken,
+) -> None:
+    """Closing a session the token has dropped reports nothing of its own (issue 9 item 6)."""
+    module = PKCS11Module(module_token.module)
+    token = module.token(module_token.label)
+
+    def lose_then(action: Callable[[HSMSession], object]) -> None:
+        with token.session(lambda: module_token.pin) as s:
+            module._lib.closeAllSessions(token.info.slot)
+            action(s)
+
+    def boom(_: HSMSession) -> None:
+        raise _Boom
+
+    with pytest.raises(_Boom):
+        lose_then(boom)
+    with pytest.raises(HSMError) as err:
+        lose_then(lambda s: s.labels())
+    assert (err.value.function, err.value.code) == ("C_FindObjects", "CKR_SESSION_HANDLE_INVALID")
+    s = token.session(lambda: module_token.pin).__enter__()
+    module._lib.closeAllSessions(token.info.slot)
+    s.close()  # already gone: closed, no error
+    with pytest.raises(HSMError, match="not open"):
+        s.labels()

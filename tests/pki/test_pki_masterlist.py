@@ -94,8 +94,9 @@ def test_build_and_parse_back(pki: PKI, foreign: PKI) -> None:
 
 
 def test_master_list_signed_on_the_hsm(
-    pki: PKI, foreign: PKI, softhsm_token: SoftHSMToken, tmp_path: Path
+    pki: PKI, foreign: PKI, fresh_softhsm_token: SoftHSMToken, tmp_path: Path
 ) -> None:
+    softhsm_token = fresh_softhsm_token  # its own token: the fixed label is free on every run
     module = PKCS11Module(softhsm_token.module)
     with module.token(softhsm_token.label).session(lambda: softhsm_token.pin) as session:
         key = session.generate_key("ml-hsm-mls", KeySpec.parse("ec-p384"))

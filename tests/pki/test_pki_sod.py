@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,17 +92,40 @@ def test_sod_from_file_store(
 
 
 def test_sod_v1_on_the_hsm(
-    ca: tuple[CertificateAuthority, FileKeyStore], softhsm_token: SoftHSMToken
+    ca: tuple[CertificateAuthority, FileKeyStore], fresh_softhsm_token: SoftHSMToken
 ) -> None:
     authority, _ = ca
-    module = PKCS11Module(softhsm_token.module)
-    with module.token(softhsm_token.label).session(lambda: softhsm_token.pin) as session:
+    token = fresh_softhsm_token  # its own token: the fixed key label is free on every run
+    module = PKCS11Module(token.module)
+    with module.token(token.label).session(lambda: token.pin) as session:
         key = session.generate_key("sod-ds-rsa", KeySpec.parse("rsa-2048"))
         cert = authority.issue_document_signer(key.public_key(), common_name="DS HSM", now=NOW)
         builder = SODBuilder().data_groups(FILES).lds_version("0108", "040000")
         sod = SOD.decode(builder.sign(key, cert.dump(), SignatureAlgorithm.rsa_pss("sha256")))
     assert sod.version == 1 and sod.lds_version == "0108"
     _check(sod, key, authority, "sha256")
+
+
+_TWICE = """
+import sys, pytest
+node, base = sys.argv[1:]
+codes = [pytest.main(["-q", "-p", "no:cacheprovider", f"--basetemp={base}/{n}", node])
+         for n in range(2)]
+sys.exit(max(int(c) for c in codes))
+"""
+
+
+def test_sod_v1_on_the_hsm_runs_twice_in_one_process(tmp_path: Path) -> None:
+    """Issue 18: a second run in the same process (SoftHSM2 loaded once, its token directory
+    read once) used to find the first run's key on the shared token ("already exists")."""
+    root = Path(__file__).resolve().parents[2]
+    node = f"{Path(__file__).resolve()}::test_sod_v1_on_the_hsm"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root / "src"), str(root), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", _TWICE, node, str(tmp_path)], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.stdout.count("1 passed") == 2
 
 
 def test_builder_refuses_bad_input(
@@ -133,3 +159,27 @@ def test_signing_time_after_2049_is_generalized_time() -> None:
         time = attrs[2]["values"][0]
         assert time.name == kind
         assert time.native == when
+
+
+def test_document_code_and_refusals(ca: tuple[CertificateAuthority, FileKeyStore]) -> None:
+    from pki.sod import document_code, document_signer_refusal
+
+    assert document_code(FILES[1]) == "I"
+    assert document_code(tlv.encode(0x61, tlv.encode(0x5F1F, b"IU" + MRZ[2:].encode()))) == "IU"
+    for bad in (b"", tlv.encode(0x61, tlv.encode(0x5F1F, b"\xff" * 90)),
+                tlv.encode(0x61, tlv.encode(0x5F1F, b"<<UZB" + b"<" * 85))):
+        with pytest.raises(IssuanceError):
+            document_code(bad)
+    authority, store = ca
+    when = NOW + dt.timedelta(minutes=5)
+    assert document_signer_refusal(authority.certificate, code="I", now=when, revoked={}) == (
+        "does not allow digitalSignature")
+    ds = authority.issue_document_signer(
+        store.generate("ds-refusal", KeySpec.parse("ec-p256")).public_key(),
+        common_name="DS", doc_types=("I",), now=NOW)
+    assert document_signer_refusal(ds, code="IU", now=when, revoked={}) is None
+    assert document_signer_refusal(ds, code="P", now=when, revoked={}) == (
+        "is not allowed for document code 'P' (documentTypeList: I)")
+    assert document_signer_refusal(ds, code="IU", now=when,
+                                   revoked={int(ds.serial_number): "key-compromise"}) == (
+        "is revoked (key-compromise)")

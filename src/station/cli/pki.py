@@ -26,7 +26,8 @@ import click
 from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
-from pki.ca import REVOCATION_REASONS, CertificateAuthority, pem_certificate, pem_crl
+from idcard.verify.passive import read_dump_folder
+from pki.ca import REVOCATION_REASONS, CAState, CertificateAuthority, pem_certificate, pem_crl
 from pki.cvc_show import describe_cvc, describe_text
 from pki.cvca import (
     CVCA_DAYS,
@@ -40,11 +41,18 @@ from pki.errors import IssuanceError, PKIError
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.masterlist import build_master_list
-from pki.sod import sign_dump_folder
-from station.cli.common import echo_json, handle_errors
+from pki.sod import (
+    DocumentSignerRefused,
+    document_code,
+    document_signer_refusal,
+    sign_dump_folder,
+)
+from station.cli.common import EXIT_FAILED, echo_json, fail, handle_errors
+from station.cli.staging import StoresOpener, build_staged
 
 __all__ = [
     "PKIFolder",
+    "choose_document_signer",
     "load_certificate_file",
     "open_store",
     "open_stores",
@@ -52,6 +60,7 @@ __all__ = [
     "run_crl",
     "run_cvca_link",
     "run_init",
+    "run_init_staged",
     "run_issue_ds",
     "run_issue_dv",
     "run_issue_is",
@@ -223,6 +232,21 @@ def run_init(
     }
 
 
+def run_init_staged(
+    root: Path, backend: dict[str, str], open_at: StoresOpener, **options: Any
+) -> dict[str, Any]:
+    """:func:`run_init`, all or nothing (see :func:`station.cli.staging.build_staged`): built
+    in a staging folder beside ``root`` and moved into place at the end; on failure nothing is
+    left, on the token neither, and the original error is raised."""
+    if (root / CONFIG).exists():
+        raise PKIError(f"{root} already holds a PKI ({CONFIG} exists)")
+    return build_staged(
+        root, backend, open_at,
+        lambda at, store, eac_store: run_init(at, store, backend=backend, eac_store=eac_store,
+                                              **options),
+    )  # fmt: skip
+
+
 # -- the EAC PKI (TR-03110-3) -----------------------------------------------------------------
 
 
@@ -377,6 +401,35 @@ def run_masterlist(
     return {"path": str(path), "certificates": len(ours) + len(extra), "size": len(data)}
 
 
+def choose_document_signer(
+    folder: PKIFolder, dump: Path, ds_label: str | None, now: dt.datetime
+) -> str:
+    """The Document Signer to sign ``dump``'s EF.SOD with at ``now``: ``ds_label``, or the
+    newest one that may sign it. Each must be valid now (certificate and key usage period),
+    not revoked, and allowed for the document code of DG1's MRZ; DocumentSignerRefused (exit
+    1) says why none was."""
+    signers = [str(label) for label in folder.config.get("ds", [])]
+    if not signers:
+        raise PKIError("this PKI has no Document Signer; run `idkarta pki issue-ds`")
+    if ds_label is not None and ds_label not in signers:
+        raise PKIError(f"no Document Signer {ds_label!r} in this PKI ({', '.join(signers)})")
+    dg1 = read_dump_folder(dump).get("DG1")
+    if dg1 is None:
+        raise PKIError(f"{dump} has no DG1: its document code chooses the Document Signer")
+    code = document_code(dg1)
+    revoked = {r.serial: r.reason for r in CAState.load(folder.state_path).revoked}
+    refusals = []
+    for label in [ds_label] if ds_label is not None else reversed(signers):
+        reason = document_signer_refusal(folder.read_cert(label), code=code, now=now,
+                                         revoked=revoked)  # fmt: skip
+        if reason is None:
+            return label
+        refusals.append(f"{label} {reason}")
+    raise DocumentSignerRefused(
+        f"no Document Signer may sign document code {code!r} now: {'; '.join(refusals)}"
+    )
+
+
 def run_sign_sod(
     root: Path,
     store: KeyStore,
@@ -390,10 +443,7 @@ def run_sign_sod(
 ) -> dict[str, Any]:
     """Sign EF.SOD over the DG files of a dump folder with a Document Signer; write EF.SOD."""
     folder = PKIFolder.open(root)
-    signers = list(folder.config.get("ds", []))
-    label = ds_label or (signers[-1] if signers else None)
-    if label is None:
-        raise PKIError("this PKI has no Document Signer; run `idkarta pki issue-ds`")
+    label = choose_document_signer(folder, dump, ds_label, now or dt.datetime.now(dt.UTC))
     versions = (lds_version, unicode_version) if lds_version and unicode_version else None
     if (lds_version is None) != (unicode_version is None):
         raise PKIError("--lds-version and --unicode-version go together")
@@ -428,12 +478,25 @@ def _passphrase_once(new: bool) -> Callable[[], bytes]:
     return passphrase
 
 
+def _pin_once() -> Callable[[], str]:
+    cache: list[str] = []
+
+    def pin() -> str:
+        if not cache:
+            cache.append(_secret("IDKARTA_PIN", "Token user PIN", False))
+        return cache[0]
+
+    return pin
+
+
 @contextmanager
-def _token_session(backend: dict[str, str]) -> Iterator[KeyStore]:
+def _token_session(
+    backend: dict[str, str], pin: Callable[[], str] | None = None
+) -> Iterator[KeyStore]:
     from pki.hsm import PKCS11Module
 
     token = PKCS11Module(backend["module"]).token(backend["token"])
-    with token.session(lambda: _secret("IDKARTA_PIN", "Token user PIN", False)) as session:
+    with token.session(pin or _pin_once()) as session:
         yield session
 
 
@@ -448,16 +511,21 @@ def open_store(
 
 @contextmanager
 def open_stores(
-    root: Path, backend: dict[str, str], *, new: bool = False
+    root: Path,
+    backend: dict[str, str],
+    *,
+    new: bool = False,
+    pin: Callable[[], str] | None = None,
+    passphrase: Callable[[], bytes] | None = None,
 ) -> Iterator[tuple[KeyStore, KeyStore]]:
     """The document PKI's and the EAC PKI's key stores: the same token session, or two file
-    stores (``keys/`` and ``cvc/keys/``) sharing one passphrase, asked once."""
+    stores (``keys/`` and ``cvc/keys/``) sharing one passphrase, asked once (or given)."""
     if backend["type"] == "pkcs11":
-        with _token_session(backend) as session:
+        with _token_session(backend, pin) as session:
             yield session, session
         return
-    passphrase = _passphrase_once(new)
-    yield FileKeyStore(root / "keys", passphrase), FileKeyStore(root / "cvc" / "keys", passphrase)
+    secret = passphrase or _passphrase_once(new)
+    yield FileKeyStore(root / "keys", secret), FileKeyStore(root / "cvc" / "keys", secret)
 
 
 def _emit(result: dict[str, Any], as_json: bool, summary: Callable[[dict[str, Any]], str]) -> None:
@@ -510,12 +578,15 @@ def init_command(
         else {"type": "file"}
     )
     spec = KeySpec.parse(key_type)
-    pki_dir.mkdir(parents=True, exist_ok=True)
     cvc_spec = KeySpec.parse(cvc_key_type) if cvc_key_type else None
-    with open_stores(pki_dir, backend, new=True) as (store, eac_store):
-        result = run_init(pki_dir, store, country=country, organization=organization,
-                          key_spec=spec, backend=backend, crl_urls=crl_urls,
-                          doc_types=doc_types, cvc_key_spec=cvc_spec, eac_store=eac_store)
+    pin = _pin_once()  # asked once, also for destroying the keys of a failed run
+    passphrase = _passphrase_once(True)
+    result = run_init_staged(
+        pki_dir, backend,
+        lambda at: open_stores(at, backend, new=True, pin=pin, passphrase=passphrase),
+        country=country, organization=organization, key_spec=spec, crl_urls=crl_urls,
+        doc_types=doc_types, cvc_key_spec=cvc_spec,
+    )  # fmt: skip
     _emit(result, as_json, lambda r: (
         f"PKI created in {r['dir']} ({r['backend']}, {r['key_type']}): "
         f"CSCA serial {r['csca']['serial']}, DS {r['ds']['label']}, MLS {r['mls']['label']}; "
@@ -606,7 +677,9 @@ def masterlist_command(
 @pki.command("sign-sod")
 @_dir_option
 @click.argument("dump_folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--ds", "ds_label", default=None, help="Document Signer label (default: newest).")
+@click.option("--ds", "ds_label", default=None,
+              help="Document Signer label [default: the newest one valid now, not revoked and "
+              "allowed for the MRZ's document code].")
 @click.option("--hash", "hash_algorithm", default="sha256", show_default=True,
               type=click.Choice(["sha1", "sha224", "sha256", "sha384", "sha512"]))
 @click.option("--lds-version", default=None, help="LDS version for LDSSecurityObject v1 (0108).")
@@ -617,10 +690,16 @@ def sign_sod_command(
     pki_dir: Path, dump_folder: Path, ds_label: str | None, hash_algorithm: str,
     lds_version: str | None, unicode_version: str | None, as_json: bool,
 ) -> None:
-    """Sign EF.SOD over the data groups of DUMP_FOLDER; write DUMP_FOLDER/EF.SOD."""
-    result = _run(pki_dir, lambda s: run_sign_sod(
-        pki_dir, s, dump_folder, ds_label=ds_label, hash_algorithm=hash_algorithm,
-        lds_version=lds_version, unicode_version=unicode_version))
+    """Sign EF.SOD over the data groups of DUMP_FOLDER; write DUMP_FOLDER/EF.SOD.
+
+    Exit 1 when no Document Signer may sign it (revoked, expired, not yet valid, or not
+    allowed for the document code of DG1's MRZ)."""
+    try:
+        result = _run(pki_dir, lambda s: run_sign_sod(
+            pki_dir, s, dump_folder, ds_label=ds_label, hash_algorithm=hash_algorithm,
+            lds_version=lds_version, unicode_version=unicode_version))
+    except DocumentSignerRefused as exc:
+        fail(str(exc), EXIT_FAILED)
     _emit(result, as_json, lambda r: (
         f"EF.SOD over DG{', DG'.join(map(str, r['data_groups']))} signed by {r['ds']}: "
         f"{r['path']}"))
