@@ -77,10 +77,16 @@ def pad(data: bytes, block: int) -> bytes:
     return data + b"\x00" * (-len(data) % block)
 
 
-def unpad(data: bytes) -> bytes:
-    """Remove padding method 2; :class:`SecureMessagingError` when it is not there."""
+def unpad(data: bytes, block: int) -> bytes:
+    """Remove padding method 2 from ``block``-aligned data: the 0x80 and its zeros must lie in
+    the last block (fewer than ``block`` zeros); :class:`SecureMessagingError` otherwise."""
     stripped = data.rstrip(b"\x00")
-    if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= 16:
+    if (
+        len(data) % block
+        or not stripped
+        or stripped[-1] != 0x80
+        or len(data) - len(stripped) >= block
+    ):
         raise SecureMessagingError("invalid padding in decrypted data")
     return stripped[:-1]
 
@@ -299,7 +305,7 @@ class SecureChannel:
         chained = self._iv(ssc) + data[: -self._block]
         plain = int.from_bytes(self._ecb_dec.update(data), "big") ^ int.from_bytes(chained, "big")
         try:
-            return unpad(plain.to_bytes(len(data), "big"))
+            return unpad(plain.to_bytes(len(data), "big"), self._block)
         except SecureMessagingError as exc:
             raise self._fail(str(exc)) from None
 
