@@ -411,7 +411,8 @@ class SecureChannel:
         if command.cla & SM_CLA != SM_CLA:
             raise self._fail("command without secure messaging", _SW_MISSING)
         ssc = self._next_ssc()
-        if command.ne is not None and command.ne != (65536 if command.is_extended else 256):
+        if command.ne != (65536 if command.is_extended else 256):
+            # the response always carries DO'99' and DO'8E' (ISO/IEC 7816-4 Annex: Le = 00)
             raise self._fail("protected command must have Le = 00 (or 0000 extended)")
         try:
             items = tlv.decode_all(command.data)

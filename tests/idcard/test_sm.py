@@ -243,14 +243,14 @@ def test_3des_padding_beyond_the_last_block_is_refused(zeros: int) -> None:
     with pytest.raises(SecureMessagingError, match=BAD_PADDING):
         terminal.unwrap(response)
     assert terminal.closed
-    command = forge.command(ssc0 + 1, b"\x0c\xd6\x00\x00", do87, le=False)
+    command = forge.command(ssc0 + 1, b"\x0c\xd6\x00\x00", do87, )
     with pytest.raises(SecureMessagingError, match=BAD_PADDING):
         chip.unwrap_command(command)
     assert chip.closed and chip.failure_sw == 0x6988
     # the same objects with padding inside the last block open fine
     _, chip2 = _d4_pair()
     good = tlv.encode(0x87, b"\x01" + forge.cryptogram(ssc0 + 1, pad(b"abc", 8)))
-    assert chip2.unwrap_command(forge.command(ssc0 + 1, b"\x0c\xd6\x00\x00", good, le=False)) == (
+    assert chip2.unwrap_command(forge.command(ssc0 + 1, b"\x0c\xd6\x00\x00", good, )) == (
         CommandAPDU(0, 0xD6, 0, 0, b"abc")
     )
 
@@ -396,3 +396,20 @@ def test_secure_transport_over_chip_session() -> None:
     transport = SecureTransport(Wire(), terminal)
     assert transport.transmit(CommandAPDU(0, 0xB0, 0, 0, ne=4)).data == b"\x60\x14\x5f\x01"
     assert repr(terminal).startswith("SecureChannel(3DES, ssc=")
+
+
+LE_00 = exact("protected command must have Le = 00 (or 0000 extended)")
+
+
+@pytest.mark.parametrize("cut", [b"", b"\x01", b"\xff"])
+def test_protected_command_needs_le_00(cut: bytes) -> None:
+    """The response always holds DO'99' and DO'8E', so Le is 00; a command without it, or with
+    another Le (not covered by the MAC), is malformed: 6988 and the channel closes."""
+    terminal, chip = _d4_pair()
+    raw = terminal.wrap(CommandAPDU(0, 0xB0, 0, 0, ne=4)).encode()
+    assert raw[-1] == 0
+    with pytest.raises(SecureMessagingError, match=LE_00):
+        chip.unwrap_command(raw[:-1] + cut)
+    assert chip.closed and chip.failure_sw == 0x6988
+    with pytest.raises(SecureMessagingError, match=exact("secure messaging channel is closed")):
+        chip.unwrap_command(terminal.wrap(CommandAPDU(0, 0xB0, 0, 0, ne=4)))
