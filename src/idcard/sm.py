@@ -498,7 +498,7 @@ class SecureChipSession:
 
     def handle(self, command: CommandAPDU | bytes) -> ResponseAPDU:
         if self.channel.closed:
-            return ResponseAPDU(b"", self.channel.failure_sw or _SW_MISSING)
+            return ResponseAPDU(b"", _SW_MISSING)
         try:
             plain = self.channel.unwrap_command(command)
         except SecureMessagingError:
