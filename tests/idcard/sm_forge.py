@@ -32,7 +32,7 @@ class Forge:
         return block_size(self.cipher)
 
     def ssc(self, value: int) -> bytes:
-        return value.to_bytes(self.block, "big")
+        return (value % (1 << (8 * self.block))).to_bytes(self.block, "big")  # wraps around
 
     def mac(self, ssc: int, data: bytes) -> bytes:
         n = pad(self.ssc(ssc) + data, self.block)
