@@ -177,10 +177,7 @@ class SessionKeys:
 
     def __post_init__(self) -> None:
         _algorithm(self.cipher, self.ks_enc)
-        if self.cipher == "3DES":
-            _check_des_key(self.ks_mac)
-        else:
-            _algorithm(self.cipher, self.ks_mac)
+        _algorithm(self.cipher, self.ks_mac)
 
     @classmethod
     def derive(cls, cipher: Cipher, secret: bytes) -> SessionKeys:
@@ -349,11 +346,9 @@ class SecureChannel:
             or len(body) > SHORT_MAX_NC
             or (command.ne is not None and command.ne > SHORT_MAX_NE)
         )
-        self._last_ins = command.ins
-        return CommandAPDU(
-            cla, command.ins, command.p1, command.p2, body,
-            ne=65536 if extended else 256, extended=extended,
-        )  # fmt: skip
+        # Ne 65536 (Le 0000) makes the APDU extended, 256 (Le 00) keeps it short
+        return CommandAPDU(cla, command.ins, command.p1, command.p2, body,
+                           ne=65536 if extended else 256)  # fmt: skip
 
     def unwrap(self, response: ResponseAPDU | bytes) -> ResponseAPDU:
         """Verify and decrypt a protected response (9303-11 §9.8.5): the next SSC, DO'99' MAC.
@@ -449,11 +444,10 @@ class SecureChannel:
             limit = 65536 if len(v) == 2 else SHORT_MAX_NE
             ne = int.from_bytes(v, "big") or limit
         self._last_ins = command.ins
-        try:
-            return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1,
-                               command.p2, data, ne)  # fmt: skip
-        except EncodeError:
-            raise self._fail("protected command holds an impossible command") from None
+        # always a valid command: the header comes from a decoded APDU, the data is shorter
+        # than the protected data, and 1 <= ne <= 65536
+        return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1, command.p2,
+                           data, ne)  # fmt: skip
 
     def wrap_response(self, response: ResponseAPDU) -> ResponseAPDU:
         """Chip side: protect a response (DO'87' or DO'85' for odd INS, DO'99', DO'8E')."""

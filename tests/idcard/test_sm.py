@@ -210,6 +210,8 @@ def test_pad_unpad(data: bytes, block: int) -> None:
         (b"\x80" + bytes(16) + bytes(15), 16),
         (b"abcdefg\x80" + bytes(7), 16),  # 15 bytes: not aligned
         (b"abcdefg\x81" + bytes(8), 16),
+        (b"abcdef\x80X", 8),  # only zero bytes follow the 80 byte
+        (b"abcdef\x80\x01" + bytes(8), 16),
     ],
 )
 def test_unpad_needs_the_padding_in_the_last_block(data: bytes, block: int) -> None:

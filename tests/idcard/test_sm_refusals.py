@@ -472,3 +472,33 @@ def test_cbc_known_answers() -> None:
     k = KEYS["3DES"][1]
     assert encrypt_cbc("3DES", k + k[:8], bytes(8)) == encrypt_cbc("3DES", k, bytes(8))
     assert retail_mac(k + bytes(8), bytes(16)) == retail_mac(k, bytes(16))
+
+
+def test_retail_mac_of_one_block_is_two_key_3des() -> None:
+    """ISO/IEC 9797-1 MAC algorithm 3 on a single block: E_K1(D_K2(E_K1(x))), i.e. 3DES."""
+    k = KEYS["3DES"][1]
+    for block in (bytes(8), b"\x80" + bytes(7), bytes(range(8))):
+        assert retail_mac(k, block) == encrypt_cbc("3DES", k, block)
+    assert token_mac("3DES", k, b"") == encrypt_cbc("3DES", k, b"\x80" + bytes(7))
+
+
+def test_channel_starts_at_ssc_zero() -> None:
+    keys = SessionKeys("AES-192", bytes(24), bytes(range(24)))
+    t = SecureChannel(keys)
+    assert t.ssc == 0 and t.ssc_bytes == bytes(16) and t.keys is keys
+    assert t.closed is False and t.failure_sw is None
+    c = SecureChannel(keys)
+    assert c.unwrap_command(t.wrap(CommandAPDU(0, 0xB0, 0, 0, ne=2))) == CommandAPDU(
+        0, 0xB0, 0, 0, ne=2
+    )
+    assert t.ssc == c.ssc == 1
+
+
+def test_chip_session_serves_command_after_command() -> None:
+    t = channel("AES-256")
+    session = SecureChipSession(channel("AES-256"), lambda c: ResponseAPDU(c.data[::-1], 0x9000))
+    assert session.next_channel is None
+    for data in (b"one", b"two", b"three"):
+        answer = session.handle(t.wrap(CommandAPDU(0, 0xD6, 0, 0, data)))
+        assert t.unwrap(answer) == ResponseAPDU(data[::-1], 0x9000) and session.active
+    assert t.ssc == session.channel.ssc == SSC + 6
