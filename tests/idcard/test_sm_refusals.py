@@ -5,7 +5,10 @@ chip side, names the status word to answer (6987 objects missing, 6988 incorrect
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
+from cryptography.utils import CryptographyDeprecationWarning
 from tests.idcard.sm_forge import Forge, exact
 
 from idcard import tlv
@@ -502,3 +505,17 @@ def test_chip_session_serves_command_after_command() -> None:
         answer = session.handle(t.wrap(CommandAPDU(0, 0xD6, 0, 0, data)))
         assert t.unwrap(answer) == ResponseAPDU(data[::-1], 0x9000) and session.active
     assert t.ssc == session.channel.ssc == SSC + 6
+
+
+def test_3des_never_uses_the_deprecated_short_keying_options() -> None:
+    """cryptography deprecates 8- and 16-byte TripleDES keys; every 3DES use here expands the
+    key to 24 bytes (K1 K1 K1, K1 K2 K1), so it keeps working when they are removed."""
+    k = KEYS["3DES"][1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CryptographyDeprecationWarning)
+        retail_mac(k, bytes(24))
+        encrypt_cbc("3DES", k, bytes(8))
+        decrypt_cbc("3DES", k, bytes(8))
+        t, c = channel("3DES"), channel("3DES")
+        c.unwrap_command(t.wrap(CommandAPDU(0, 0xD6, 0, 0, b"data")))
+        t.unwrap(c.wrap_response(ResponseAPDU(b"data")))
