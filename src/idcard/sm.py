@@ -77,10 +77,16 @@ def pad(data: bytes, block: int) -> bytes:
     return data + b"\x00" * (-len(data) % block)
 
 
-def unpad(data: bytes) -> bytes:
-    """Remove padding method 2; :class:`SecureMessagingError` when it is not there."""
+def unpad(data: bytes, block: int) -> bytes:
+    """Remove padding method 2 from ``block``-aligned data: the 0x80 and its zeros must lie in
+    the last block (fewer than ``block`` zeros); :class:`SecureMessagingError` otherwise."""
     stripped = data.rstrip(b"\x00")
-    if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= 16:
+    if (
+        len(data) % block
+        or not stripped
+        or stripped[-1] != 0x80
+        or len(data) - len(stripped) >= block
+    ):
         raise SecureMessagingError("invalid padding in decrypted data")
     return stripped[:-1]
 
@@ -171,10 +177,7 @@ class SessionKeys:
 
     def __post_init__(self) -> None:
         _algorithm(self.cipher, self.ks_enc)
-        if self.cipher == "3DES":
-            _check_des_key(self.ks_mac)
-        else:
-            _algorithm(self.cipher, self.ks_mac)
+        _algorithm(self.cipher, self.ks_mac)
 
     @classmethod
     def derive(cls, cipher: Cipher, secret: bytes) -> SessionKeys:
@@ -299,7 +302,7 @@ class SecureChannel:
         chained = self._iv(ssc) + data[: -self._block]
         plain = int.from_bytes(self._ecb_dec.update(data), "big") ^ int.from_bytes(chained, "big")
         try:
-            return unpad(plain.to_bytes(len(data), "big"))
+            return unpad(plain.to_bytes(len(data), "big"), self._block)
         except SecureMessagingError as exc:
             raise self._fail(str(exc)) from None
 
@@ -343,11 +346,9 @@ class SecureChannel:
             or len(body) > SHORT_MAX_NC
             or (command.ne is not None and command.ne > SHORT_MAX_NE)
         )
-        self._last_ins = command.ins
-        return CommandAPDU(
-            cla, command.ins, command.p1, command.p2, body,
-            ne=65536 if extended else 256, extended=extended,
-        )  # fmt: skip
+        # Ne 65536 (Le 0000) makes the APDU extended, 256 (Le 00) keeps it short
+        return CommandAPDU(cla, command.ins, command.p1, command.p2, body,
+                           ne=65536 if extended else 256)  # fmt: skip
 
     def unwrap(self, response: ResponseAPDU | bytes) -> ResponseAPDU:
         """Verify and decrypt a protected response (9303-11 §9.8.5): the next SSC, DO'99' MAC.
@@ -405,7 +406,8 @@ class SecureChannel:
         if command.cla & SM_CLA != SM_CLA:
             raise self._fail("command without secure messaging", _SW_MISSING)
         ssc = self._next_ssc()
-        if command.ne is not None and command.ne != (65536 if command.is_extended else 256):
+        if command.ne != (65536 if command.is_extended else 256):
+            # the response always carries DO'99' and DO'8E' (ISO/IEC 7816-4 Annex: Le = 00)
             raise self._fail("protected command must have Le = 00 (or 0000 extended)")
         try:
             items = tlv.decode_all(command.data)
@@ -442,11 +444,10 @@ class SecureChannel:
             limit = 65536 if len(v) == 2 else SHORT_MAX_NE
             ne = int.from_bytes(v, "big") or limit
         self._last_ins = command.ins
-        try:
-            return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1,
-                               command.p2, data, ne)  # fmt: skip
-        except EncodeError:
-            raise self._fail("protected command holds an impossible command") from None
+        # always a valid command: the header comes from a decoded APDU, the data is shorter
+        # than the protected data, and 1 <= ne <= 65536
+        return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1, command.p2,
+                           data, ne)  # fmt: skip
 
     def wrap_response(self, response: ResponseAPDU) -> ResponseAPDU:
         """Chip side: protect a response (DO'87' or DO'85' for odd INS, DO'99', DO'8E')."""
@@ -491,7 +492,7 @@ class SecureChipSession:
 
     def handle(self, command: CommandAPDU | bytes) -> ResponseAPDU:
         if self.channel.closed:
-            return ResponseAPDU(b"", self.channel.failure_sw or _SW_MISSING)
+            return ResponseAPDU(b"", _SW_MISSING)
         try:
             plain = self.channel.unwrap_command(command)
         except SecureMessagingError:

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.conftest import VECTORS
+from tests.idcard.sm_forge import Forge, exact
 
+from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU
 from idcard.crypto import CIPHERS
 from idcard.errors import EncodeError, SecureMessagingError
@@ -30,6 +32,7 @@ from idcard.sm import (
 SM: dict[str, Any] = json.loads((VECTORS / "protocols" / "sm.json").read_text())
 D4 = SM["d4"]
 H = bytes.fromhex
+BAD_PADDING = exact("invalid padding in decrypted data")
 
 
 def _d4_pair() -> tuple[SecureChannel, SecureChannel]:
@@ -186,14 +189,72 @@ def test_token_mac_and_cmac() -> None:
 @given(st.binary(max_size=64), st.sampled_from([8, 16]))
 def test_pad_unpad(data: bytes, block: int) -> None:
     padded = pad(data, block)
-    assert len(padded) % block == 0 and len(padded) > len(data)
-    assert unpad(padded) == data
+    assert len(padded) % block == 0 and len(data) < len(padded) <= len(data) + block
+    assert padded[len(data)] == 0x80 and not any(padded[len(data) + 1 :])
+    assert unpad(padded, block) == data
+    # one more block of zeros puts the 80 byte outside the last block: not padding any more
+    with pytest.raises(SecureMessagingError, match=BAD_PADDING):
+        unpad(padded + bytes(block), block)
 
 
-def test_unpad_rejects() -> None:
-    for bad in (b"", b"\x00" * 8, b"\x01\x02\x03\x04\x05\x06\x07\x08"):
-        with pytest.raises(SecureMessagingError):
-            unpad(bad)
+@pytest.mark.parametrize(
+    ("data", "block"),
+    [
+        (b"", 8),
+        (b"\x00" * 8, 8),
+        (b"\x01\x02\x03\x04\x05\x06\x07\x08", 8),
+        (b"\x80", 8),  # not block-aligned
+        (b"abc\x80" + bytes(12), 8),  # 16 bytes ending in 12 zeros: 80 is not in the last block
+        (b"\x80" + bytes(15), 8),  # 3DES: 80 then 8..15 zeros (accepted before)
+        (b"abcdefg\x80" + bytes(8), 8),
+        (b"\x80" + bytes(16) + bytes(15), 16),
+        (b"abcdefg\x80" + bytes(7), 16),  # 15 bytes: not aligned
+        (b"abcdefg\x81" + bytes(8), 16),
+        (b"abcdef\x80X", 8),  # only zero bytes follow the 80 byte
+        (b"abcdef\x80\x01" + bytes(8), 16),
+    ],
+)
+def test_unpad_needs_the_padding_in_the_last_block(data: bytes, block: int) -> None:
+    """ISO/IEC 9797-1 method 2 adds 1..block bytes, so 80 00..00 lies in the last block."""
+    with pytest.raises(SecureMessagingError, match=BAD_PADDING):
+        unpad(data, block)
+
+
+def test_unpad_uses_the_block_size() -> None:
+    assert unpad(b"abcdefg\x80" + bytes(8), 16) == b"abcdefg"  # AES: one block
+    data = b"abcdefg\x80" + bytes(8) + b"abcdefg"
+    assert unpad(data + b"\x80", 8) == data  # 3DES: 80 bytes and zeros before the last block
+
+
+def _d4_forge() -> Forge:
+    return Forge("3DES", H(D4["ks_enc"]), H(D4["ks_mac"]))
+
+
+@pytest.mark.parametrize("zeros", [8, 12, 15])
+def test_3des_padding_beyond_the_last_block_is_refused(zeros: int) -> None:
+    """3DES plaintext "abc" 80 then 8..15 zeros under a valid MAC: the padding spans two blocks,
+    which method 2 never makes; the terminal and the chip refuse it and close the channel."""
+    forge = _d4_forge()
+    padded = b"abc\x80" + bytes(zeros)
+    padded += bytes(-len(padded) % 8)
+    terminal, chip = _d4_pair()
+    ssc0 = terminal.ssc
+    terminal.wrap(CommandAPDU(0, 0xB0, 0, 0, ne=3))
+    do87 = tlv.encode(0x87, b"\x01" + forge.cryptogram(ssc0 + 2, padded))
+    response = forge.response(ssc0 + 2, do87 + tlv.encode(0x99, b"\x90\x00"))
+    with pytest.raises(SecureMessagingError, match=BAD_PADDING):
+        terminal.unwrap(response)
+    assert terminal.closed
+    command = forge.command(ssc0 + 1, b"\x0c\xd6\x00\x00", do87, )
+    with pytest.raises(SecureMessagingError, match=BAD_PADDING):
+        chip.unwrap_command(command)
+    assert chip.closed and chip.failure_sw == 0x6988
+    # the same objects with padding inside the last block open fine
+    _, chip2 = _d4_pair()
+    good = tlv.encode(0x87, b"\x01" + forge.cryptogram(ssc0 + 1, pad(b"abc", 8)))
+    assert chip2.unwrap_command(forge.command(ssc0 + 1, b"\x0c\xd6\x00\x00", good, )) == (
+        CommandAPDU(0, 0xD6, 0, 0, b"abc")
+    )
 
 
 def test_keys_are_not_printed() -> None:
@@ -337,3 +398,20 @@ def test_secure_transport_over_chip_session() -> None:
     transport = SecureTransport(Wire(), terminal)
     assert transport.transmit(CommandAPDU(0, 0xB0, 0, 0, ne=4)).data == b"\x60\x14\x5f\x01"
     assert repr(terminal).startswith("SecureChannel(3DES, ssc=")
+
+
+LE_00 = exact("protected command must have Le = 00 (or 0000 extended)")
+
+
+@pytest.mark.parametrize("cut", [b"", b"\x01", b"\xff"])
+def test_protected_command_needs_le_00(cut: bytes) -> None:
+    """The response always holds DO'99' and DO'8E', so Le is 00; a command without it, or with
+    another Le (not covered by the MAC), is malformed: 6988 and the channel closes."""
+    terminal, chip = _d4_pair()
+    raw = terminal.wrap(CommandAPDU(0, 0xB0, 0, 0, ne=4)).encode()
+    assert raw[-1] == 0
+    with pytest.raises(SecureMessagingError, match=LE_00):
+        chip.unwrap_command(raw[:-1] + cut)
+    assert chip.closed and chip.failure_sw == 0x6988
+    with pytest.raises(SecureMessagingError, match=exact("secure messaging channel is closed")):
+        chip.unwrap_command(terminal.wrap(CommandAPDU(0, 0xB0, 0, 0, ne=4)))

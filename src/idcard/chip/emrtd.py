@@ -11,8 +11,9 @@ state machines of :mod:`idcard.protocols`, and enforces ICAO 9303-11 / TR-03110 
 * after it: EF.ATR/INFO and EF.CardAccess in the clear; everything else only under secure
   messaging after BAC or PACE (6982 otherwise); DG3/DG4 only after Terminal Authentication whose
   effective CHAT grants them; BAC refused (6982) when the profile requires PACE;
-* an unprotected command ends the SM session, as does any SM failure (6987/6988): the chip is
-  then unauthenticated again. Chip Authentication switches the SM keys; TA needs CA first.
+* an unprotected command ends the SM session, as does any SM failure (6987/6988), a malformed
+  protected APDU (a wrong Lc) included: the chip is then unauthenticated again. Chip
+  Authentication switches the SM keys; TA needs CA first.
 
 The chip's date (TR-03110-3 §2.5) is persistent state, advanced by the effective date of
 accepted CVCA, DV and domestic terminal certificates; an accepted CVCA link certificate becomes
@@ -160,9 +161,9 @@ class VirtualChip:
         try:
             command = CommandAPDU.decode(bytes(apdu))
         except DecodeError:
-            return StatusWord.WRONG_LENGTH.to_bytes(2, "big")
+            return self._malformed(bytes(apdu)).encode()
         if command.is_extended and not self.state.extended_length:
-            return StatusWord.WRONG_LENGTH.to_bytes(2, "big")
+            return self._malformed(bytes(apdu)).encode()
         try:
             response = self._process(command)
         except Exception as exc:  # a bug must not take the card (and the vpcd bridge) down
@@ -223,6 +224,20 @@ class VirtualChip:
         if self._sm is not None:
             self._end_session()  # an unprotected command ends secure messaging
         return self._dispatch(command, protected=False)
+
+    def _malformed(self, apdu: bytes) -> ResponseAPDU:
+        """A command APDU this chip cannot take (6700). In a session it ends secure messaging:
+        with the SM CLA bits it is a failed protected command, answered 6988 as a MAC failure
+        is (9303-11 §9.8); with some of them 6987, as in :meth:`_process`."""
+        if self._sm is None:
+            return _sw(StatusWord.WRONG_LENGTH)
+        sm_bits = apdu[0] & SM_CLA if apdu else 0
+        self._end_session()
+        if sm_bits == SM_CLA:
+            return _sw(StatusWord.SM_DATA_OBJECTS_INCORRECT)
+        if sm_bits:
+            return _sw(StatusWord.SM_DATA_OBJECTS_MISSING)
+        return _sw(StatusWord.WRONG_LENGTH)
 
     def _protected(self, command: CommandAPDU) -> ResponseAPDU:
         return self._dispatch(command, protected=True)

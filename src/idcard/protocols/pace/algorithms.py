@@ -219,6 +219,6 @@ def decrypt_chip_authentication_data(cipher: Cipher, ks_enc: bytes, a_ic: bytes)
     if not a_ic or len(a_ic) % 16:
         raise DecodeError("encrypted chip authentication data is not whole AES blocks")
     try:
-        return unpad(decrypt_cbc(cipher, ks_enc, a_ic, iv=_cam_iv(cipher, ks_enc)))
+        return unpad(decrypt_cbc(cipher, ks_enc, a_ic, iv=_cam_iv(cipher, ks_enc)), 16)
     except SecureMessagingError:
         raise DecodeError("encrypted chip authentication data has no valid padding") from None
