@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -164,9 +164,12 @@ def build_card_data(
     profile: CardProfile = CARD_PROFILE,
     personalized_at: datetime | None = None,
 ) -> Dump:
-    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes)."""
+    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes).
+
+    DG12's personalization date-time is ``personalized_at``, by default the real time (UTC).
+    """
     doc = applicant.document
-    when = personalized_at or datetime.combine(doc.issue_date, time(9, 0))
+    when = personalized_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     dg1 = DG1(card_mrz(applicant))
     dg2 = DG2.from_image(applicant.portrait)
     dg3 = DG3.from_images({f.position: f.image for f in applicant.fingers})
