@@ -18,6 +18,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
@@ -29,10 +30,13 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "ESIGN_REGISTER",
+    "HyphenChoice",
     "IdkartaGroup",
     "echo_json",
     "fail",
     "handle_errors",
+    "key_folders",
     "report_failure",
 ]
 
@@ -41,6 +45,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 """141: what a shell reports for a writer whose reader went away (``yes | head``)."""
+
+ESIGN_REGISTER = "esign.sqlite"
+"""The e-signature register's file in an e-signature CA folder (``esign init``, the demo)."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -104,6 +111,26 @@ def echo_json(obj: Any) -> None:
         raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=default))
+
+
+def key_folders(pki_root: Path) -> tuple[Path, Path]:
+    """The file key stores of a PKI folder: the document PKI's ``keys/`` and the EAC PKI's
+    ``cvc/keys/`` (CVCA, DV and the inspection system's terminal key)."""
+    return pki_root / "keys", pki_root / "cvc" / "keys"
+
+
+class HyphenChoice(click.Choice[str]):
+    """A choice spelled with hyphens (``key-compromise``), as every idkarta option value is; the
+    underscore spelling (``key_compromise``) is accepted as an alias. The value is the hyphen
+    spelling."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__([c.replace("_", "-") for c in choices])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = value.replace("_", "-")
+        return super().convert(value, param, ctx)
 
 
 def _asks_json(argv: Sequence[str]) -> bool:

@@ -35,6 +35,7 @@ from idcard.lds import LDSFile
 from idcard.lds.dump import Dump
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.reader.personalize import personalize
+from idcard.text import count
 from idcard.verify import PassiveAuthReport, TrustStore, verify_dump_folder
 from pki.ca import pem_certificate
 from pki.card_signer import CardSigner
@@ -45,7 +46,7 @@ from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, sample_applicant
 from station.card_data import CardKeys, build_card_data
-from station.cli.common import EXIT_FAILED, handle_errors
+from station.cli.common import ESIGN_REGISTER, EXIT_FAILED, handle_errors, key_folders
 from station.cli.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.cli.verify import format_report
 from station.enrollment import enroll_card
@@ -123,7 +124,9 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     build_card_data(applicant, keys).write(issued_dir, overwrite=True)
     # 2. Document PKI; the demo passphrase is random and kept in memory for this run only.
     passphrase = secrets.token_urlsafe(24).encode()
-    store = FileKeyStore(pki_dir / "keys", lambda: passphrase)
+    keys_dir, eac_keys_dir = key_folders(pki_dir)  # as `idkarta pki init` lays them out
+    store = FileKeyStore(keys_dir, lambda: passphrase)
+    eac_store = FileKeyStore(eac_keys_dir, lambda: passphrase)
     pki = run_init(
         pki_dir,
         store,
@@ -131,6 +134,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         organization="Republic of Uzbekistan",
         key_spec=KeySpec.parse("ec-brainpoolP256r1"),
         backend={"type": "file"},
+        eac_store=eac_store,
     )
     run_sign_sod(pki_dir, store, issued_dir)
     crl = run_crl(pki_dir, store, next_update_days=30)
@@ -157,7 +161,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     #    chip image is kept. The e-signature CA has its own key store.
     mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
     esign_ca = EsignCA.create(
-        EsignRegister(esign_dir / "register.sqlite"),
+        EsignRegister(esign_dir / ESIGN_REGISTER),
         FileKeyStore(esign_dir / "keys", lambda: passphrase).generate(
             "esign-ca", KeySpec.parse("ec-p256")
         ),
@@ -183,7 +187,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
     #    Active Authentication.
     terminal = TerminalCredentials(
-        (cvca, dv, inspection), cv_signer(store.load(inspection.chr))
+        (cvca, dv, inspection), cv_signer(eac_store.load(inspection.chr))
     )
     result = read_document(
         ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal
@@ -248,7 +252,8 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"   E-signature {cert.subject.human_friendly}; serial {o.esign_certificate.serial:x}; "
         f"key made in the chip, PIN set by the holder"
     )
-    echo(f"   OneID       {o.oneid_delivered} registration event(s) delivered to the local queue")
+    echo(f"   OneID       {count(o.oneid_delivered, 'registration event')} delivered to the "
+         "local queue")
     echo(f"5. Read back  {o.read_dir} (CAN {'*' * len(applicant.can)}, {result.access})")
     for run in result.protocols:
         echo(f"   {'OK  ' if run.ok else 'FAIL'} {run.protocol:<9}{run.detail}")
@@ -293,10 +298,11 @@ def _describe(info: object) -> str:
     if "data_groups" in info:
         return "lists " + " ".join(info["data_groups"])
     if "data_group_hashes" in info:
-        return f"{info['hash_algorithm']} hashes of {len(info['data_group_hashes'])} data groups"
+        return (f"{info['hash_algorithm']} hashes of "
+                f"{count(len(info['data_group_hashes']), 'data group')}")
     for key in ("faces", "fingers", "images"):
         if key in info:
-            return f"{len(info[key])} {key}"
+            return count(len(info[key]), key.removesuffix("s"), key)
     if "mrz" in info:
         return f"{info['surname']} {info['given_names']}"
     if "algorithm" in info:

@@ -26,6 +26,7 @@ import click
 from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
+from idcard.text import count
 from pki.ca import REVOCATION_REASONS, CertificateAuthority, pem_certificate, pem_crl
 from pki.cvc_show import describe_cvc, describe_text
 from pki.cvca import (
@@ -41,7 +42,7 @@ from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.masterlist import build_master_list
 from pki.sod import sign_dump_folder
-from station.cli.common import echo_json, handle_errors
+from station.cli.common import HyphenChoice, echo_json, handle_errors, key_folders
 
 __all__ = [
     "PKIFolder",
@@ -457,7 +458,8 @@ def open_stores(
             yield session, session
         return
     passphrase = _passphrase_once(new)
-    yield FileKeyStore(root / "keys", passphrase), FileKeyStore(root / "cvc" / "keys", passphrase)
+    keys, eac_keys = key_folders(root)
+    yield FileKeyStore(keys, passphrase), FileKeyStore(eac_keys, passphrase)
 
 
 def _emit(result: dict[str, Any], as_json: bool, summary: Callable[[dict[str, Any]], str]) -> None:
@@ -563,12 +565,14 @@ def link_command(pki_dir: Path, common_name: str | None, as_json: bool) -> None:
 @_dir_option
 @click.argument("serial", type=int)
 @click.option("--reason", default="unspecified", show_default=True,
-              type=click.Choice(REVOCATION_REASONS))
+              type=HyphenChoice(REVOCATION_REASONS))
 @_json_option
 @handle_errors
 def revoke_command(pki_dir: Path, serial: int, reason: str, as_json: bool) -> None:
     """Revoke a certificate issued by the current CSCA (listed on the next CRL)."""
-    result = _run(pki_dir, lambda s: run_revoke(pki_dir, s, serial=serial, reason=reason))
+    result = _run(pki_dir, lambda s: run_revoke(pki_dir, s, serial=serial,
+                                                reason=reason.replace("-", "_")))  # fmt: skip
+    result["reason"] = reason
     _emit(result, as_json, lambda r: f"serial {r['serial']} revoked ({r['reason']})")
 
 
@@ -581,7 +585,8 @@ def crl_command(pki_dir: Path, next_update_days: int, as_json: bool) -> None:
     """Issue a CRL of the current CSCA (9303-12 §7.1.4)."""
     result = _run(pki_dir, lambda s: run_crl(pki_dir, s, next_update_days=next_update_days))
     _emit(result, as_json, lambda r: (
-        f"CRL {r['crl_number']} with {r['revoked']} entries written to {r['path']}"))
+        f"CRL {r['crl_number']} with {count(r['revoked'], 'entry', 'entries')} written to "
+        f"{r['path']}"))
 
 
 @pki.command("masterlist")
@@ -600,7 +605,7 @@ def masterlist_command(
     extra = [load_certificate_file(p) for p in extra_files]
     result = _run(pki_dir, lambda s: run_masterlist(pki_dir, s, extra=extra, out=out))
     _emit(result, as_json, lambda r: (
-        f"master list of {r['certificates']} certificates written to {r['path']}"))
+        f"master list of {count(r['certificates'], 'certificate')} written to {r['path']}"))
 
 
 @pki.command("sign-sod")

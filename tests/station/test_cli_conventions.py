@@ -1,0 +1,193 @@
+"""Conventions every `idkarta` command keeps: a failure is one `error:` line on stderr and, with
+`--json`, `{"error": …, "exit": N}` on stdout; one spelling per thing (revocation reasons, the
+terminal-key folder, the e-signature register file); a closed pipe ends quietly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from station.cli import main
+
+ENV = {"IDKARTA_PASSPHRASE": "conventions-passphrase"}
+CLI_SOURCES = Path(__file__).parents[2] / "src" / "station" / "cli"
+
+
+def commands(group: click.Group = main, path: tuple[str, ...] = ()) -> Iterator[
+    tuple[tuple[str, ...], click.Command]
+]:  # fmt: skip
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def _has_json(command: click.Command) -> bool:
+    return any("--json" in getattr(p, "opts", ()) for p in command.params)
+
+
+def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
+    """Arguments that make the command fail in its body (not in click's parsing)."""
+    empty = tmp / "empty"
+    empty.mkdir()
+    garbage = tmp / "garbage"
+    garbage.write_bytes(b"garbage")
+    (tmp / "pki.json").write_text("{}")
+    g, e = str(garbage), str(empty)
+    record = ["--pinfl", "1", "--surname", "A", "--given-name", "B", "--card-number", "C",
+              "--card-expiry", "2030-01-01"]  # fmt: skip
+    special: dict[tuple[str, ...], list[str]] = {
+        ("card", "personalize"): ["--image", g, "--dump", e, "--secrets", g],
+        ("card", "read"): ["--image", g, "--can", "123456", "--out", str(tmp / "r")],
+        ("card", "show"): [g],
+        ("dump", "show"): [e],
+        ("esign", "init"): ["--dir", e, "--key-type", "no-such-key-type"],
+        ("esign", "issue"): [g, "--dir", e, *record],
+        ("mrz", "parse"): ["XX"],
+        ("pki", "cvc-show"): [g],
+        ("pki", "init"): ["--dir", str(garbage.parent)],  # already a PKI (pki.json below)
+        ("pki", "revoke"): ["--dir", e, "5"],
+        ("pki", "sign-sod"): ["--dir", e, e],
+        ("validate",): [g, "--trust", g],
+        ("verify",): [e, "--csca", g],
+    }
+    if path in special:
+        return special[path]
+    assert path[0] == "pki", f"no failing input for {' '.join(path)}: add one"
+    return ["--dir", e]  # not a PKI folder
+
+
+def _json_failure(args: list[str]) -> tuple[int, dict[str, object], str]:
+    result = CliRunner().invoke(main, args, env=ENV)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def test_every_json_command_fails_in_json(tmp_path: Path) -> None:
+    walked = [(path, command) for path, command in commands() if _has_json(command)]
+    assert len(walked) >= 19  # card 3, dump 1, esign 2, mrz 1, pki 11, validate, verify
+    for i, (path, _) in enumerate(walked):
+        tmp = tmp_path / str(i)
+        tmp.mkdir()
+        code, shown, err = _json_failure([*path, *_failing_args(path, tmp), "--json"])
+        name = " ".join(path)
+        assert code in (1, 2), name
+        assert shown["exit"] == code and isinstance(shown["error"], str) and shown["error"], name
+        assert err == f"error: {shown['error']}\n", name
+
+
+def test_usage_errors_are_json_too(tmp_path: Path) -> None:
+    for path, command in commands():
+        if not _has_json(command):
+            continue
+        code, shown, err = _json_failure([*path, "--json", "--no-such-option"])
+        assert code == 2 and shown["exit"] == 2, path
+        assert str(shown["error"]).startswith("No such option") and err.startswith("error: ")
+
+
+@pytest.mark.parametrize("args", [["nope"], ["verify"], ["pki", "revoke", "x"],
+                                  ["esign", "revoke", "1", "--reason", "lost"]])  # fmt: skip
+def test_usage_errors_are_one_error_line(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_no_other_error_prefix_in_the_sources() -> None:
+    for source in CLI_SOURCES.glob("*.py"):
+        text = source.read_text()
+        assert not re.search(r"""["'](Error|ERROR|error)\s*[^:\s'"]""", text), source.name
+        assert not re.search(r"""["']Error:""", text), source.name
+
+
+# -- one spelling per thing --------------------------------------------------------------------
+
+
+def _reason_choices() -> dict[tuple[str, ...], list[str]]:
+    found = {}
+    for path, command in commands():
+        for param in command.params:
+            if "--reason" in getattr(param, "opts", ()):
+                assert isinstance(param.type, click.Choice)
+                found[path] = [str(c) for c in param.type.choices]
+    return found
+
+
+def test_revocation_reasons_are_spelled_alike() -> None:
+    found = _reason_choices()
+    assert set(found) == {("esign", "revoke"), ("pki", "revoke")}
+    for path, choices in found.items():
+        assert "key-compromise" in choices and "superseded" in choices, path
+        assert not [c for c in choices if "_" in c], path
+
+
+@pytest.mark.parametrize("spelling", ["key-compromise", "key_compromise"])
+def test_pki_revoke_takes_both_spellings(tmp_path: Path, spelling: str) -> None:
+    pki = tmp_path / "pki"
+    init = CliRunner().invoke(main, ["pki", "init", "--dir", str(pki), "--key-type", "ec-p256"],
+                              env=ENV)  # fmt: skip
+    assert init.exit_code == 0, init.output
+    serial = json.loads(CliRunner().invoke(
+        main, ["pki", "issue-ds", "--dir", str(pki), "--json"], env=ENV).stdout)["serial"]  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["pki", "revoke", "--dir", str(pki), str(serial), "--reason", spelling, "--json"],
+        env=ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reason"] == "key-compromise"
+    state = (pki / "ca-state.json").read_text()
+    assert "key_compromise" in state  # RFC 5280's name in the CA's own records
+
+
+def test_esign_revoke_takes_both_spellings() -> None:
+    (param,) = [p for p in dict(commands())[("esign", "revoke")].params if p.name == "reason"]
+    assert param.type.convert("key_compromise", param, None) == "key-compromise"
+    assert param.type.convert("key-compromise", param, None) == "key-compromise"
+    with pytest.raises(click.BadParameter):
+        param.type.convert("lost", param, None)
+
+
+def _layout(root: Path, pattern: str) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob(pattern)}
+
+
+def test_demo_lays_out_keys_and_register_as_the_commands_do(tmp_path: Path) -> None:
+    demo = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
+    assert demo.exit_code == 0, demo.output
+    pki = tmp_path / "pki"
+    init = CliRunner().invoke(main, ["pki", "init", "--dir", str(pki)], env=ENV)
+    assert init.exit_code == 0, init.output
+    # the terminal key (and the other EAC keys) under cvc/keys, as `card read --terminal-key`
+    # is documented to take it
+    keys = _layout(pki, "*.key.pem")
+    assert "cvc/keys/UZIS00001.key.pem" in keys
+    assert _layout(tmp_path / "demo" / "pki", "*.key.pem") == keys
+    esign = tmp_path / "esign"
+    init = CliRunner().invoke(main, ["esign", "init", "--dir", str(esign)], env=ENV)
+    assert init.exit_code == 0, init.output
+    assert _layout(tmp_path / "demo" / "esign", "*.sqlite") == _layout(esign, "*.sqlite") == {
+        "esign.sqlite"
+    }
+
+
+def test_closed_pipe_on_help_ends_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "station.cli", "pki", "--help"],
+                              stdout=write_end, stderr=subprocess.PIPE, env=env, check=False,
+                              timeout=60)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, b"")
