@@ -137,8 +137,8 @@ def test_pki_revoke_takes_both_spellings(tmp_path: Path, spelling: str) -> None:
     init = CliRunner().invoke(main, ["pki", "init", "--dir", str(pki), "--key-type", "ec-p256"],
                               env=ENV)  # fmt: skip
     assert init.exit_code == 0, init.output
-    serial = json.loads(CliRunner().invoke(
-        main, ["pki", "issue-ds", "--dir", str(pki), "--json"], env=ENV).stdout)["serial"]  # fmt: skip
+    issued = CliRunner().invoke(main, ["pki", "issue-ds", "--dir", str(pki), "--json"], env=ENV)
+    serial = json.loads(issued.stdout)["serial"]
     result = CliRunner().invoke(
         main, ["pki", "revoke", "--dir", str(pki), str(serial), "--reason", spelling, "--json"],
         env=ENV,

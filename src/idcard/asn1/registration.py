@@ -5,8 +5,8 @@ ICAO 9303-10 §4.6.2), EF.CardSecurity (``id-SecurityObject``, BSI TR-03110-3 A.
 master lists (``id-icao-cscaMasterList``, 9303-12 §8.2), so that
 ``EncapsulatedContentInfo['content'].parsed`` yields an :class:`LDSSecurityObject`,
 :class:`SecurityInfos` or :class:`CscaMasterList`; and the document-PKI certificate extensions
-and extended key usages of 9303-12 §7.1.1; the PINFL attribute of Uzbek names. Importing :mod:`idcard.asn1` runs it; it is
-idempotent.
+and extended key usages of 9303-12 §7.1.1; the PINFL attribute of Uzbek names. Importing
+:mod:`idcard.asn1` runs it; it is idempotent.
 """
 
 from __future__ import annotations
