@@ -180,12 +180,13 @@ def test_demo_lays_out_keys_and_register_as_the_commands_do(tmp_path: Path) -> N
     }
 
 
-def test_closed_pipe_on_help_ends_quietly() -> None:
+@pytest.mark.parametrize("args", [["--help"], ["pki", "--help"], ["mrz", "parse", "--json", "X"]])
+def test_closed_pipe_ends_quietly(args: list[str]) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     try:
-        proc = subprocess.run([sys.executable, "-m", "station.cli", "pki", "--help"],
+        proc = subprocess.run([sys.executable, "-m", "station.cli", *args],
                               stdout=write_end, stderr=subprocess.PIPE, env=env, check=False,
                               timeout=60)  # fmt: skip
     finally:
