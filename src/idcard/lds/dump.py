@@ -115,8 +115,7 @@ class Dump:
         try:
             for name, data in self.files.items():
                 _write_synced(tmp / name, data)
-            manifest = json.dumps(self.manifest_json(), indent=2) + "\n"
-            _write_synced(tmp / MANIFEST, manifest.encode())
+            _write_synced(tmp / MANIFEST, self.manifest_bytes())
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
                 target.rename(old)
@@ -138,6 +137,10 @@ class Dump:
                 for name, data in self.files.items()
             ],
         }
+
+    def manifest_bytes(self) -> bytes:
+        """``manifest.json`` as every writer of a dump folder writes it (indented JSON)."""
+        return (json.dumps(self.manifest_json(), indent=2) + "\n").encode()
 
     # -- decoding ------------------------------------------------------------------------------
 
@@ -231,7 +234,7 @@ def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> D
     paths = _file_paths(folder)
     current = {name: p.read_bytes() for name, p in paths.items() if name not in new}
     result = Dump({**current, **new})
-    manifest = (json.dumps(result.manifest_json(), indent=2) + "\n").encode()
+    manifest = result.manifest_bytes()
     writes = [(paths.get(name, folder / name), data) for name, data in new.items()]
     writes.append((folder / MANIFEST, manifest))
     temps: list[tuple[Path, Path]] = []
