@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -178,6 +180,7 @@ def test_update_folder_rewrites_the_manifest(tmp_path: Path) -> None:
     assert (tmp_path / "d" / "notes.txt").read_text() == "kept"
     reread = Dump.read(tmp_path / "d")  # the manifest agrees with every file
     assert dict(reread.files) == dict(written.files) and reread.manifest == written.manifest
+    assert (tmp_path / "d" / MANIFEST).read_bytes() == Dump(written.files).manifest_bytes()
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(
         [*files.keys() - {"DG1"}, "DG1.bin", "EF.SOD", "manifest.json", "notes.txt"]
     )
@@ -208,3 +211,48 @@ def test_failed_update_leaves_the_folder(tmp_path: Path, monkeypatch: pytest.Mon
         update_folder(tmp_path / "d", {"EF.SOD": sod})
     assert len(calls) == 2
     assert {p.name: p.read_bytes() for p in (tmp_path / "d").iterdir()} == before
+
+
+def test_manifest_bytes_and_messages(tmp_path: Path) -> None:
+    from idcard import __version__
+
+    files = refset_files()
+    target = tmp_path / "a" / "b" / "d"  # parents made
+    Dump(files).write(target)
+    expected = {
+        "tool": "idkarta",
+        "version": __version__,
+        "files": [{"name": n, "size": len(files[n]),
+                   "sha256": hashlib.sha256(files[n]).hexdigest()}
+                  for n in FILE_NAMES if n in files],
+    }  # fmt: skip
+    assert (target / MANIFEST).read_bytes() == (json.dumps(expected, indent=2) + "\n").encode()
+    with pytest.raises(FileExistsError, match=f"^{re.escape(str(target))} exists$"):
+        Dump(files).write(target)
+    with pytest.raises(DecodeError, match=r"^not LDS file names: DG17, DG18$"):
+        Dump({"DG18": b"", "DG17": b""})
+    with pytest.raises(DecodeError, match=r"^DG2: not in the dump$"):
+        Dump({}).decode("DG2")
+    with pytest.raises(DecodeError, match=f"^{re.escape(str(tmp_path / 'x'))}: not a dump folder$"):
+        Dump.read(tmp_path / "x")
+    com = EFCOM.from_data_groups(["DG1"])
+    with pytest.raises(DecodeError, match=r"^EF.COM given twice$"):
+        Dump.from_objects([com, com])
+
+
+def test_malformed_manifest_entries(tmp_path: Path) -> None:
+    files = refset_files()
+    Dump(files).write(tmp_path / "d")
+    manifest = json.loads((tmp_path / "d" / MANIFEST).read_text())
+    manifest["files"] = [1, {"size": 3}, *manifest["files"]]
+    manifest["files"][-1]["size"] += 1
+    (tmp_path / "d" / MANIFEST).write_text(json.dumps(manifest))
+    problems = dict(Dump.read(tmp_path / "d", check_manifest=False).problems)
+    last = manifest["files"][-1]["name"]
+    assert problems == {
+        MANIFEST: "malformed file entry",
+        last: f"{len(files[last])} bytes, {MANIFEST} says {len(files[last]) + 1}",
+    }
+    (tmp_path / "d" / MANIFEST).write_text(json.dumps({"tool": "other"}, ensure_ascii=False))
+    problems = dict(Dump.read(tmp_path / "d", check_manifest=False).problems)
+    assert problems == {n: f"not listed in {MANIFEST}" for n in FILE_NAMES if n in files}
