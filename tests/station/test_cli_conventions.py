@@ -95,6 +95,17 @@ def test_usage_errors_are_json_too(tmp_path: Path) -> None:
         assert str(shown["error"]).startswith("No such option") and err.startswith("error: ")
 
 
+def test_every_command_reports_usage_errors_on_one_line() -> None:
+    walked = list(commands())
+    assert len(walked) >= 28
+    for path, _ in walked:
+        result = CliRunner().invoke(main, [*path, "--no-such-option"])
+        assert result.exit_code == 2 and result.stdout == "", path
+        assert result.stderr == (
+            f"error: No such option '--no-such-option' (see 'main {' '.join(path)} --help')\n"
+        ), path
+
+
 @pytest.mark.parametrize("args", [["nope"], ["verify"], ["pki", "revoke", "x"],
                                   ["esign", "revoke", "1", "--reason", "lost"]])  # fmt: skip
 def test_usage_errors_are_one_error_line(args: list[str]) -> None:
