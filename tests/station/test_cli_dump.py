@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -320,3 +321,69 @@ def test_closed_pipe_ends_quietly(demo_out: Path) -> None:
         os.close(write_end)
     assert proc.stderr == b""
     assert proc.returncode == 141  # 128 + SIGPIPE, as `yes | head` reports for `yes`
+
+
+def test_image_extensions_by_content() -> None:
+    from station.cli.dump import _extension
+
+    assert _extension(b"\xff\xd8\xff\xe0") == "jpg"
+    assert _extension(b"\x00\x00\x00\x0cjP  \r\n\x87\n") == "jp2"
+    assert _extension(b"\xff\x4f\xff\x51\x00") == "j2c"  # a bare codestream
+    assert _extension(b"\x89PNG\r\n\x1a\n") == "png"
+    assert _extension(b"\xff\xa0\xff\xa8") == "wsq"
+    assert _extension(b"GIF89a") == "bin"
+
+
+def test_extract_into_a_new_nested_folder_twice(tmp_path: Path) -> None:
+    Dump({"DG7": (TLV_DIR / "DG7.sample").read_bytes()}).write(tmp_path / "d")
+    out = tmp_path / "a" / "b"
+    for _ in range(2):
+        code, _, err = _show(str(tmp_path / "d"), "--extract", str(out))
+        assert code == 0, err
+    assert [p.name for p in out.iterdir()] == ["DG7-signature-1.jpg"]
+
+
+def test_bad_and_differing_file_keeps_does_not_decode(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    files = make_dump(folder)
+    data = bytearray(files["DG11"])
+    data[20] = 0xFF
+    (folder / "DG11").write_bytes(bytes(data))  # the manifest is left as it was
+    code, out, _ = _show(str(folder), "--json")
+    entry = json.loads(out)["files"]["DG11"]
+    assert code == 1 and entry["status"] == "does-not-decode"
+    assert entry["manifest"] == "SHA-256 differs from manifest.json"
+    code, out, _ = _show(str(folder))
+    assert f"DG11 ({len(data)} bytes): does not decode at offset 20: 5F0E: not UTF-8; SHA-256 " \
+        "differs from manifest.json\n" in out
+
+
+def test_malformed_manifest_json_status(tmp_path: Path) -> None:
+    make_dump(tmp_path / "d")
+    (tmp_path / "d" / "manifest.json").write_text("[]")
+    code, out, _ = _show(str(tmp_path / "d"), "--json")
+    assert code == 1
+    assert json.loads(out)["files"]["manifest.json"] == {
+        "status": "malformed", "manifest": "not a manifest object"}
+
+
+def test_status_without_offset_and_bytes_in_hex() -> None:
+    from station.cli.dump import _scalar, _status_text
+
+    entry = {"status": "does-not-decode", "error": "bad", "offset": None}
+    assert _status_text(entry) == "does not decode: bad"
+    assert _scalar(b"\x0a\xbc") == "0ABC"
+    assert _scalar(dt.date(2024, 1, 31)) == "2024-01-31"
+
+
+def test_dg1_century_from_today(tmp_path: Path) -> None:
+    from station.cli.dump import run_show
+
+    make_dump(tmp_path / "d")
+    lines: list[str] = []
+    assert run_show(tmp_path / "d", False, lines.append, today=dt.date(2000, 1, 1)) == 0
+    shown = "\n".join(lines)
+    lines.clear()
+    run_show(tmp_path / "d", False, lines.append, today=dt.date(1960, 1, 1))
+    assert "\n".join(lines) != shown  # the birth date's century follows the reference day
+    assert re.search(r"  birth_date: 18\d\d-", "\n".join(lines))
