@@ -203,3 +203,70 @@ def test_closed_pipe_ends_quietly(args: list[str]) -> None:
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+# -- the root group's mechanics ----------------------------------------------------------------
+
+
+def test_a_command_invoked_alone_still_fails_in_json(tmp_path: Path) -> None:
+    from station.cli.dump import dump
+
+    result = CliRunner().invoke(dump, ["show", str(tmp_path), "--json"])  # not through `main`
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": f"{tmp_path}: not a dump folder (no EF.COM, EF.SOD, DG1 … DG16 files)",
+        "exit": 2,
+    }
+    result = CliRunner().invoke(dump, ["show", str(tmp_path)])
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_json_after_double_dash_is_an_argument(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["dump", "show", "--", "--json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: Invalid value for 'FOLDER'")
+
+
+def test_json_failure_keeps_non_ascii_text(tmp_path: Path) -> None:
+    folder = tmp_path / "папка"
+    folder.mkdir()
+    result = CliRunner().invoke(main, ["dump", "show", str(folder), "--json"])
+    assert result.exit_code == 2 and "папка" in result.stdout
+    assert json.loads(result.stdout)["error"].startswith(str(folder))
+
+
+def test_exit_codes_of_the_group() -> None:
+    from station.cli.common import IdkartaGroup
+
+    @click.group(cls=IdkartaGroup)
+    def group() -> None:
+        """A test group."""
+
+    @group.command()
+    def message() -> None:
+        sys.exit("boom")
+
+    @group.command()
+    def done() -> None:
+        """Returns normally."""
+
+    @group.command()
+    def refused() -> None:
+        from idcard.errors import DecodeError
+
+        raise DecodeError("bad input")
+
+    result = CliRunner().invoke(group, ["message"])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "boom\n")
+    assert CliRunner().invoke(group, ["done"]).exit_code == 0
+    result = CliRunner().invoke(group, ["refused"])
+    assert (result.exit_code, result.stderr) == (2, "error: bad input\n")
+
+
+def test_not_standalone_mode_is_click_s() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main.main(args=["mrz", "parse", "--json", "XX"], prog_name="idkarta",
+                  standalone_mode=False)  # fmt: skip
+    assert exc.value.code == 2
+    with pytest.raises(click.UsageError):
+        main.main(args=["nope"], prog_name="idkarta", standalone_mode=False)
