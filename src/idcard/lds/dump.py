@@ -223,9 +223,11 @@ def manifest_problems(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -
 def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> Dump:
     """Replace or add ``files`` (name → bytes) in the dump folder ``path``; rewrite its manifest.
 
-    The folder's other files are kept as they are; the new manifest lists every LDS file of the
-    folder with its size and SHA-256. Each file is written to a temporary sibling and renamed into
-    place (never half-written); the manifest is renamed last. Returns the folder as now written.
+    The folder's other files are kept as they are; the manifest, when the folder has one (every
+    folder :meth:`Dump.write` made), is rewritten to list every LDS file of the folder with its
+    size and SHA-256; a folder without one (files copied by hand) stays without. Each file is
+    written to a temporary sibling and renamed into place (never half-written); the manifest is
+    renamed last. Returns the folder as now written.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -234,9 +236,10 @@ def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> D
     paths = _file_paths(folder)
     current = {name: p.read_bytes() for name, p in paths.items() if name not in new}
     result = Dump({**current, **new})
-    manifest = result.manifest_bytes()
+    has_manifest = (folder / MANIFEST).exists()
     writes = [(paths.get(name, folder / name), data) for name, data in new.items()]
-    writes.append((folder / MANIFEST, manifest))
+    if has_manifest:
+        writes.append((folder / MANIFEST, result.manifest_bytes()))
     temps: list[tuple[Path, Path]] = []
     try:
         for target, data in writes:
@@ -249,4 +252,4 @@ def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> D
         for tmp_path, _ in temps:
             tmp_path.unlink(missing_ok=True)
         raise
-    return Dump(result.files, result.manifest_json())
+    return Dump(result.files, result.manifest_json() if has_manifest else None)

@@ -184,6 +184,10 @@ def test_update_folder_rewrites_the_manifest(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(
         [*files.keys() - {"DG1"}, "DG1.bin", "EF.SOD", "manifest.json", "notes.txt"]
     )
+    (tmp_path / "loose").mkdir()  # files copied by hand: no manifest is made up
+    (tmp_path / "loose" / "DG1").write_bytes(files["DG1"])
+    update_folder(tmp_path / "loose", {"EF.SOD": sod})
+    assert sorted(p.name for p in (tmp_path / "loose").iterdir()) == ["DG1", "EF.SOD"]
     with pytest.raises(DecodeError):
         update_folder(tmp_path / "d", {"DG17": b""})
     with pytest.raises(DecodeError):
