@@ -164,12 +164,9 @@ def build_card_data(
     profile: CardProfile = CARD_PROFILE,
     personalized_at: datetime | None = None,
 ) -> Dump:
-    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes).
-
-    DG12's personalization date-time is ``personalized_at``, by default the real time (UTC).
-    """
+    """Every file of the chip except EF.SOD, as a :class:`Dump` (file name → bytes)."""
     doc = applicant.document
-    when = personalized_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    when = personalized_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)  # real time
     dg1 = DG1(card_mrz(applicant))
     dg2 = DG2.from_image(applicant.portrait)
     dg3 = DG3.from_images({f.position: f.image for f in applicant.fingers})

@@ -1,6 +1,6 @@
 """Conventions every `idkarta` command keeps: a failure is one `error:` line on stderr and, with
-`--json`, `{"error": …, "exit": N}` on stdout; one spelling per thing (revocation reasons, the
-terminal-key folder, the e-signature register file); a closed pipe ends quietly."""
+`--json`, `{"error": …, "exit": N}` on stdout; one spelling per option value (revocation
+reasons); a closed pipe ends quietly."""
 
 from __future__ import annotations
 
@@ -168,29 +168,6 @@ def test_esign_revoke_takes_both_spellings() -> None:
         param.type.convert("lost", param, None)
 
 
-def _layout(root: Path, pattern: str) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob(pattern)}
-
-
-def test_demo_lays_out_keys_and_register_as_the_commands_do(tmp_path: Path) -> None:
-    demo = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo")])
-    assert demo.exit_code == 0, demo.output
-    pki = tmp_path / "pki"
-    init = CliRunner().invoke(main, ["pki", "init", "--dir", str(pki)], env=ENV)
-    assert init.exit_code == 0, init.output
-    # the terminal key (and the other EAC keys) under cvc/keys, as `card read --terminal-key`
-    # is documented to take it
-    keys = _layout(pki, "*.key.pem")
-    assert "cvc/keys/UZIS00001.key.pem" in keys
-    assert _layout(tmp_path / "demo" / "pki", "*.key.pem") == keys
-    esign = tmp_path / "esign"
-    init = CliRunner().invoke(main, ["esign", "init", "--dir", str(esign)], env=ENV)
-    assert init.exit_code == 0, init.output
-    assert _layout(tmp_path / "demo" / "esign", "*.sqlite") == _layout(esign, "*.sqlite") == {
-        "esign.sqlite"
-    }
-
-
 @pytest.mark.parametrize("args", [["--help"], ["pki", "--help"], ["mrz", "parse", "--json", "X"]])
 def test_closed_pipe_ends_quietly(args: list[str]) -> None:
     read_end, write_end = os.pipe()
@@ -270,3 +247,11 @@ def test_not_standalone_mode_is_click_s() -> None:
     assert exc.value.code == 2
     with pytest.raises(click.UsageError):
         main.main(args=["nope"], prog_name="idkarta", standalone_mode=False)
+
+
+def test_no_option_value_is_spelled_with_underscores() -> None:
+    for path, command in commands():
+        for param in command.params:
+            if isinstance(param.type, click.Choice):
+                shown = [str(c) for c in param.type.choices]
+                assert not [c for c in shown if "_" in c], (path, param.name, shown)

@@ -32,7 +32,6 @@ from idcard.esign.protocol import (
 )
 from idcard.protocols.base import drive
 from idcard.sm import SecureTransport
-from idcard.text import count
 from idcard.transport import Transport
 
 __all__ = ["ESignCard", "PINBlockedError", "PINError"]
@@ -46,7 +45,7 @@ class PINError(CardStatusError):
 
     def __init__(self, sw: int, tries_left: int, what: str = "PIN") -> None:
         self.tries_left = tries_left
-        super().__init__(sw, None, f"wrong {what}: {count(tries_left, 'try', 'tries')} left")
+        super().__init__(sw, None, f"wrong {what}: {tries_left} tries left")
 
 
 class PINBlockedError(PINError):

@@ -6,7 +6,7 @@ import click
 
 from idcard import __version__
 from station.cli.card import card
-from station.cli.common import IdkartaGroup
+from station.cli.common import IdkartaGroup, spell_choices
 from station.cli.demo import demo
 from station.cli.dump import dump
 from station.cli.esign import esign
@@ -24,5 +24,6 @@ def main() -> None:
 
 for _command in (card, demo, dump, esign, mrz, pki, sign, validate, verify):
     main.add_command(_command)
+spell_choices(main)  # one spelling of option values: key-compromise (key_compromise too)
 
 __all__ = ["main"]

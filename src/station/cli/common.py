@@ -18,7 +18,6 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
@@ -30,13 +29,12 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
-    "ESIGN_REGISTER",
     "HyphenChoice",
     "IdkartaGroup",
     "echo_json",
     "fail",
     "handle_errors",
-    "key_folders",
+    "spell_choices",
     "report_failure",
 ]
 
@@ -45,9 +43,6 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 """141: what a shell reports for a writer whose reader went away (``yes | head``)."""
-
-ESIGN_REGISTER = "esign.sqlite"
-"""The e-signature register's file in an e-signature CA folder (``esign init``, the demo)."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -113,24 +108,34 @@ def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=default))
 
 
-def key_folders(pki_root: Path) -> tuple[Path, Path]:
-    """The file key stores of a PKI folder: the document PKI's ``keys/`` and the EAC PKI's
-    ``cvc/keys/`` (CVCA, DV and the inspection system's terminal key)."""
-    return pki_root / "keys", pki_root / "cvc" / "keys"
-
-
 class HyphenChoice(click.Choice[str]):
-    """A choice spelled with hyphens (``key-compromise``), as every idkarta option value is; the
-    underscore spelling (``key_compromise``) is accepted as an alias. The value is the hyphen
-    spelling."""
+    """A choice shown with hyphens (``key-compromise``), as idkarta spells option values, that
+    also takes the underscore spelling (``key_compromise``); the command receives the value as it
+    declared it (``REVOCATION_REASONS`` keeps RFC 5280's asn1crypto names)."""
 
-    def __init__(self, choices: Sequence[str]) -> None:
-        super().__init__([c.replace("_", "-") for c in choices])
+    def __init__(self, choices: Sequence[str], case_sensitive: bool = True) -> None:
+        self.declared = {c.replace("_", "-"): c for c in choices}
+        super().__init__(list(self.declared), case_sensitive=case_sensitive)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
             value = value.replace("_", "-")
-        return super().convert(value, param, ctx)
+        return self.declared.get(chosen := super().convert(value, param, ctx), chosen)
+
+
+def spell_choices(group: click.Group) -> None:
+    """Make every choice option of ``group``'s commands (recursively) whose values hold ``_`` or
+    ``-`` a :class:`HyphenChoice`: one spelling shown, the other accepted."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            spell_choices(command)
+            continue
+        for param in command.params:
+            kind = param.type
+            if isinstance(kind, click.Choice) and not isinstance(kind, HyphenChoice):
+                values = [str(c) for c in kind.choices]
+                if any("_" in v or "-" in v for v in values):
+                    param.type = HyphenChoice(values, case_sensitive=kind.case_sensitive)
 
 
 def _asks_json(argv: Sequence[str]) -> bool:

@@ -46,7 +46,7 @@ from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, sample_applicant
 from station.card_data import CardKeys, build_card_data
-from station.cli.common import ESIGN_REGISTER, EXIT_FAILED, handle_errors, key_folders
+from station.cli.common import EXIT_FAILED, handle_errors
 from station.cli.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.cli.verify import format_report
 from station.enrollment import enroll_card
@@ -124,9 +124,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     build_card_data(applicant, keys).write(issued_dir, overwrite=True)
     # 2. Document PKI; the demo passphrase is random and kept in memory for this run only.
     passphrase = secrets.token_urlsafe(24).encode()
-    keys_dir, eac_keys_dir = key_folders(pki_dir)  # as `idkarta pki init` lays them out
-    store = FileKeyStore(keys_dir, lambda: passphrase)
-    eac_store = FileKeyStore(eac_keys_dir, lambda: passphrase)
+    store = FileKeyStore(pki_dir / "keys", lambda: passphrase)
     pki = run_init(
         pki_dir,
         store,
@@ -134,7 +132,6 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         organization="Republic of Uzbekistan",
         key_spec=KeySpec.parse("ec-brainpoolP256r1"),
         backend={"type": "file"},
-        eac_store=eac_store,
     )
     run_sign_sod(pki_dir, store, issued_dir)
     crl = run_crl(pki_dir, store, next_update_days=30)
@@ -161,7 +158,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     #    chip image is kept. The e-signature CA has its own key store.
     mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
     esign_ca = EsignCA.create(
-        EsignRegister(esign_dir / ESIGN_REGISTER),
+        EsignRegister(esign_dir / "register.sqlite"),
         FileKeyStore(esign_dir / "keys", lambda: passphrase).generate(
             "esign-ca", KeySpec.parse("ec-p256")
         ),
@@ -187,7 +184,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
     #    Active Authentication.
     terminal = TerminalCredentials(
-        (cvca, dv, inspection), cv_signer(eac_store.load(inspection.chr))
+        (cvca, dv, inspection), cv_signer(store.load(inspection.chr))
     )
     result = read_document(
         ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal

@@ -27,7 +27,7 @@ from pki.esign import EsignCA, EsignRegister, HolderRecord, RevocationCause, Ser
 from pki.filestore import write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.tsa import TimeStampAuthority
-from station.cli.common import ESIGN_REGISTER, HyphenChoice, echo_json, fail, handle_errors
+from station.cli.common import echo_json, fail, handle_errors
 from station.cli.pki import load_certificate_file, open_store
 from station.outbox import Outbox
 
@@ -58,7 +58,7 @@ class _Folder:
 
     @property
     def register(self) -> EsignRegister:
-        return EsignRegister(self.root / ESIGN_REGISTER)
+        return EsignRegister(self.root / "esign.sqlite")
 
     def urls(self) -> ServiceURLs:
         return ServiceURLs.at(str(self.config["base_url"]))
@@ -197,7 +197,7 @@ def issue_cmd(
 @esign.command("revoke")
 @click.argument("serial")
 @_dir_option
-@click.option("--reason", type=HyphenChoice(sorted(_REASONS)), required=True)
+@click.option("--reason", type=click.Choice(sorted(_REASONS)), required=True)
 @handle_errors
 def revoke_cmd(serial: str, ca_dir: Path, reason: str) -> None:
     """Revoke SERIAL (hex): key-compromise (lost card) or superseded (replaced card)."""

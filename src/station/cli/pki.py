@@ -26,7 +26,6 @@ import click
 from asn1crypto import pem, x509
 
 from idcard.lds.sod import SOD
-from idcard.text import count
 from pki.ca import REVOCATION_REASONS, CertificateAuthority, pem_certificate, pem_crl
 from pki.cvc_show import describe_cvc, describe_text
 from pki.cvca import (
@@ -42,7 +41,7 @@ from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.masterlist import build_master_list
 from pki.sod import sign_dump_folder
-from station.cli.common import HyphenChoice, echo_json, handle_errors, key_folders
+from station.cli.common import echo_json, handle_errors
 
 __all__ = [
     "PKIFolder",
@@ -458,8 +457,7 @@ def open_stores(
             yield session, session
         return
     passphrase = _passphrase_once(new)
-    keys, eac_keys = key_folders(root)
-    yield FileKeyStore(keys, passphrase), FileKeyStore(eac_keys, passphrase)
+    yield FileKeyStore(root / "keys", passphrase), FileKeyStore(root / "cvc" / "keys", passphrase)
 
 
 def _emit(result: dict[str, Any], as_json: bool, summary: Callable[[dict[str, Any]], str]) -> None:
@@ -565,14 +563,13 @@ def link_command(pki_dir: Path, common_name: str | None, as_json: bool) -> None:
 @_dir_option
 @click.argument("serial", type=int)
 @click.option("--reason", default="unspecified", show_default=True,
-              type=HyphenChoice(REVOCATION_REASONS))
+              type=click.Choice(REVOCATION_REASONS))
 @_json_option
 @handle_errors
 def revoke_command(pki_dir: Path, serial: int, reason: str, as_json: bool) -> None:
     """Revoke a certificate issued by the current CSCA (listed on the next CRL)."""
-    result = _run(pki_dir, lambda s: run_revoke(pki_dir, s, serial=serial,
-                                                reason=reason.replace("-", "_")))  # fmt: skip
-    result["reason"] = reason
+    result = _run(pki_dir, lambda s: run_revoke(pki_dir, s, serial=serial, reason=reason))
+    result["reason"] = str(result["reason"]).replace("_", "-")  # as --reason spells it
     _emit(result, as_json, lambda r: f"serial {r['serial']} revoked ({r['reason']})")
 
 
@@ -585,8 +582,8 @@ def crl_command(pki_dir: Path, next_update_days: int, as_json: bool) -> None:
     """Issue a CRL of the current CSCA (9303-12 §7.1.4)."""
     result = _run(pki_dir, lambda s: run_crl(pki_dir, s, next_update_days=next_update_days))
     _emit(result, as_json, lambda r: (
-        f"CRL {r['crl_number']} with {count(r['revoked'], 'entry', 'entries')} written to "
-        f"{r['path']}"))
+        f"CRL {r['crl_number']} with {r['revoked']} "
+        f"{'entry' if r['revoked'] == 1 else 'entries'} written to {r['path']}"))
 
 
 @pki.command("masterlist")
@@ -605,7 +602,8 @@ def masterlist_command(
     extra = [load_certificate_file(p) for p in extra_files]
     result = _run(pki_dir, lambda s: run_masterlist(pki_dir, s, extra=extra, out=out))
     _emit(result, as_json, lambda r: (
-        f"master list of {count(r['certificates'], 'certificate')} written to {r['path']}"))
+        f"master list of {r['certificates']} certificate{'' if r['certificates'] == 1 else 's'} "
+        f"written to {r['path']}"))
 
 
 @pki.command("sign-sod")
