@@ -32,9 +32,8 @@ def test_demo_plurals(demo_output: str) -> None:
     assert re.search(r"DG2\s+\d+ bytes  1 face\n", demo_output)
     assert re.search(r"DG3\s+\d+ bytes  2 fingers\n", demo_output)
     assert re.search(r"DG7\s+\d+ bytes  1 image\n", demo_output)
-    assert "OneID       1 registration event delivered" in demo_output
     assert re.search(r"master_list .*; 1 certificate\n", demo_output)
-    assert not re.search(r"\b1 \w+s\b|\(s\)", demo_output)
+    assert not re.search(r"\b1 \w+s\b", demo_output)
 
 
 def test_tries_left() -> None:

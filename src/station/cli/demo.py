@@ -249,8 +249,7 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"   E-signature {cert.subject.human_friendly}; serial {o.esign_certificate.serial:x}; "
         f"key made in the chip, PIN set by the holder"
     )
-    echo(f"   OneID       {count(o.oneid_delivered, 'registration event')} delivered to the "
-         "local queue")
+    echo(f"   OneID       {o.oneid_delivered} registration event(s) delivered to the local queue")
     echo(f"5. Read back  {o.read_dir} (CAN {'*' * len(applicant.can)}, {result.access})")
     for run in result.protocols:
         echo(f"   {'OK  ' if run.ok else 'FAIL'} {run.protocol:<9}{run.detail}")
