@@ -48,6 +48,7 @@ def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
               "--card-expiry", "2030-01-01"]  # fmt: skip
     special: dict[tuple[str, ...], list[str]] = {
         ("card", "personalize"): ["--image", g, "--dump", e, "--secrets", g],
+        ("card", "prepare"): [g, "--dump", str(tmp / "d"), "--secrets", str(tmp / "s.json")],
         ("card", "read"): ["--image", g, "--can", "123456", "--out", str(tmp / "r")],
         ("card", "show"): [g],
         ("dump", "show"): [e],
