@@ -13,9 +13,12 @@ import click
 HEADER = """# The `idkarta` command
 
 Generated from the commands' own help by `tools/gen_cli_doc.py`. Exit codes everywhere: 0 ok or
-verified, 1 checked and failed, 2 usage or input error (one line on stderr, never a traceback).
-PINs and passphrases come from a hidden prompt or `IDKARTA_PIN` / `IDKARTA_PASSPHRASE`, never
-from an argument. Walk-throughs: `docs/cli-card.md` (virtual chip, personalization, reading
+verified, 1 checked and failed, 2 usage or input error (one line `error: …` on stderr, never a
+traceback; with `--json` also `{"error": …, "exit": N}` on stdout). A closed output pipe
+(`idkarta dump show X | head`) ends quietly with 141 (128 + SIGPIPE). Option values are spelled
+with hyphens (`--reason key-compromise`; the underscore spelling is accepted too). PINs and
+passphrases come from a hidden prompt or `IDKARTA_PIN` / `IDKARTA_PASSPHRASE`, never from an
+argument. Walk-throughs: `docs/cli-card.md` (virtual chip, personalization, reading
 through PC/SC), `docs/guide/pki.md`, `docs/guide/verify.md`, `docs/guide/esign.md`.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from idcard.errors import CardStatusError, DecodeError, EncodeError
+from idcard.text import count
 
 __all__ = [
     "SW_MEANINGS",
@@ -93,7 +94,7 @@ def sw_meaning(sw: int) -> str:
     if sw1 == 0x6C:
         return f"wrong Le field; {sw2 or 256} bytes available"
     if sw1 == 0x63 and sw2 & 0xF0 == 0xC0:
-        return f"verification failed, {sw2 & 0x0F} tries left"
+        return f"verification failed, {count(sw2 & 0x0F, 'try', 'tries')} left"
     return "unknown status"
 
 

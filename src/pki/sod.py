@@ -22,6 +22,7 @@ from asn1crypto import x509
 
 from idcard.asn1 import oids
 from idcard.errors import DecodeError, EncodeError, VerificationError
+from idcard.lds.dump import update_folder
 from idcard.lds.sod import SOD, build_lds_security_object
 from pki.cms import (
     build_signed_data,
@@ -30,7 +31,6 @@ from pki.cms import (
     signing_algorithm,
 )
 from pki.errors import IssuanceError
-from pki.filestore import write_atomic
 from pki.keys import SignatureAlgorithm, Signer
 
 __all__ = [
@@ -199,7 +199,7 @@ def sign_dump_folder(
     algorithm: SignatureAlgorithm | None = None,
 ) -> Path:
     """Sign EF.SOD over the data groups (``DG1`` … ``DG16``) of a dump folder; write
-    ``EF.SOD`` next to them and return its path."""
+    ``EF.SOD`` next to them, listed in the folder's manifest, and return its path."""
     from idcard.verify.passive import read_dump_folder
 
     root = Path(folder)
@@ -213,6 +213,5 @@ def sign_dump_folder(
         builder = builder.signing_time(signing_time)
     if lds_version is not None:
         builder = builder.lds_version(*lds_version)
-    path = root / "EF.SOD"
-    write_atomic(path, builder.sign(signer, certificate, algorithm))
-    return path
+    update_folder(root, {"EF.SOD": builder.sign(signer, certificate, algorithm)})
+    return next(p for p in (root / "EF.SOD", root / "EF.SOD.bin") if p.is_file())

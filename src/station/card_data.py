@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -156,7 +156,7 @@ def build_card_data(
     """
     check_applicant(applicant, today=today)
     doc = applicant.document
-    when = personalized_at or datetime.combine(doc.issue_date, time(9, 0))
+    when = personalized_at or datetime.now(UTC).replace(microsecond=0, tzinfo=None)  # real time
     dg1 = DG1(card_mrz(applicant))
     dg2 = DG2.from_image(applicant.portrait)
     dg3 = DG3.from_images({f.position: f.image for f in applicant.fingers})

@@ -45,7 +45,7 @@ def test_esign_init_issue_refuse_revoke_crl(tmp_path: Path) -> None:
     result = runner.invoke(main, _issue_args(ALISHER, csr, ca_dir, tmp_path / "ee.pem"), env=ENV)
     assert result.exit_code == 0, result.output
     issued = json.loads(result.output)
-    assert issued["subject"].startswith("1.2.860.3.16.1.2: 31507880230014")
+    assert issued["subject"].startswith("PINFL: 31507880230014")
     assert (tmp_path / "ee.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
     # Alisher's request at Nodira's enrollment is refused: exit 2, nothing issued
     result = runner.invoke(main, _issue_args(NODIRA, csr, ca_dir, tmp_path / "x.pem"), env=ENV)

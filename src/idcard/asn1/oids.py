@@ -32,6 +32,7 @@ __all__ = [
     "ID_RI",
     "ID_SECURITY_OBJECT",
     "ID_TA",
+    "ID_UZ_PINFL",
     "NAMES",
     "STANDARDIZED_DOMAIN_PARAMETERS",
     "STANDARDIZED_DOMAIN_PARAMETERS_OID",
@@ -79,6 +80,9 @@ ID_ICAO_LDS_SECURITY_OBJECT: Final = f"{ID_ICAO_MRTD_SECURITY}.1"
 """id-icao-mrtd-security-ldsSecurityObject: eContentType of EF.SOD (ICAO 9303-10 §4.6.2)."""
 ID_AA: Final = f"{ID_ICAO_MRTD_SECURITY}.5"
 """id-icao-mrtd-security-aaProtocolObject: ActiveAuthenticationInfo (ICAO 9303-11 §9.2.6)."""
+ID_UZ_PINFL: Final = "1.2.860.3.16.1.2"
+"""The PINFL attribute of Uzbek subject names (the holder's personal identification number, a
+UTF8String; as the e-imzo infrastructure puts it in its certificates)."""
 
 _CIPHERS = ("3DES-CBC-CBC", "AES-CBC-CMAC-128", "AES-CBC-CMAC-192", "AES-CBC-CMAC-256")
 
@@ -116,6 +120,7 @@ def _build_names() -> dict[str, str]:
         f"{ID_ICAO_MRTD_SECURITY}.2": "id-icao-mrtd-security-cscaMasterList",
         f"{ID_ICAO_MRTD_SECURITY}.3": "id-icao-mrtd-security-cscaMasterListSigningKey",
         ID_AA: "id-icao-mrtd-security-aaProtocolObject",
+        ID_UZ_PINFL: "PINFL",
         "1.2.840.10045.2.1": "id-ecPublicKey",
         "1.2.840.10046.2.1": "dhpublicnumber",
         "1.2.840.113549.1.1.1": "rsaEncryption",

@@ -5,8 +5,8 @@ ICAO 9303-10 §4.6.2), EF.CardSecurity (``id-SecurityObject``, BSI TR-03110-3 A.
 master lists (``id-icao-cscaMasterList``, 9303-12 §8.2), so that
 ``EncapsulatedContentInfo['content'].parsed`` yields an :class:`LDSSecurityObject`,
 :class:`SecurityInfos` or :class:`CscaMasterList`; and the document-PKI certificate extensions
-and extended key usages of 9303-12 §7.1.1. Importing :mod:`idcard.asn1` runs it; it is
-idempotent.
+and extended key usages of 9303-12 §7.1.1; the PINFL attribute of Uzbek names. Importing
+:mod:`idcard.asn1` runs it; it is idempotent.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ _EXTENSION_SPECS: dict[str, type[core.Asn1Value]] = {
     "icao_name_change": core.Null,
     "icao_document_type_list": DocumentTypeListSyntax,
 }
+_NAME_TYPES = {oids.ID_UZ_PINFL: oids.NAMES[oids.ID_UZ_PINFL]}
+"""Attribute types of names: asn1crypto shows the name (``PINFL: …``) instead of the OID; the
+value keeps asn1crypto's Any (issuers differ in the string type)."""
 _KEY_PURPOSES = {
     ID_ICAO_MASTER_LIST_SIGNING: "icao_master_list_signing",
     ID_ICAO_DEVIATION_LIST_SIGNING: "icao_deviation_list_signing",
@@ -79,6 +82,7 @@ def register() -> None:
     _extend(x509.ExtensionId, _EXTENSIONS)
     x509.Extension._oid_specs.update(_EXTENSION_SPECS)
     _extend(x509.KeyPurposeId, _KEY_PURPOSES)
+    _extend(x509.NameType, _NAME_TYPES)
 
 
 def registered() -> bool:
@@ -91,6 +95,7 @@ def registered() -> bool:
         and all(x509.ExtensionId._map.get(oid) == n for oid, n in _EXTENSIONS.items())
         and all(x509.Extension._oid_specs.get(n) is s for n, s in _EXTENSION_SPECS.items())
         and all(x509.KeyPurposeId._map.get(oid) == n for oid, n in _KEY_PURPOSES.items())
+        and all(x509.NameType._map.get(oid) == n for oid, n in _NAME_TYPES.items())
     )
 
 

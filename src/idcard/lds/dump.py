@@ -1,10 +1,15 @@
 """The dump folder: one file per elementary file, as read from (or written to) a chip.
 
 Files are named ``EF.COM``, ``EF.SOD``, ``EF.CardAccess``, ``EF.CardSecurity``, ``DG1`` …
-``DG16`` and hold the exact bytes of the file (what passive authentication hashes). An optional
+``DG16`` (or the same with a ``.bin`` suffix, as :func:`idcard.verify.read_dump_folder` accepts)
+and hold the exact bytes of the file (what passive authentication hashes). An optional
 ``manifest.json`` records the writing tool and each file's size and SHA-256; reading tolerates
-its absence, and checks it when present. Writing is atomic: a temporary sibling folder is filled
-and then renamed into place, so a dump is never left half-written.
+its absence, and checks it when present.
+
+Every writer of a dump folder goes through this module, so the manifest always lists every file:
+:meth:`Dump.write` writes a whole folder (atomically: a temporary sibling folder is filled and
+then renamed into place), :func:`update_folder` replaces or adds files in an existing folder
+(EF.SOD after signing) and rewrites the manifest with them.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from idcard import __version__
 from idcard.errors import DecodeError
 from idcard.lds import FILE_NAMES, FILES, LDSFile
 
-__all__ = ["MANIFEST", "Dump"]
+__all__ = ["MANIFEST", "Dump", "manifest_problems", "update_folder"]
 
 MANIFEST = "manifest.json"
 
@@ -42,14 +47,18 @@ def _frozen(files: Mapping[str, bytes]) -> Mapping[str, bytes]:
 class Dump:
     """The files of one document, by name (raw bytes; decoded on demand).
 
-    ``manifest`` is the manifest read with the folder (None when there was none).
+    ``manifest`` is the manifest read with the folder (None when there was none or it was
+    unreadable); ``problems`` maps a file name (or ``manifest.json``) to how the folder and its
+    manifest disagree, for a folder read with ``check_manifest=False`` (empty otherwise).
     """
 
     files: Mapping[str, bytes]
     manifest: Mapping[str, Any] | None = field(default=None, compare=False)
+    problems: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", _frozen(self.files))
+        object.__setattr__(self, "problems", MappingProxyType(dict(self.problems)))
 
     # -- building ------------------------------------------------------------------------------
 
@@ -66,21 +75,32 @@ class Dump:
     # -- folder I/O ----------------------------------------------------------------------------
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> Dump:
+    def read(cls, path: str | os.PathLike[str], *, check_manifest: bool = True) -> Dump:
         """Read every LDS file present in the folder ``path`` (other files are ignored).
 
-        A manifest that disagrees with a file's size or SHA-256 is a DecodeError naming it.
+        With ``check_manifest``, a manifest that disagrees with the files (a size or SHA-256, a
+        listed file missing, a file not listed) or does not parse is a DecodeError naming the
+        first file; without, the disagreements are in :attr:`problems`.
         """
         folder = Path(path)
         if not folder.is_dir():
             raise DecodeError(f"{folder}: not a dump folder")
-        files = {name: (folder / name).read_bytes() for name in FILE_NAMES
-                 if (folder / name).is_file()}  # fmt: skip
-        manifest = None
+        files = {name: p.read_bytes() for name, p in _file_paths(folder).items()}
+        manifest: dict[str, Any] | None = None
+        problems: dict[str, str] = {}
         if (folder / MANIFEST).is_file():
-            manifest = _read_manifest(folder / MANIFEST)
-            _check_manifest(manifest, files)
-        return cls(files, manifest)
+            try:
+                manifest = _read_manifest(folder / MANIFEST)
+            except DecodeError as exc:
+                if check_manifest:
+                    raise
+                problems[MANIFEST] = exc.reason.removeprefix(f"{MANIFEST}: ")
+            else:
+                problems = manifest_problems(manifest, files)
+                if problems and check_manifest:
+                    name, reason = next(iter(problems.items()))
+                    raise DecodeError(f"{name}: {reason}")
+        return cls(files, manifest, problems)
 
     def write(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the folder atomically (temporary sibling, then rename), with a manifest.
@@ -95,8 +115,7 @@ class Dump:
         try:
             for name, data in self.files.items():
                 _write_synced(tmp / name, data)
-            manifest = json.dumps(self.manifest_json(), indent=2) + "\n"
-            _write_synced(tmp / MANIFEST, manifest.encode())
+            _write_synced(tmp / MANIFEST, self.manifest_bytes())
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
                 target.rename(old)
@@ -119,6 +138,10 @@ class Dump:
             ],
         }
 
+    def manifest_bytes(self) -> bytes:
+        """``manifest.json`` as every writer of a dump folder writes it (indented JSON)."""
+        return (json.dumps(self.manifest_json(), indent=2) + "\n").encode()
+
     # -- decoding ------------------------------------------------------------------------------
 
     def decode(self, name: str) -> LDSFile:
@@ -128,7 +151,8 @@ class Dump:
         try:
             return FILES[name].decode(self.files[name])
         except DecodeError as exc:
-            reason = exc.reason if exc.reason.startswith(f"{name} ") else f"{name}: {exc.reason}"
+            named = exc.reason.startswith((f"{name} ", f"{name}: "))
+            reason = exc.reason if named else f"{name}: {exc.reason}"
             raise DecodeError(reason, offset=exc.offset) from exc
         except ValueError as exc:  # a decoder that let a library error through
             raise DecodeError(f"{name}: {exc}") from exc
@@ -161,15 +185,71 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def _check_manifest(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> None:
+def _file_paths(folder: Path) -> dict[str, Path]:
+    """Where each LDS file of ``folder`` is: ``NAME`` or else ``NAME.bin``, in reading order."""
+    found = {}
+    for name in FILE_NAMES:
+        path = next((p for p in (folder / name, folder / f"{name}.bin") if p.is_file()), None)
+        if path is not None:
+            found[name] = path
+    return found
+
+
+def manifest_problems(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> dict[str, str]:
+    """How ``files`` disagree with ``manifest``: file name (or ``manifest.json`` for a malformed
+    entry) → reason, in the manifest's order, then the files it does not list."""
+    problems: dict[str, str] = {}
+    listed = set()
     for entry in manifest.get("files", []):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise DecodeError(f"{MANIFEST}: malformed file entry")
+            problems.setdefault(MANIFEST, "malformed file entry")
+            continue
         name = entry["name"]
+        listed.add(name)
         if name not in files:
-            raise DecodeError(f"{name}: listed in {MANIFEST} but missing")
+            problems[name] = f"listed in {MANIFEST} but missing"
+            continue
         data = files[name]
         if "size" in entry and entry["size"] != len(data):
-            raise DecodeError(f"{name}: {len(data)} bytes, {MANIFEST} says {entry['size']}")
-        if "sha256" in entry and str(entry["sha256"]).lower() != hashlib.sha256(data).hexdigest():
-            raise DecodeError(f"{name}: SHA-256 differs from {MANIFEST}")
+            problems[name] = f"{len(data)} bytes, {MANIFEST} says {entry['size']}"
+        elif "sha256" in entry and str(entry["sha256"]).lower() != hashlib.sha256(data).hexdigest():
+            problems[name] = f"SHA-256 differs from {MANIFEST}"
+    for name in files:
+        if name not in listed:
+            problems[name] = f"not listed in {MANIFEST}"
+    return problems
+
+
+def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> Dump:
+    """Replace or add ``files`` (name → bytes) in the dump folder ``path``; rewrite its manifest.
+
+    The folder's other files are kept as they are; the manifest, when the folder has one (every
+    folder :meth:`Dump.write` made), is rewritten to list every LDS file of the folder with its
+    size and SHA-256; a folder without one (files copied by hand) stays without. Each file is
+    written to a temporary sibling and renamed into place (never half-written); the manifest is
+    renamed last. Returns the folder as now written.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DecodeError(f"{folder}: not a dump folder")
+    new = dict(Dump(files).files)  # checks the names
+    paths = _file_paths(folder)
+    current = {name: p.read_bytes() for name, p in paths.items() if name not in new}
+    result = Dump({**current, **new})
+    has_manifest = (folder / MANIFEST).exists()
+    writes = [(paths.get(name, folder / name), data) for name, data in new.items()]
+    if has_manifest:
+        writes.append((folder / MANIFEST, result.manifest_bytes()))
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, data in writes:
+            tmp = folder / f".{target.name}.{uuid.uuid4().hex}"
+            temps.append((tmp, target))
+            _write_synced(tmp, data)
+        for tmp_path, target in temps:
+            tmp_path.replace(target)
+    except BaseException:
+        for tmp_path, _ in temps:
+            tmp_path.unlink(missing_ok=True)
+        raise
+    return Dump(result.files, result.manifest_json() if has_manifest else None)

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
+from idcard.asn1 import oids
 from idcard.cvc.certificate import CVCertificate, Signer, ecdsa_signer
 from idcard.cvc.chat import Role
 from idcard.errors import (
@@ -456,7 +457,7 @@ def read_document(
         except AuthenticationError as exc:
             runs.append(ProtocolRun("CA", False, str(exc)))
         else:
-            runs.append(ProtocolRun("CA", True, info.protocol))
+            runs.append(ProtocolRun("CA", True, oids.name(info.protocol)))
             ca_comp = ca.compressed_ephemeral_public_key
             channel = ca.channel  # the new keys protect the next command on
             reader = protected(channel)

@@ -27,6 +27,7 @@ from idcard.asn1.document_pki import (
 from idcard.asn1.parse import load_strict
 from idcard.errors import DecodeError
 from idcard.lds.sod import SignedParts, read_signed_parts
+from idcard.text import count
 from idcard.verify import _signature
 from idcard.verify.report import CheckResult, Status
 
@@ -187,5 +188,5 @@ def verify_master_list(ml: MasterList, anchors: Iterable[x509.Certificate]) -> C
         _NAME,
         Status.PASS,
         f"signed by {who}, issued by trusted CSCA {anchor.subject.human_friendly}; "
-        f"{len(ml.certificates)} certificates",
+        f"{count(len(ml.certificates), 'certificate')}",
     )

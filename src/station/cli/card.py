@@ -64,6 +64,7 @@ from idcard.reader.logging import LoggingTransport, Mask, SMTraceDecoder, defaul
 from idcard.reader.pcsc import PCSCTransport
 from idcard.reader.personalize import PersonalizationError, personalize
 from idcard.sm import SM_CLA
+from idcard.text import count
 from idcard.transport import Transport
 from pki.cvca import EACFolder, load_certificate
 from station.applicant import Applicant
@@ -414,7 +415,7 @@ def _read_text(summary: dict[str, Any]) -> list[str]:
     lines = [f"access: {summary['access']}"]
     lines += [f"{r['protocol']}: {'ok' if r['ok'] else 'FAILED'}" + (f" ({r['detail']})"
               if r["detail"] else "") for r in summary["protocols"]]  # fmt: skip
-    lines.append(f"read {len(summary['files'])} files into {summary['out']}: "
+    lines.append(f"read {count(len(summary['files']), 'file')} into {summary['out']}: "
                  + ", ".join(f"{n} ({s})" for n, s in summary["files"].items()))  # fmt: skip
     lines += [f"skipped {name}: {why}" for name, why in summary["skipped"].items()]
     lines += [f"does not decode: {name}: {why}" for name, why in summary["decode_errors"].items()]
@@ -593,7 +594,7 @@ def personalize_command(
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"personalized and locked: {len(result['files'])} files")
+        click.echo(f"personalized and locked: {count(len(result['files']), 'file')}")
 
 
 @card.command("serve")

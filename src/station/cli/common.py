@@ -1,33 +1,84 @@
-"""Shared pieces of the command line: exit codes, error handling, JSON output.
+"""Shared pieces of the command line: exit codes, error handling, JSON output, the root group.
 
-Exit codes (STYLE.md §9): 0 verified/ok, 1 checked and failed, 2 usage or input error.
+Exit codes (STYLE.md §9): 0 verified/ok, 1 checked and failed, 2 usage or input error. A failure
+is one line ``error: …`` on standard error and, when the command was given ``--json``, the object
+``{"error": …, "exit": N}`` on standard output (:func:`report_failure`). :class:`IdkartaGroup`, the
+root ``idkarta`` group, does this for click's own usage errors and for any
+:class:`~idcard.errors.IdkartaError` a command lets through, and ends quietly when standard output
+is a pipe closed by its reader (``idkarta dump show X | head``).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from idcard.errors import IdkartaError
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "echo_json", "fail", "handle_errors"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "HyphenChoice",
+    "IdkartaGroup",
+    "echo_json",
+    "fail",
+    "handle_errors",
+    "spell_choices",
+    "report_failure",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+"""141: what a shell reports for a writer whose reader went away (``yes | head``)."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+_JSON_ASKED: ContextVar[bool] = ContextVar("idkarta_json_asked", default=False)
+"""Set by :class:`IdkartaGroup` when the command line holds ``--json`` (before parsing)."""
+
+
+def _json_wanted() -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("as_json"):
+            return True
+        ctx = ctx.parent
+    return _JSON_ASKED.get()
+
+
+def report_failure(message: str, code: int, *, as_json: bool | None = None) -> None:
+    """Print the failure: ``error: message`` (one line) on stderr; with ``--json`` (or
+    ``as_json``) also ``{"error": message, "exit": code}`` on stdout."""
+    line = " ".join(str(message).split())
+    click.echo(f"error: {line}", err=True)
+    if _json_wanted() if as_json is None else as_json:
+        click.echo(json.dumps({"error": line, "exit": code}, ensure_ascii=False))
+
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one line to stderr and exit with ``code``."""
-    click.echo(f"error: {message}", err=True)
+    """Report the failure (:func:`report_failure`) and exit with ``code``.
+
+    Called while handling a broken pipe (``except OSError: fail(...)``), it lets the broken pipe
+    go on to :class:`IdkartaGroup`, which ends quietly: a closed pipe is not an error of input.
+    """
+    handling = sys.exc_info()[1]
+    if handling is not None and _is_broken_pipe(handling):
+        raise handling
+    report_failure(message, code)
     sys.exit(code)
 
 
@@ -55,3 +106,144 @@ def echo_json(obj: Any) -> None:
         raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=default))
+
+
+class HyphenChoice(click.Choice[str]):
+    """A choice shown with hyphens (``key-compromise``), as idkarta spells option values, that
+    also takes the underscore spelling (``key_compromise``); the command receives the value as it
+    declared it (``REVOCATION_REASONS`` keeps RFC 5280's asn1crypto names)."""
+
+    def __init__(self, choices: Sequence[str], case_sensitive: bool = True) -> None:
+        self.declared = {c.replace("_", "-"): c for c in choices}
+        super().__init__(list(self.declared), case_sensitive=case_sensitive)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = value.replace("_", "-")
+        return self.declared.get(chosen := super().convert(value, param, ctx), chosen)
+
+
+def spell_choices(group: click.Group) -> None:
+    """Make every choice option of ``group``'s commands (recursively) whose values hold ``_`` or
+    ``-`` a :class:`HyphenChoice`: one spelling shown, the other accepted."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            spell_choices(command)
+            continue
+        for param in command.params:
+            kind = param.type
+            if isinstance(kind, click.Choice) and not isinstance(kind, HyphenChoice):
+                values = [str(c) for c in kind.choices]
+                if any("_" in v or "-" in v for v in values):
+                    param.type = HyphenChoice(values, case_sensitive=kind.case_sensitive)
+
+
+def _asks_json(argv: Sequence[str]) -> bool:
+    options = list(argv[: argv.index("--")] if "--" in argv else argv)
+    return "--json" in options
+
+
+def _is_broken_pipe(exc: BaseException) -> bool:
+    return isinstance(exc, BrokenPipeError) or (
+        isinstance(exc, OSError) and exc.errno == errno.EPIPE
+    )
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what is still buffered for stdout nowhere (no second error when
+    Python flushes it at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (click's test runner)
+        pass
+
+
+def _exit_code(value: object) -> int:
+    """The status a command's return value or ``SystemExit.code`` stands for."""
+    if value is None or isinstance(value, bool):
+        return EXIT_OK
+    if isinstance(value, int):
+        return value
+    click.echo(str(value), err=True)  # sys.exit("message"), as Python prints it
+    return EXIT_FAILED
+
+
+class _BrokenPipe(Exception):
+    """A broken pipe carried past click (which would turn it into exit 1)."""
+
+
+class IdkartaGroup(click.Group):
+    """The root group. Runs click in non-standalone mode and reports every failure the same way:
+    click's usage errors (exit 2), an aborted prompt (exit 1) and an :class:`IdkartaError` no
+    command handled (exit 2) as :func:`report_failure`; a closed standard output (EPIPE) ends
+    quietly with :data:`EXIT_BROKEN_PIPE`."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)  # fmt: skip
+        argv = list(sys.argv[1:] if args is None else args)
+        token = _JSON_ASKED.set(_asks_json(argv))
+        try:
+            code = self._run(argv, prog_name, complete_var, extra)
+        finally:
+            _JSON_ASKED.reset(token)
+        sys.exit(code)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:  # fmt: skip
+        try:  # ``idkarta --help | head``: the help is printed while parsing
+            return super().make_context(info_name, args, parent, **extra)
+        except OSError as exc:
+            if _is_broken_pipe(exc):
+                raise _BrokenPipe from exc
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if _is_broken_pipe(exc):
+                raise _BrokenPipe from exc
+            raise
+
+    def _run(
+        self, argv: list[str], prog_name: str | None, complete_var: str | None,
+        extra: dict[str, Any],
+    ) -> int:  # fmt: skip
+        try:
+            try:
+                result = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
+                                      standalone_mode=False, **extra)  # fmt: skip
+                code = _exit_code(result)
+            except SystemExit as exc:
+                code = _exit_code(exc.code)
+            sys.stdout.flush()
+            return code
+        except click.ClickException as exc:
+            message = exc.format_message()
+            ctx = getattr(exc, "ctx", None)
+            if isinstance(exc, click.UsageError) and ctx is not None:
+                message = f"{message.rstrip('.')} (see '{ctx.command_path} --help')"
+            report_failure(message, exc.exit_code)
+            return exc.exit_code
+        except click.Abort:
+            report_failure("aborted", EXIT_FAILED)
+            return EXIT_FAILED
+        except IdkartaError as exc:
+            report_failure(str(exc), EXIT_USAGE)
+            return EXIT_USAGE
+        except (_BrokenPipe, BrokenPipeError):
+            _quiet_stdout()
+            return EXIT_BROKEN_PIPE

@@ -43,6 +43,7 @@ from idcard.lds.dump import Dump
 from idcard.mrz import MRZ
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.reader.personalize import personalize
+from idcard.text import count
 from idcard.verify import PassiveAuthReport, TrustStore, verify_dump_folder
 from pki.card_signer import CardSigner
 from pki.cvca import cv_signer, load_certificate
@@ -420,10 +421,11 @@ def _describe(info: object) -> str:
     if "data_groups" in info:
         return "lists " + " ".join(info["data_groups"])
     if "data_group_hashes" in info:
-        return f"{info['hash_algorithm']} hashes of {len(info['data_group_hashes'])} data groups"
+        return (f"{info['hash_algorithm']} hashes of "
+                f"{count(len(info['data_group_hashes']), 'data group')}")
     for key in ("faces", "fingers", "images"):
         if key in info:
-            return f"{len(info[key])} {key}"
+            return count(len(info[key]), key.removesuffix("s"), key)
     if "mrz" in info:
         return f"{info['surname']} {info['given_names']}"
     if "algorithm" in info:

@@ -61,9 +61,9 @@ def mrz_fields(m: MRZ, reference: date) -> dict[str, Any]:
     return out
 
 
-def _report_error(exc: MRZError, as_json: bool, echo: Echo) -> None:
+def _report_error(exc: MRZError, as_json: bool, echo: Echo, code: int) -> None:
     if as_json:
-        echo(json.dumps({"error": exc.reason, "field": exc.field}))
+        echo(json.dumps({"error": exc.reason, "field": exc.field, "exit": code}))
     echo(f"error: {exc}", err=True)
 
 
@@ -72,10 +72,10 @@ def run_parse(text: str, *, as_json: bool, reference: date, echo: Echo = click.e
     try:
         m = MRZ.parse(text)
     except CheckDigitError as exc:
-        _report_error(exc, as_json, echo)
+        _report_error(exc, as_json, echo, EXIT_FAILED)
         return EXIT_FAILED
     except MRZError as exc:
-        _report_error(exc, as_json, echo)
+        _report_error(exc, as_json, echo, EXIT_USAGE)
         return EXIT_USAGE
     fields = mrz_fields(m, reference)
     if as_json:

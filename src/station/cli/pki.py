@@ -640,6 +640,7 @@ def link_command(pki_dir: Path, common_name: str | None, as_json: bool) -> None:
 def revoke_command(pki_dir: Path, serial: int, reason: str, as_json: bool) -> None:
     """Revoke a certificate issued by the current CSCA (listed on the next CRL)."""
     result = _run(pki_dir, lambda s: run_revoke(pki_dir, s, serial=serial, reason=reason))
+    result["reason"] = str(result["reason"]).replace("_", "-")  # as --reason spells it
     _emit(result, as_json, lambda r: f"serial {r['serial']} revoked ({r['reason']})")
 
 
@@ -652,7 +653,8 @@ def crl_command(pki_dir: Path, next_update_days: int, as_json: bool) -> None:
     """Issue a CRL of the current CSCA (9303-12 §7.1.4)."""
     result = _run(pki_dir, lambda s: run_crl(pki_dir, s, next_update_days=next_update_days))
     _emit(result, as_json, lambda r: (
-        f"CRL {r['crl_number']} with {r['revoked']} entries written to {r['path']}"))
+        f"CRL {r['crl_number']} with {r['revoked']} "
+        f"{'entry' if r['revoked'] == 1 else 'entries'} written to {r['path']}"))
 
 
 @pki.command("masterlist")
@@ -671,7 +673,8 @@ def masterlist_command(
     extra = [load_certificate_file(p) for p in extra_files]
     result = _run(pki_dir, lambda s: run_masterlist(pki_dir, s, extra=extra, out=out))
     _emit(result, as_json, lambda r: (
-        f"master list of {r['certificates']} certificates written to {r['path']}"))
+        f"master list of {r['certificates']} certificate{'' if r['certificates'] == 1 else 's'} "
+        f"written to {r['path']}"))
 
 
 @pki.command("sign-sod")
