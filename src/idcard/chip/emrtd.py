@@ -12,7 +12,9 @@ state machines of :mod:`idcard.protocols`, and enforces ICAO 9303-11 / TR-03110 
   messaging after BAC or PACE (6982 otherwise); DG3/DG4 only after Terminal Authentication whose
   effective CHAT grants them; BAC refused (6982) when the profile requires PACE;
 * an unprotected command ends the SM session, as does any SM failure (6987/6988): the chip is
-  then unauthenticated again. Chip Authentication switches the SM keys; TA needs CA first.
+  then unauthenticated again, and a PIN verified in the session is no longer verified (a PIN
+  verified in the clear does not carry into a new session either). Chip Authentication switches
+  the SM keys; TA needs CA first.
 
 The chip's date (TR-03110-3 §2.5) is persistent state, advanced by the effective date of
 accepted CVCA, DV and domestic terminal certificates; an accepted CVCA link certificate becomes
@@ -172,12 +174,14 @@ class VirtualChip:
     # -- session -------------------------------------------------------------------------------
 
     def _reset_session(self) -> None:
-        self._esign.deselect()
         self._df = MF
         self._ef: int | None = None
         self._end_session()
 
     def _end_session(self) -> None:
+        """Secure messaging ends (or starts anew): the security status obtained in it ends with
+        it (ISO/IEC 7816-4 §5.4), the e-sign PIN included."""
+        self._esign.deselect()
         self._sm: SecureChipSession | None = None
         self.access: str | None = None
         """"BAC" or "PACE" while a secure-messaging session is open."""

@@ -103,7 +103,9 @@ class ESignApplication:
         self.deselect()
 
     def deselect(self) -> None:
-        """Power cycle, reset or another SELECT: the PIN is no longer verified."""
+        """Power cycle, reset, another SELECT, or the end (or start) of secure messaging: the
+        PIN is no longer verified (ISO/IEC 7816-4 §5.4: the security status ends with the
+        channel it was obtained in)."""
         self.pin_verified = False
         self._algorithm: int | None = None
         self._auth: PersoAuthChip | None = None
