@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
-from tests.idcard.chip.cards import CAN, TODAY, build_dump
+from tests.idcard.chip.cards import CAN, TODAY, build_dump, sample_cvca
 
 from idcard.chip.emrtd import VirtualChip
 from idcard.cvc.certificate import CVCertificate
@@ -49,7 +49,8 @@ def material(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Dump
     d = tmp_path_factory.mktemp("material")
     dump, keys = build_dump()
     dump.write(d / "dump")
-    keys.to_secrets_file(d / "secrets.json", PASS.encode(), can=CAN, current_date=TODAY)
+    keys.to_secrets_file(d / "secrets.json", PASS.encode(), can=CAN, cvca=sample_cvca(),
+                         current_date=TODAY)  # fmt: skip
     return d / "dump", d / "secrets.json", dump, keys
 
 

@@ -39,7 +39,7 @@ from idcard.chip.state import APPLICATION, EF_ATR_INFO, ESIGN, MF, ChipState
 from idcard.cvc.certificate import CVCertificate
 from idcard.cvc.chat import CHAT, Role
 from idcard.errors import DecodeError, EncodeError
-from idcard.esign.protocol import ESIGN_AID
+from idcard.esign.protocol import ESIGN_AID, FID_CERTIFICATE
 from idcard.lds.dg14 import DG14
 from idcard.lds.security_infos import (
     ActiveAuthenticationInfo,
@@ -96,7 +96,7 @@ EF_ATR_INFO_CONTENT = ef_atr_info(True)
 
 _FID_COM, _FID_SOD, _FID_DG1 = 0x011E, 0x011D, 0x0101
 _FID_CARD_ACCESS, _FID_CARD_SECURITY = 0x011C, 0x011D
-_FID_DG3, _FID_DG4, _FID_DG14 = 0x0103, 0x0104, 0x010E
+_FID_DG3, _FID_DG4, _FID_DG14, _FID_DG15 = 0x0103, 0x0104, 0x010E, 0x010F
 _SM_SHORT_MAX = {"3DES": 231, "AES-128": 223, "AES-192": 223, "AES-256": 223}
 """Largest plaintext whose protected response fits a short Le (256 bytes with DO'87'/'99'/'8E')."""
 
@@ -385,7 +385,7 @@ class VirtualChip:
             size, fid = perso.decode_create_file(data)
             if fid in (0x3F00, 0xFFFF, 0x0000):
                 return _sw(StatusWord.WRONG_DATA)
-            self._files()[fid] = bytearray(size)  # re-creating replaces (restartable)
+            perso.chip_create_file(self.state, self._df, fid, size)  # re-creating replaces
             self._ef = fid
             return ResponseAPDU(b"")
         if ins in (0xD6, 0xD7):
@@ -401,10 +401,8 @@ class VirtualChip:
                 offset, data = int.from_bytes(do54.value, "big"), do53.value
             if self._ef is None or self._ef not in self._files():
                 return _sw(StatusWord.COMMAND_NOT_ALLOWED)
-            content = self._files()[self._ef]
-            if offset + len(data) > len(content):
+            if not perso.chip_update_binary(self.state, self._df, self._ef, offset, data):
                 return _sw(StatusWord.NOT_ENOUGH_MEMORY)
-            content[offset : offset + len(data)] = data
             return ResponseAPDU(b"")
         if (p1, p2) == (0xDE, 0xAD):
             return self._lock()
@@ -446,8 +444,9 @@ class VirtualChip:
         return ResponseAPDU(b"")
 
     def _lock(self) -> ResponseAPDU:
-        app = self.state.files[APPLICATION]
-        if self.state.mrz is None or not all(f in app for f in (_FID_COM, _FID_SOD, _FID_DG1)):
+        reason = incomplete(self.state)
+        if reason is not None:
+            log.warning("LOCK refused: %s", reason)
             return _sw(StatusWord.CONDITIONS_NOT_SATISFIED)
         self.state.locked = True
         self.state.aa_rsa_modulus = None
@@ -631,6 +630,48 @@ class VirtualChip:
                 self.state.current_date = effective
         if role is Role.CVCA:
             self.state.cvca = cert
+
+
+def incomplete(state: ChipState) -> str | None:
+    """Why LOCK must refuse this card (docs/chip.md, "Personalization"), or None: EF.COM,
+    EF.SOD, DG1 or the MRZ key missing; a created file not written to its declared size; a
+    secret that the card's own EF.CardAccess, DG14 or DG15 advertise missing
+    (:func:`~idcard.chip.perso.advertised_secrets`); an e-signature application in use (files,
+    key, PIN or PUK) without its K_perso, or a holder certificate without its key pair. The
+    reason names files and secrets, never a value."""
+    app, mf = state.files[APPLICATION], state.files[MF]
+    if state.mrz is None or not all(f in app for f in (_FID_COM, _FID_SOD, _FID_DG1)):
+        return "EF.COM, EF.SOD, DG1 and the MRZ key are needed"
+    for df, gaps in state.unwritten.items():
+        short = sorted(fid for fid, ranges in gaps.items() if ranges and fid in state.files[df])
+        if short:
+            return f"{df} file {short[0]:04X} is not written to its declared size"
+    try:
+        advertised = perso.advertised_secrets(
+            _bytes(mf.get(_FID_CARD_ACCESS)), _bytes(app.get(_FID_DG14)), _bytes(app.get(_FID_DG15))
+        )
+    except DecodeError:
+        return "EF.CardAccess or DG14 does not decode"
+    missing = perso.missing_secrets(
+        advertised,
+        can=CAN in state.pace_secrets,
+        ca_key=state.ca_private_key is not None,
+        aa_key=state.aa_private_key is not None,
+        cvca=state.cvca is not None,
+    )
+    if missing:
+        return f"advertised but missing: {', '.join(missing)}"
+    esign = state.files[ESIGN]
+    in_use = bool(esign) or state.esign_key is not None or state.esign_pin is not None
+    if (in_use or state.esign_puk is not None) and state.esign_perso_key is None:
+        return "the e-signature application has no K_perso"
+    if FID_CERTIFICATE in esign and state.esign_key is None:
+        return "the e-signature certificate has no key pair"
+    return None
+
+
+def _bytes(content: bytearray | None) -> bytes | None:
+    return None if content is None else bytes(content)
 
 
 def personalization_status(state: ChipState) -> bytes:
