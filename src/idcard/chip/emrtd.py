@@ -643,7 +643,7 @@ def incomplete(state: ChipState) -> str | None:
     if state.mrz is None or not all(f in app for f in (_FID_COM, _FID_SOD, _FID_DG1)):
         return "EF.COM, EF.SOD, DG1 and the MRZ key are needed"
     for df, gaps in state.unwritten.items():
-        short = sorted(fid for fid, ranges in gaps.items() if ranges and fid in state.files[df])
+        short = sorted(fid for fid, ranges in gaps.items() if ranges)
         if short:
             return f"{df} file {short[0]:04X} is not written to its declared size"
     try:
