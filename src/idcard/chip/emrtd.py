@@ -662,8 +662,8 @@ def incomplete(state: ChipState) -> str | None:
     if missing:
         return f"advertised but missing: {', '.join(missing)}"
     esign = state.files[ESIGN]
-    in_use = bool(esign) or state.esign_key is not None or state.esign_pin is not None
-    if (in_use or state.esign_puk is not None) and state.esign_perso_key is None:
+    held = (state.esign_key, state.esign_pin, state.esign_puk)
+    if (esign or any(x is not None for x in held)) and state.esign_perso_key is None:
         return "the e-signature application has no K_perso"
     if FID_CERTIFICATE in esign and state.esign_key is None:
         return "the e-signature certificate has no key pair"
