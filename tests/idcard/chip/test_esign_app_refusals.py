@@ -228,6 +228,15 @@ def test_key_generation_wipes_the_unwritten_record_of_the_certificate_files() ->
 # -- randomness and log --------------------------------------------------------------------------
 
 
+def test_k_perso_is_written_in_the_clear_only() -> None:
+    """Before the lock, PUT DATA 71 is refused over the personalization channel itself."""
+    _, t = _chip("keyed")
+    t.transmit(_apdu("00DA0071", bytes(16))).check()
+    secure = ESignCard(t).open_personalization(bytes(16))
+    response = secure.transport.transmit(_apdu("00DA0071", bytes(32)))
+    assert response == ResponseAPDU(b"", 0x6982)
+
+
 def test_the_challenge_comes_from_the_chips_rng() -> None:
     chip, _ = _chip("enrolled")
     counter = iter(range(1, 1000))
@@ -245,7 +254,9 @@ def test_log_lines_for_generation_and_a_blocked_puk(caplog: pytest.LogCaptureFix
     caplog.clear()
     _, t = _chip("enrolled")
     wrong = pin_block("00000000", puk=True)
-    answers = [t.transmit(_apdu("002C0181", wrong)).sw for _ in range(10)]
-    assert answers == [0x63C0 | n for n in range(9, 0, -1)] + [0x6983]
+    answers = [t.transmit(_apdu("002C0181", wrong)).sw for _ in range(9)]
+    assert answers == [0x63C0 | n for n in range(9, 0, -1)]
+    assert caplog.records == []  # one try left: not blocked yet
+    assert t.transmit(_apdu("002C0181", wrong)).sw == 0x6983
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("WARNING", "e-sign PUK blocked: signing ends for this card")]  # fmt: skip
