@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.conftest import ROOT
-from tests.idcard.chip.cards import CAN, TODAY, build_dump
+from tests.idcard.chip.cards import CAN, TODAY, build_dump, sample_cvca
 from tests.idcard.esign.esign_kit import PIN, PUK, enrolled_chip, personalized_chip
 from tests.pcsc_harness import PCSCD, READERS, PluggedChip, wait_absent
 
@@ -67,7 +67,8 @@ def material(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Dump
     d = tmp_path_factory.mktemp("material")
     dump, keys = build_dump()
     dump.write(d / "dump")
-    keys.to_secrets_file(d / "secrets.json", PASS.encode(), can=CAN, current_date=TODAY)
+    keys.to_secrets_file(d / "secrets.json", PASS.encode(), can=CAN, cvca=sample_cvca(),
+                         current_date=TODAY)  # fmt: skip
     return d / "dump", d / "secrets.json", dump, keys
 
 

@@ -12,8 +12,9 @@ state machines of :mod:`idcard.protocols`, and enforces ICAO 9303-11 / TR-03110 
   messaging after BAC or PACE (6982 otherwise); DG3/DG4 only after Terminal Authentication whose
   effective CHAT grants them; BAC refused (6982) when the profile requires PACE;
 * an unprotected command ends the SM session, as does any SM failure (6987/6988), a malformed
-  protected APDU (a wrong Lc) included: the chip is then unauthenticated again. Chip
-  Authentication switches the SM keys; TA needs CA first.
+  protected APDU (a wrong Lc) included: the chip is then unauthenticated again, and a PIN
+  verified in the session is no longer verified (a PIN verified in the clear does not carry into
+  a new session either). Chip Authentication switches the SM keys; TA needs CA first.
 
 The chip's date (TR-03110-3 §2.5) is persistent state, advanced by the effective date of
 accepted CVCA, DV and domestic terminal certificates; an accepted CVCA link certificate becomes
@@ -38,7 +39,7 @@ from idcard.chip.state import APPLICATION, EF_ATR_INFO, ESIGN, MF, ChipState
 from idcard.cvc.certificate import CVCertificate
 from idcard.cvc.chat import CHAT, Role
 from idcard.errors import DecodeError, EncodeError
-from idcard.esign.protocol import ESIGN_AID
+from idcard.esign.protocol import ESIGN_AID, FID_CERTIFICATE
 from idcard.lds.dg14 import DG14
 from idcard.lds.security_infos import (
     ActiveAuthenticationInfo,
@@ -97,7 +98,7 @@ EF_ATR_INFO_CONTENT = ef_atr_info(True)
 
 _FID_COM, _FID_SOD, _FID_DG1 = 0x011E, 0x011D, 0x0101
 _FID_CARD_ACCESS, _FID_CARD_SECURITY = 0x011C, 0x011D
-_FID_DG3, _FID_DG4, _FID_DG14 = 0x0103, 0x0104, 0x010E
+_FID_DG3, _FID_DG4, _FID_DG14, _FID_DG15 = 0x0103, 0x0104, 0x010E, 0x010F
 _SM_SHORT_MAX = {"3DES": 231, "AES-128": 223, "AES-192": 223, "AES-256": 223}
 """Largest plaintext whose protected response fits a short Le (256 bytes with DO'87'/'99'/'8E')."""
 
@@ -175,12 +176,14 @@ class VirtualChip:
     # -- session -------------------------------------------------------------------------------
 
     def _reset_session(self) -> None:
-        self._esign.deselect()
         self._df = MF
         self._ef: int | None = None
         self._end_session()
 
     def _end_session(self) -> None:
+        """Secure messaging ends (or starts anew): the security status obtained in it ends with
+        it (ISO/IEC 7816-4 §5.4), the e-sign PIN included."""
+        self._esign.deselect()
         self._sm: SecureChipSession | None = None
         self.access: str | None = None
         """"BAC" or "PACE" while a secure-messaging session is open."""
@@ -398,7 +401,7 @@ class VirtualChip:
             size, fid = perso.decode_create_file(data)
             if fid in (0x3F00, 0xFFFF, 0x0000):
                 return _sw(StatusWord.WRONG_DATA)
-            self._files()[fid] = bytearray(size)  # re-creating replaces (restartable)
+            perso.chip_create_file(self.state, self._df, fid, size)  # re-creating replaces
             self._ef = fid
             return ResponseAPDU(b"")
         if ins in (0xD6, 0xD7):
@@ -414,10 +417,8 @@ class VirtualChip:
                 offset, data = int.from_bytes(do54.value, "big"), do53.value
             if self._ef is None or self._ef not in self._files():
                 return _sw(StatusWord.COMMAND_NOT_ALLOWED)
-            content = self._files()[self._ef]
-            if offset + len(data) > len(content):
+            if not perso.chip_update_binary(self.state, self._df, self._ef, offset, data):
                 return _sw(StatusWord.NOT_ENOUGH_MEMORY)
-            content[offset : offset + len(data)] = data
             return ResponseAPDU(b"")
         if (p1, p2) == (0xDE, 0xAD):
             return self._lock()
@@ -459,8 +460,9 @@ class VirtualChip:
         return ResponseAPDU(b"")
 
     def _lock(self) -> ResponseAPDU:
-        app = self.state.files[APPLICATION]
-        if self.state.mrz is None or not all(f in app for f in (_FID_COM, _FID_SOD, _FID_DG1)):
+        reason = incomplete(self.state)
+        if reason is not None:
+            log.warning("LOCK refused: %s", reason)
             return _sw(StatusWord.CONDITIONS_NOT_SATISFIED)
         self.state.locked = True
         self.state.aa_rsa_modulus = None
@@ -647,6 +649,48 @@ class VirtualChip:
                 self.state.current_date = effective
         if role is Role.CVCA:
             self.state.cvca = cert
+
+
+def incomplete(state: ChipState) -> str | None:
+    """Why LOCK must refuse this card (docs/chip.md, "Personalization"), or None: EF.COM,
+    EF.SOD, DG1 or the MRZ key missing; a created file not written to its declared size; a
+    secret that the card's own EF.CardAccess, DG14 or DG15 advertise missing
+    (:func:`~idcard.chip.perso.advertised_secrets`); an e-signature application in use (files,
+    key, PIN or PUK) without its K_perso, or a holder certificate without its key pair. The
+    reason names files and secrets, never a value."""
+    app, mf = state.files[APPLICATION], state.files[MF]
+    if state.mrz is None or not all(f in app for f in (_FID_COM, _FID_SOD, _FID_DG1)):
+        return "EF.COM, EF.SOD, DG1 and the MRZ key are needed"
+    for df, gaps in state.unwritten.items():
+        short = sorted(fid for fid, ranges in gaps.items() if ranges)
+        if short:
+            return f"{df} file {short[0]:04X} is not written to its declared size"
+    try:
+        advertised = perso.advertised_secrets(
+            _bytes(mf.get(_FID_CARD_ACCESS)), _bytes(app.get(_FID_DG14)), _bytes(app.get(_FID_DG15))
+        )
+    except DecodeError:
+        return "EF.CardAccess or DG14 does not decode"
+    missing = perso.missing_secrets(
+        advertised,
+        can=CAN in state.pace_secrets,
+        ca_key=state.ca_private_key is not None,
+        aa_key=state.aa_private_key is not None,
+        cvca=state.cvca is not None,
+    )
+    if missing:
+        return f"advertised but missing: {', '.join(missing)}"
+    esign = state.files[ESIGN]
+    held = (state.esign_key, state.esign_pin, state.esign_puk)
+    if (esign or any(x is not None for x in held)) and state.esign_perso_key is None:
+        return "the e-signature application has no K_perso"
+    if FID_CERTIFICATE in esign and state.esign_key is None:
+        return "the e-signature certificate has no key pair"
+    return None
+
+
+def _bytes(content: bytearray | None) -> bytes | None:
+    return None if content is None else bytes(content)
 
 
 def personalization_status(state: ChipState) -> bytes:

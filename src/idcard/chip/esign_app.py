@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
-from idcard.chip.perso import decode_create_file
+from idcard.chip.perso import chip_create_file, chip_update_binary, decode_create_file
 from idcard.chip.state import ESIGN, ChipState
 from idcard.errors import DecodeError, EncodeError
 from idcard.esign.protocol import (
@@ -103,7 +103,9 @@ class ESignApplication:
         self.deselect()
 
     def deselect(self) -> None:
-        """Power cycle, reset or another SELECT: the PIN is no longer verified."""
+        """Power cycle, reset, another SELECT, or the end (or start) of secure messaging: the
+        PIN is no longer verified (ISO/IEC 7816-4 §5.4: the security status ends with the
+        channel it was obtained in)."""
         self.pin_verified = False
         self._algorithm: int | None = None
         self._auth: PersoAuthChip | None = None
@@ -186,7 +188,7 @@ class ESignApplication:
             size, fid = decode_create_file(command.data)
             if fid not in CERTIFICATE_FIDS:
                 return _sw(StatusWord.WRONG_DATA)
-            files[fid] = bytearray(size)
+            chip_create_file(self.state, ESIGN, fid, size)
             return ResponseAPDU(b"")
         fid = (command.p1 << 8) | command.p2
         items = tlv.decode_all(command.data)
@@ -195,10 +197,9 @@ class ESignApplication:
             return _sw(StatusWord.WRONG_DATA)
         if fid not in files:
             return _sw(StatusWord.FILE_NOT_FOUND)
-        offset, content = int.from_bytes(do54.value, "big"), files[fid]
-        if offset + len(do53.value) > len(content):
+        offset = int.from_bytes(do54.value, "big")
+        if not chip_update_binary(self.state, ESIGN, fid, offset, do53.value):
             return _sw(StatusWord.NOT_ENOUGH_MEMORY)
-        content[offset : offset + len(do53.value)] = do53.value
         return ResponseAPDU(b"")
 
     # -- key generation ------------------------------------------------------------------------
@@ -235,6 +236,7 @@ class ESignApplication:
         state.esign_pin = state.esign_puk = None
         state.esign_pin_tries, state.esign_puk_tries = PIN_TRIES, PUK_TRIES
         state.files[ESIGN].clear()
+        state.unwritten.pop(ESIGN, None)
         self.deselect()
         log.info("e-sign key pair generated (%s)", key_type.name)
         return ResponseAPDU(encode_public_key(key.public_key()))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -28,6 +29,20 @@ from idcard.apdu import CommandAPDU
 from idcard.cvc.certificate import CVCertificate
 from idcard.errors import CardError, DecodeError, EncodeError
 from idcard.esign.protocol import put_perso_key as put_esign_perso_key
+from idcard.lds.dg14 import DG14
+from idcard.lds.security_infos import (
+    ActiveAuthenticationInfo,
+    CardAccess,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    PACEInfo,
+    SecurityInfo,
+    TerminalAuthenticationInfo,
+)
+from idcard.protocols.pace import PACEAlgorithm
+
+if TYPE_CHECKING:
+    from idcard.chip.state import ChipState
 
 __all__ = [
     "CREATE_FILE",
@@ -35,6 +50,10 @@ __all__ = [
     "LOCK",
     "OPTION_PACE_REQUIRED",
     "PUT_DATA",
+    "NEEDS_AA_KEY",
+    "NEEDS_CAN",
+    "NEEDS_CA_KEY",
+    "NEEDS_CVCA",
     "TAG_AA_KEY",
     "TAG_AA_RSA_EXPONENT",
     "TAG_AA_RSA_MODULUS",
@@ -48,6 +67,9 @@ __all__ = [
     "ChipSecrets",
     "MRZKey",
     "PrivateKey",
+    "advertised_secrets",
+    "chip_create_file",
+    "chip_update_binary",
     "create_file",
     "decode_create_file",
     "decode_date",
@@ -61,6 +83,7 @@ __all__ = [
     "encode_pace_secrets",
     "encode_private_key",
     "lock",
+    "missing_secrets",
     "public_key_digest",
     "put_data",
     "put_esign_perso_key",
@@ -300,3 +323,79 @@ def decode_rsa_part(data: bytes, tag: int) -> int:
     if octets is None or not octets.value:
         raise DecodeError("expected DO'04' with the value")
     return int.from_bytes(octets.value, "big")
+
+
+# -- what a complete card holds ----------------------------------------------------------------
+
+NEEDS_CAN = "CAN"
+NEEDS_CA_KEY = "CA key"
+NEEDS_AA_KEY = "AA key"
+NEEDS_CVCA = "CVCA"
+
+
+def advertised_secrets(
+    card_access: bytes | None, dg14: bytes | None, dg15: bytes | None
+) -> frozenset[str]:
+    """The secrets a card's own files promise a reader, so the card must hold them:
+    PACE (a PACEInfo in EF.CardAccess or DG14) → the CAN; PACE-CAM or Chip Authentication
+    (DG14 ChipAuthenticationInfo / ChipAuthenticationPublicKeyInfo) → the CA key; Terminal
+    Authentication (DG14 TerminalAuthenticationInfo) → a CVCA; Active Authentication (DG15, or
+    DG14 ActiveAuthenticationInfo) → the AA key. Raises DecodeError when EF.CardAccess or DG14
+    does not decode (what they promise is then unknown)."""
+    infos: list[SecurityInfo] = []
+    if card_access is not None:
+        infos.extend(CardAccess.decode(card_access).security_infos.infos)
+    if dg14 is not None:
+        infos.extend(DG14.decode(dg14).security_infos.infos)
+    out: set[str] = set()
+    if dg15 is not None:
+        out.add(NEEDS_AA_KEY)
+    for info in infos:
+        if isinstance(info, PACEInfo):
+            out.add(NEEDS_CAN)
+            try:
+                cam = PACEAlgorithm.from_oid(info.protocol).mapping == "CAM"
+            except DecodeError:
+                cam = False
+            if cam:
+                out.add(NEEDS_CA_KEY)
+        elif isinstance(info, ChipAuthenticationInfo | ChipAuthenticationPublicKeyInfo):
+            out.add(NEEDS_CA_KEY)
+        elif isinstance(info, TerminalAuthenticationInfo):
+            out.add(NEEDS_CVCA)
+        elif isinstance(info, ActiveAuthenticationInfo):
+            out.add(NEEDS_AA_KEY)
+    return frozenset(out)
+
+
+def missing_secrets(advertised: frozenset[str], *, can: bool, ca_key: bool, aa_key: bool,
+                    cvca: bool) -> list[str]:  # fmt: skip
+    """The names of the ``advertised`` secrets that are not there (sorted)."""
+    held = {NEEDS_CAN: can, NEEDS_CA_KEY: ca_key, NEEDS_AA_KEY: aa_key, NEEDS_CVCA: cvca}
+    return sorted(name for name in advertised if not held[name])
+
+
+# -- the chip's file memory (chip side) ---------------------------------------------------------
+
+
+def chip_create_file(state: ChipState, df: str, fid: int, size: int) -> None:
+    """CREATE FILE on the chip: a zero-filled EF of ``size`` bytes, all of them unwritten
+    (re-creating replaces the file)."""
+    state.files[df][fid] = bytearray(size)
+    state.unwritten.setdefault(df, {})[fid] = [(0, size)] if size else []
+
+
+def chip_update_binary(state: ChipState, df: str, fid: int, offset: int, data: bytes) -> bool:
+    """UPDATE BINARY on the chip: False (nothing written) when ``data`` would pass the end of
+    the file; else the bytes are written and no longer count as unwritten."""
+    content, end = state.files[df][fid], offset + len(data)
+    if end > len(content):
+        return False
+    content[offset:end] = data
+    gaps = state.unwritten.get(df, {}).get(fid)
+    if gaps:
+        left = [(a, b) for a, b in gaps if b <= offset or a >= end]
+        left += [(a, offset) for a, b in gaps if a < offset < b]
+        left += [(end, b) for a, b in gaps if a < end < b]
+        state.unwritten[df][fid] = sorted(left)
+    return True

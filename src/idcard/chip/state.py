@@ -4,7 +4,8 @@ Everything personalization writes — the files of the MF and of the eMRTD appli
 key, PACE secrets, the CA and AA private keys, the CVCA certificate, the chip's date, options,
 the lock, and the e-signature application's key pair, PIN/PUK reference data (salted
 SHA-256, never the value), retry counters, personalization key and certificate files — and nothing
-of a session (secure-messaging keys, authentication state). The image is
+of a session (secure-messaging keys, authentication state); also which bytes of the created
+files are not written yet (LOCK refuses an incomplete card). The image is
 JSON with hex values, written atomically (temporary sibling, fsync, rename) with mode 0600 since
 it holds private keys.
 """
@@ -75,6 +76,9 @@ class ChipState:
     esign_pin_tries: int = 3
     esign_puk_tries: int = 10
     esign_perso_key: bytes | None = field(default=None, repr=False)
+    unwritten: dict[str, dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
+    """Per DF and EF, the byte ranges [start, end) that CREATE FILE made and UPDATE BINARY has not
+    written yet (idcard.chip.perso.chip_create_file): LOCK needs every file complete."""
 
     def fingerprint(self) -> tuple[object, ...]:
         """A value that differs whenever anything the image holds differs (compared with ``==``;
@@ -124,6 +128,10 @@ class ChipState:
                 "perso_key": None if self.esign_perso_key is None
                 else self.esign_perso_key.hex().upper(),
             },
+            "unwritten": {
+                df: {f"{fid:04X}": [list(r) for r in gaps] for fid, gaps in sorted(f.items())}
+                for df, f in self.unwritten.items()
+            },
         }  # fmt: skip
 
     @classmethod
@@ -166,6 +174,11 @@ class ChipState:
             for name in ("pin", "puk", "perso_key"):
                 if esign.get(name):
                     setattr(state, f"esign_{name}", bytes.fromhex(esign[name]))
+            state.unwritten = {
+                str(df): {int(fid, 16): [(int(a), int(b)) for a, b in gaps]
+                          for fid, gaps in f.items()}
+                for df, f in data.get("unwritten", {}).items()
+            }  # fmt: skip
             state.esign_pin_tries = int(esign.get("pin_tries", 3))
             state.esign_puk_tries = int(esign.get("puk_tries", 10))
             if not 0 <= state.esign_pin_tries <= 3 or not 0 <= state.esign_puk_tries <= 10:

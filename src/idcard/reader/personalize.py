@@ -76,8 +76,10 @@ def _check_file(transport: Transport, name: str, fid: int, data: bytes) -> None:
 def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
     """Write ``dump`` and ``secrets`` to a blank (unlocked) chip, verify, then lock it.
 
-    Raises :class:`CardLockedError` for a card that is already locked, and
-    :class:`PersonalizationError` when the read-back differs (the card stays unlocked).
+    Raises :class:`CardLockedError` for a card that is already locked, ``EncodeError`` when a
+    secret that the dump's EF.CardAccess, DG14 or DG15 advertise is not in ``secrets`` (nothing
+    written), and :class:`PersonalizationError` when the read-back differs (the card stays
+    unlocked).
     """
     for needed in ("EF.COM", "EF.SOD", "DG1"):
         if needed not in dump:
@@ -92,6 +94,8 @@ def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
     # the lock state first: a locked card refuses the status command
     _select_mf(transport)
     _send(transport, CommandAPDU(0x80, perso.GET_DIGEST, 0x01, 0x00, ne=256), "status")
+
+    _check_secrets(dump, secrets)
 
     mf = [n for n in dump if FILES[n].in_mf]
     app = [n for n in dump if not FILES[n].in_mf]
@@ -135,6 +139,26 @@ def personalize(transport: Transport, dump: Dump, secrets: ChipSecrets) -> None:
     _check_status(status.data, mrz_key, pace_secrets, secrets)
 
     _send(transport, perso.lock(), "LOCK")
+
+
+def _check_secrets(dump: Dump, secrets: ChipSecrets) -> None:
+    """The secrets the dump's EF.CardAccess, DG14 and DG15 advertise must all be given (the
+    chip refuses LOCK otherwise): refused before anything is written."""
+    try:
+        advertised = perso.advertised_secrets(*(dump.files.get(n) for n in
+                                                ("EF.CardAccess", "DG14", "DG15")))  # fmt: skip
+    except DecodeError as exc:
+        raise EncodeError(f"EF.CardAccess or DG14: {exc.reason}") from None
+    missing = perso.missing_secrets(
+        advertised,
+        can=secrets.can is not None,
+        ca_key=secrets.ca_private_key is not None,
+        aa_key=secrets.aa_private_key is not None,
+        cvca=secrets.cvca is not None,
+    )
+    if missing:
+        raise EncodeError(f"the card's files advertise {', '.join(missing)}, "
+                          "not among the secrets; not personalized")  # fmt: skip
 
 
 def _check_status(

@@ -16,6 +16,7 @@ from idcard.asn1 import oids
 from idcard.chip.emrtd import VirtualChip
 from idcard.chip.perso import ChipSecrets
 from idcard.chip.transport import ChipTransport
+from idcard.cvc import CHAT, CVCertificate, CVCertificateBody, CVPublicKey, Role, ecdsa_signer
 from idcard.errors import TransportError
 from idcard.lds.dg1 import DG1
 from idcard.lds.dump import Dump
@@ -38,6 +39,22 @@ TODAY = dt.date(2026, 1, 15)
 @functools.cache
 def ds_pki() -> PKI:
     return PKI()
+
+
+@functools.cache
+def sample_cvca() -> CVCertificate:
+    """A CVCA for cards whose DG14 advertises Terminal Authentication (the chip refuses to lock
+    without one) when a test has no EAC PKI of its own: self-signed P-256 without domain
+    parameters, small enough for a short PUT DATA (short-length-only cards)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return CVCertificateBody(
+        car="UZCVCA09999",
+        public_key=CVPublicKey.from_key(key.public_key(), "0.4.0.127.0.7.2.2.2.2.3"),
+        chr="UZCVCA09999",
+        chat=CHAT.inspection_system(Role.CVCA, dg3=True, dg4=True),
+        effective_date=dt.date(2026, 1, 1),
+        expiration_date=dt.date(2029, 1, 1),
+    ).sign(ecdsa_signer(key))
 
 
 def _spki(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -128,7 +145,7 @@ def make_card(
         ca_private_key=keys.chip_authentication,
         aa_private_key=aa_key or keys.active_authentication,  # type: ignore[arg-type]
         can=CAN,
-        cvca=cvca,  # type: ignore[arg-type]
+        cvca=cvca or sample_cvca(),  # type: ignore[arg-type]
         current_date=date,
         pace_required=pace_required,
     )

@@ -91,6 +91,62 @@ def test_pin_verification_ends_with_the_session(drop: str) -> None:
     assert _sw(exc) == 0x6982
 
 
+MSE_PLAIN = bytes.fromhex("002241B606840101800101")
+PSO_PLAIN = bytes.fromhex("002A9E9A20") + DIGEST
+
+
+def _secure_card(chip: VirtualChip, channel: str) -> ESignCard:
+    """The e-sign application over BAC secure messaging, or over the K_perso channel."""
+    t = ChipTransport(chip)
+    if channel == "perso":
+        plain = ESignCard(t)
+        plain.select()
+        return plain.open_personalization(K_PERSO)
+    t.transmit(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).check()
+    seed = key_seed(MRZ.document_number, MRZ.birth_date, MRZ.expiry_date)
+    card = ESignCard(SecureTransport(t, drive(BACProtocol(seed), t).channel))
+    card.select()
+    return card
+
+
+@pytest.mark.parametrize("channel", ["bac", "perso"])
+@pytest.mark.parametrize("end", ["mac-failure", "plain-command", "sm-without-session"])
+def test_pin_verification_ends_with_its_secure_messaging_channel(channel: str, end: str) -> None:
+    """Issue 9 item 1 (ISO/IEC 7816-4 §5.4 security status): a PIN verified under secure
+    messaging is no longer verified once that channel ends; plain MSE + PSO get 6982."""
+    chip = enrolled_chip()
+    card = _secure_card(chip, channel)
+    card.verify_pin(PIN)
+    transport = card.transport
+    assert isinstance(transport, SecureTransport)
+    if end == "mac-failure":
+        wrapped = bytearray(transport.channel.wrap(CommandAPDU(0x00, 0x20, 0x00, 0x81)).encode())
+        wrapped[-3] ^= 0x01  # inside DO'8E'
+        assert chip.process(bytes(wrapped)) == bytes.fromhex("6988")
+    elif end == "sm-without-session":
+        assert chip.process(bytes.fromhex("0C20008100")) == bytes.fromhex("6987")
+        assert chip.process(bytes.fromhex("0C20008100")) == bytes.fromhex("6987")
+    assert chip.process(MSE_PLAIN) == bytes.fromhex("9000")  # (plain-command: ends SM here)
+    assert not chip.authenticated and chip.access is None
+    assert chip.process(PSO_PLAIN) == bytes.fromhex("6982")
+    assert chip.process(bytes.fromhex("0020008100")) == bytes.fromhex("63C3")  # not verified
+    # verified again in the clear, the PIN serves plain commands (the channel it was verified in)
+    assert chip.process(bytes.fromhex("0020008108") + PIN.encode() + b"\xff\xff") == b"\x90\x00"
+    response = chip.process(PSO_PLAIN + b"\x00")
+    assert response[-2:] == b"\x90\x00" and len(response) == 66
+    _verify_ecdsa(chip, response[:-2])
+
+
+def test_a_pin_verified_in_the_clear_does_not_carry_into_secure_messaging() -> None:
+    chip = enrolled_chip()
+    plain = open_card(chip)
+    plain.verify_pin(PIN)
+    secure = plain.open_personalization(K_PERSO)
+    with pytest.raises(CardStatusError) as exc:
+        secure.sign(DIGEST)
+    assert _sw(exc) == 0x6982
+
+
 def test_three_wrong_pins_block_and_the_puk_unblocks_with_a_new_pin() -> None:
     chip = enrolled_chip()
     card = open_card(chip)

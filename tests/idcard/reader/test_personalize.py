@@ -11,7 +11,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.idcard.chip.cards import CAN, TODAY, DyingTransport, build_dump, make_card
+from tests.idcard.chip.cards import (
+    CAN,
+    TODAY,
+    DyingTransport,
+    build_dump,
+    make_card,
+    sample_cvca,
+)
 
 from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU
@@ -37,6 +44,7 @@ def secrets_for(keys: object) -> ChipSecrets:
         ca_private_key=keys.chip_authentication,  # type: ignore[attr-defined]
         aa_private_key=keys.active_authentication,  # type: ignore[attr-defined]
         can=CAN,
+        cvca=sample_cvca(),
         current_date=TODAY,
     )
 
@@ -96,7 +104,7 @@ def test_a_corrupted_write_is_caught_before_the_lock() -> None:
 
 def test_jmrtd_command_set_personalizes_a_readable_card() -> None:
     """The JMRTD PassportApplet's commands (CREATE FILE 63 04, UPDATE BINARY, PUT DATA 60/61
-    RSA AA key, 62 MRZ, 63 EC key as TLV, 65 PACE secrets, 67 date, lock DE AD)."""
+    RSA AA key, 62 MRZ, 63 EC key as TLV, 64 CVCA, 65 PACE secrets, 67 date, lock DE AD)."""
     aa_key = rsa_key()
     dg15 = DG15.from_public_key(aa_key.public_key()).encode()
     dump, keys = build_dump(pace_oid=None, replace={"DG15": dg15})
@@ -129,6 +137,7 @@ def test_jmrtd_command_set_personalizes_a_readable_card() -> None:
     ok(CommandAPDU(0, 0xDA, 0, 0x65, tlv.encode(0x65, tlv.encode(0x66, b"\x02" + CAN.encode()))))
     ok(CommandAPDU(0, 0xDA, 0, 0x67, bytes([2, 6, 0, 1, 1, 5])))
     assert chip.state.current_date == dt.date(2026, 1, 15)
+    ok(CommandAPDU(0, 0xDA, 0, 0x64, sample_cvca().encode()))  # DG14 advertises TA
     ok(CommandAPDU(0, 0xDA, 0xDE, 0xAD))
     assert chip.locked
     result = read_document(ChipTransport(chip), mrz=mrz, read_biometrics=False)
