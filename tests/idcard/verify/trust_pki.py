@@ -7,14 +7,20 @@ signing key of a certificate or CRL can be chosen apart, as a forger would.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
+from asn1crypto import cms, core
 from asn1crypto import crl as acrl
 from asn1crypto import x509 as ax509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from tests.idcard.verify.pa_pki import PKI, T0, UTC, _hash_for, _serial, key
+from tests.idcard.verify.pa_pki import PKI, SIGNED_AT, T0, UTC, _hash_for, _serial, key
 
+from idcard.asn1.document_pki import ID_ICAO_DOCUMENT_TYPE_LIST
+from idcard.asn1.oids import ID_ICAO_LDS_SECURITY_OBJECT
+from idcard.lds.sod import SOD, build_lds_security_object
 from pki.keys import PrivateKey
 
 NEXT_UPDATE = dt.datetime(2025, 12, 1, tzinfo=UTC)
@@ -41,6 +47,8 @@ def cert(
     ca: bool,
     aki: bytes | None = _UNSET,
     ski: bool = True,
+    digital_signature: bool | None = True,
+    doc_types: bytes | None = None,
     not_before: dt.datetime = T0,
     not_after: dt.datetime = T0 + dt.timedelta(days=15 * 366),
 ) -> ax509.Certificate:
@@ -70,15 +78,19 @@ def cert(
         )
     if ca:
         b = b.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-    else:
+    elif digital_signature is not None:  # None: no keyUsage extension
         b = b.add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
+                digital_signature=digital_signature,
+                content_commitment=not digital_signature, key_encipherment=False,
                 data_encipherment=False, key_agreement=False, key_cert_sign=False,
                 crl_sign=False, encipher_only=False, decipher_only=False,
             ),
             critical=True,
         )  # fmt: skip
+    if doc_types is not None:  # the DER of a documentTypeList extension value
+        oid = x509.ObjectIdentifier(ID_ICAO_DOCUMENT_TYPE_LIST)
+        b = b.add_extension(x509.UnrecognizedExtension(oid, doc_types), critical=False)
     signed = b.sign(signing_key, _hash_for(signing_key))
     return ax509.Certificate.load(signed.public_bytes(serialization.Encoding.DER))
 
@@ -129,3 +141,52 @@ def link_cert(old: PKI, new: PKI) -> ax509.Certificate:
 
 def rogue_key(slot: int) -> PrivateKey:
     return key("p256", 90 + slot)
+
+
+def make_sod(
+    files: dict[str, bytes],
+    ds: ax509.Certificate,
+    ds_key: PrivateKey,
+    *,
+    signing_time: dt.datetime | None = SIGNED_AT,
+    with_certificate: bool = True,
+) -> bytes:
+    """EF.SOD over the data groups of ``files`` signed with ``ds_key`` (ECDSA, SHA-256), with or
+    without the signingTime attribute and the DS certificate (both optional in RFC 5652)."""
+    assert isinstance(ds_key, ec.EllipticCurvePrivateKey)
+    groups = {int(n[2:]): hashlib.sha256(raw).digest() for n, raw in files.items() if n[:2] == "DG"}
+    lso = build_lds_security_object(groups, "sha256")
+    attrs = [
+        {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT]},
+        {"type": "message_digest", "values": [hashlib.sha256(lso).digest()]},
+    ]
+    if signing_time is not None:
+        attrs.append({"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]})
+    signed_attrs = cms.CMSAttributes(attrs)
+    signature = ds_key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
+    signed = {
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": "sha256"}],
+        "encap_content_info": {
+            "content_type": ID_ICAO_LDS_SECURITY_OBJECT,
+            "content": core.ParsableOctetString(lso),
+        },
+        "signer_infos": [
+            {
+                "version": "v1",
+                "sid": {
+                    "issuer_and_serial_number": {
+                        "issuer": ds.issuer, "serial_number": ds.serial_number,
+                    }
+                },
+                "digest_algorithm": {"algorithm": "sha256"},
+                "signed_attrs": signed_attrs,
+                "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+                "signature": signature,
+            }
+        ],
+    }  # fmt: skip
+    if with_certificate:
+        signed["certificates"] = [ds]
+    info = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed)})
+    return SOD.wrap(info.dump()).encode()
