@@ -63,3 +63,9 @@ def test_one_foreign_character_anywhere_refuses_the_whole_text(
     else:
         with pytest.raises(MRZError, match="is not in the MRZ alphabet"):
             check_digit(text)
+
+
+@pytest.mark.parametrize("value", [None, 7, b"A", ["A"], ("A",)])
+def test_what_is_not_text_has_no_value(value: object) -> None:
+    with pytest.raises(MRZError, match="is not in the MRZ alphabet"):
+        char_value(value)  # type: ignore[arg-type]
