@@ -20,6 +20,7 @@ from tests.idcard.verify.pa_pki import (
     master_list,
     sample_files,
     sign_files,
+    td1_mrz,
     write_dump,
 )
 from tests.idcard.verify.trust_pki import cert, make_sod, name
@@ -126,14 +127,14 @@ def test_ef_com_and_the_sod_listing_different_data_groups(
 
 
 def test_an_ef_com_that_does_not_decode_fails() -> None:
-    report = verify_passive({**FILES, "EF.COM": b"\x61\x00"}, _store(), at=VERIFY_AT)
+    wrong_tag = tlv.encode(0x61, tlv.encode(0x5C, bytes([0x61, 0x75, 0x6E])))  # DG1's tag
+    report = verify_passive({**FILES, "EF.COM": wrong_tag}, _store(), at=VERIFY_AT)
     status, reason = _checks(report)["com_consistency"]
     assert status is F and reason.startswith("EF.COM does not decode: ")
     no_list = tlv.encode(0x60, tlv.encode(0x5F01, b"0108"))
-    status, reason = _checks(verify_passive({**FILES, "EF.COM": no_list}, _store()))[
+    assert _checks(verify_passive({**FILES, "EF.COM": no_list}, _store()))[
         "com_consistency"
-    ]
-    assert status is F and reason.startswith("EF.COM does not decode: ")
+    ] == (F, "EF.COM does not decode: EF.COM: mandatory tag 5C missing (at offset 0)")
     report = verify_passive({k: v for k, v in FILES.items() if k != "EF.COM"}, _store())
     assert _checks(report)["com_consistency"] == (N, "no EF.COM in the dump")
 
@@ -197,7 +198,12 @@ def test_document_type_list_absent_or_undecodable() -> None:
 
 
 def test_without_a_readable_dg1_code_and_state_are_not_checked() -> None:
-    for dg1 in (b"\x61\x03\x5f\x1e\x00", tlv.encode(0x61, tlv.encode(0x5F1F, b"\xff" * 90))):
+    mrz = td1_mrz().encode()
+    for dg1 in (
+        b"\x61\x03\x5f\x1e\x00",  # no MRZ inside
+        tlv.encode(0x61, tlv.encode(0x5F1F, b"\xff" * 90)),  # not ASCII
+        tlv.encode(0x62, tlv.encode(0x5F1F, mrz)),  # not a DG1 template
+    ):
         files = _signed(asn1(PKI0.ds), PKI0.ds_key, {**sample_files(), "DG1": dg1})
         report = verify_passive(files, _store(), at=VERIFY_AT)
         assert _checks(report) == {
@@ -226,6 +232,8 @@ def test_an_sod_without_the_ds_certificate_checks_only_the_hashes() -> None:
     }
     assert report.ds_subject == "" and report.chain.path == ()
     assert report.validity.signing_time is None and not report.ok
+    v = report.validity
+    assert (v.verification_time, v.ds_valid_at_verification) == (VERIFY_AT, None)
 
 
 def test_without_signing_time_validity_is_taken_at_the_ds_validity_start() -> None:
@@ -241,6 +249,10 @@ def test_without_signing_time_validity_is_taken_at_the_ds_validity_start() -> No
     assert _checks(report)["validity"] == (
         N, "no signingTime and no trusted CSCA to compare with",
     )  # fmt: skip
+    v = report.validity
+    assert (v.signing_time, v.verification_time, v.ds_valid_at_verification) == (
+        None, VERIFY_AT, True,
+    )  # fmt: skip
 
 
 def test_validity_limits_are_inclusive() -> None:
@@ -255,6 +267,10 @@ def test_validity_limits_are_inclusive() -> None:
         assert _checks(report)["validity"] == (
             F, f"the DS was not valid at signingTime {when:%Y-%m-%d}",
         )  # fmt: skip
+        v = report.validity
+        assert (v.signing_time, v.verification_time, v.ds_valid_at_verification) == (
+            when, VERIFY_AT, True,
+        )  # fmt: skip
 
 
 def test_a_csca_not_valid_at_signing_fails_validity() -> None:
@@ -267,6 +283,10 @@ def test_a_csca_not_valid_at_signing_fails_validity() -> None:
     report = verify_passive(FILES, TrustStore([late], crls=[_crl(PKI0)]), at=VERIFY_AT)
     assert _checks(report)["validity"] == (
         F, f"CSCA {CSCA_NAME} was not valid at signingTime 2025-01-01",
+    )  # fmt: skip
+    v = report.validity
+    assert (v.signing_time, v.verification_time, v.ds_valid_at_verification) == (
+        SIGNED_AT, VERIFY_AT, True,
     )  # fmt: skip
     no_time = _signed(asn1(PKI0.ds), PKI0.ds_key, signing_time=None)
     report = verify_passive(no_time, TrustStore([late], crls=[_crl(PKI0)]), at=VERIFY_AT)
@@ -383,3 +403,42 @@ def test_unusable_input_raises_with_its_reason(tmp_path: Path) -> None:
     report = verify_dump_folder(folder, _store(), at=VERIFY_AT)  # a directory is not read
     assert report.dg_hashes[0].reason == "listed in the SOD, absent from the dump"
 
+
+
+def test_only_data_groups_1_to_16_are_hashed() -> None:
+    files = {**FILES, "DG0": b"\x00", "DG17": b"\x00"}
+    report = verify_passive(files, _store(), at=VERIFY_AT)
+    assert [h.dg for h in report.dg_hashes] == [1, 2, 14]
+
+
+def test_a_dump_folder_is_verified_at_the_given_time(tmp_path: Path) -> None:
+    folder = write_dump(tmp_path / "dump", FILES)
+    report = verify_dump_folder(folder, _store(), at=VERIFY_AT)
+    assert _checks(report) == _good()
+    assert report.validity.verification_time == VERIFY_AT
+
+
+def test_an_unreadable_dump_folder_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = write_dump(tmp_path / "dump", FILES)
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(VerificationError) as info:
+        verify_dump_folder(folder, _store())
+    assert str(info.value) == f"{folder}: cannot read the dump ([Errno 13] Permission denied)"
+
+
+def test_a_document_type_list_that_does_not_decode_fails() -> None:
+    """Defensive: the EF.SOD reader already refuses such a DS certificate, so the list is
+    checked on a certificate loaded without that reader."""
+    from asn1crypto import x509 as ax509
+
+    from idcard.verify.passive import _doc_types
+
+    ds = ax509.Certificate.load(_ds(doc_types=b"\x30\x03\x02\x01\x00").dump())
+    result = _doc_types(ds)
+    assert not isinstance(result, list)
+    assert (result.name, result.status) == ("document_type", F)
+    assert result.reason.startswith("documentTypeList does not decode: ")
