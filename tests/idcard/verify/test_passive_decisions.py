@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -388,6 +390,30 @@ def test_verification_time_default_and_naive_times() -> None:
     report = verify_passive(FILES, _store())
     after = dt.datetime.now(UTC)
     t = report.validity.verification_time
+    assert t is not None and before <= t <= after
+
+
+def test_a_hash_algorithm_this_python_lacks_cannot_be_checked() -> None:
+    files = _signed(asn1(PKI0.ds), PKI0.ds_key, declared_hash="shake128")
+    with pytest.raises(VerificationError) as info:
+        verify_passive(files, _store(), at=VERIFY_AT)
+    assert str(info.value) == "EF.SOD hash algorithm shake128 is not supported"
+
+
+def test_the_default_verification_time_is_now_in_utc_whatever_the_local_zone() -> None:
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tashkent"  # UTC+5, no daylight saving
+    time.tzset()
+    try:
+        before = dt.datetime.now(UTC)
+        t = verify_passive(FILES, _store()).validity.verification_time
+        after = dt.datetime.now(UTC)
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
     assert t is not None and before <= t <= after
 
 

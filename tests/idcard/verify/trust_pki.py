@@ -150,12 +150,18 @@ def make_sod(
     *,
     signing_time: dt.datetime | None = SIGNED_AT,
     with_certificate: bool = True,
+    declared_hash: str = "sha256",
 ) -> bytes:
     """EF.SOD over the data groups of ``files`` signed with ``ds_key`` (ECDSA, SHA-256), with or
-    without the signingTime attribute and the DS certificate (both optional in RFC 5652)."""
+    without the signingTime attribute and the DS certificate (both optional in RFC 5652);
+    ``declared_hash`` "shake128" names that algorithm in the LDSSecurityObject instead."""
     assert isinstance(ds_key, ec.EllipticCurvePrivateKey)
     groups = {int(n[2:]): hashlib.sha256(raw).digest() for n, raw in files.items() if n[:2] == "DG"}
     lso = build_lds_security_object(groups, "sha256")
+    if declared_hash == "shake128":  # 2.16.840.1.101.3.4.2.1 → .11, the same length
+        sha256 = bytes.fromhex("0609608648016503040201")
+        assert lso.count(sha256) == 1
+        lso = lso.replace(sha256, sha256[:-1] + b"\x0b")
     attrs = [
         {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT]},
         {"type": "message_digest", "values": [hashlib.sha256(lso).digest()]},
