@@ -243,6 +243,14 @@ def test_a_crl_past_its_next_update_passes_with_a_note() -> None:
     assert store.revocation(chain, later) == _result(
         P, "DS and CSCA not on the CSCA's CRL (CRL past its nextUpdate 2025-12-01)"
     )
+    earlier = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+    older = acrl.CertificateList.load(crl_der(pki.csca.subject, pki.csca_key, next_update=earlier))
+    store = TrustStore([csca], crls=[crl_of(pki), older])
+    assert store.revocation(store.chain(_ds_of(pki)), later) == _result(
+        P,
+        "DS and CSCA not on the CSCA's CRL (CRL past its nextUpdate 2025-11-01; "
+        "CRL past its nextUpdate 2025-12-01)",
+    )
 
 
 def test_revocation_without_crls_or_trusted_chain_is_not_checked() -> None:

@@ -63,7 +63,7 @@ def test_certificates_from_pem_der_and_directories(tmp_path: Path) -> None:
 def test_unusable_certificate_files_are_refused_by_name(tmp_path: Path) -> None:
     f = tmp_path / "x"
     assert _error(tmp_path / "missing") == f"{tmp_path / 'missing'}: no such file or directory"
-    f.write_bytes(b"-----BEGIN CERTIFICATE-----\nAB*C\n-----END CERTIFICATE-----\n")
+    f.write_bytes(b"-----BEGIN CERTIFICATE-----\nAB*CD\n-----END CERTIFICATE-----\n")
     assert _error(f) == f"{f}: cannot read (a PEM block is not valid base64)"
     f.write_bytes(_pem("PUBLIC KEY", b"\x30\x00"))
     assert _error(f) == f"{f}: no certificate found"
