@@ -34,7 +34,7 @@ from idcard.verify import PassiveAuthReport, Status, TrustStore, verify_dump_fol
 from idcard.verify.masterlist import MasterList
 
 P, F, N = Status.PASS, Status.FAIL, Status.NOT_CHECKED
-PKI0 = PKI(slot=70)
+PKI0 = PKI(slot=400)
 FILES = sign_files(sample_files(), PKI0)
 DS_NAME = asn1(PKI0.ds).subject.human_friendly
 CSCA_NAME = asn1(PKI0.csca).subject.human_friendly
@@ -247,7 +247,7 @@ def test_without_signing_time_validity_is_taken_at_the_ds_validity_start() -> No
     }
     assert report.validity.signing_time is None
     # ... and with no trusted CSCA there is nothing to compare with
-    report = verify_passive(files, TrustStore([asn1(PKI(slot=71).csca)]), at=VERIFY_AT)
+    report = verify_passive(files, TrustStore([asn1(PKI(slot=401).csca)]), at=VERIFY_AT)
     assert _checks(report)["validity"] == (
         N, "no signingTime and no trusted CSCA to compare with",
     )  # fmt: skip
@@ -298,12 +298,12 @@ def test_a_csca_not_valid_at_signing_fails_validity() -> None:
 
 
 def test_an_untrusted_ds_is_checked_for_validity_alone() -> None:
-    report = verify_passive(FILES, TrustStore([asn1(PKI(slot=71).csca)]), at=VERIFY_AT)
+    report = verify_passive(FILES, TrustStore([asn1(PKI(slot=401).csca)]), at=VERIFY_AT)
     assert _checks(report)["validity"] == (
         N, "DS (no trusted CSCA) valid at signingTime 2025-01-01",
     )  # fmt: skip
     later = dt.datetime(2034, 6, 1, tzinfo=UTC)
-    report = verify_passive(FILES, TrustStore([asn1(PKI(slot=71).csca)]), at=later)
+    report = verify_passive(FILES, TrustStore([asn1(PKI(slot=401).csca)]), at=later)
     assert _checks(report)["validity"] == (
         N,
         "DS (no trusted CSCA) valid at signingTime 2025-01-01; "
@@ -331,7 +331,7 @@ def test_country_decisions() -> None:
     assert _checks(verify_passive(files, _store(), at=VERIFY_AT))["country"] == (
         F, "issuing state KAZ (KZ) but the CSCA is of 'UZ'",
     )  # fmt: skip
-    de = PKI(country="DE", slot=72)
+    de = PKI(country="DE", slot=402)
     files = sign_files(sample_files("D<<"), de)
     assert _checks(verify_passive(files, _store(de), at=VERIFY_AT))["country"] == (
         P, "issuing state D = CSCA country DE",
@@ -372,7 +372,7 @@ def test_one_store_gives_each_document_its_own_verdict(order: list[str]) -> None
         }[which], which  # fmt: skip
 
 
-REVOKED, ROGUE = PKI(slot=73), PKI(slot=74)
+REVOKED, ROGUE = PKI(slot=403), PKI(slot=404)
 _CACHE: dict[int, dict[str, bytes]] = {}
 
 

@@ -26,8 +26,9 @@ from idcard.verify import Status, TrustStore
 from idcard.verify.trust import Chain
 
 P, F, N = Status.PASS, Status.FAIL, Status.NOT_CHECKED
-OLD, MID, NEW = PKI(slot=40), PKI(slot=41), PKI(slot=42)
-OTHER = PKI(slot=43)
+# slots apart from every other test: pa_pki.key gives slot s the keys 10+s, 20+s, 30+s
+OLD, MID, NEW = PKI(slot=500), PKI(slot=501), PKI(slot=502)
+OTHER = PKI(slot=503)
 ROGUE = rogue_key(0)
 LINK = asn1(link(OLD, NEW))
 
@@ -55,7 +56,7 @@ def test_a_self_issued_certificate_whose_signature_fails_is_no_anchor() -> None:
 
 def test_a_certificate_is_trusted_only_under_a_trusted_name_and_key() -> None:
     anchor = asn1(OLD.csca)
-    k = key("p256", 60)
+    k = key("p256", 5060)
     good = cert(k, name("CSCA link 60"), OLD.csca_key, OLD.csca.subject, ca=True)
     other_name = cert(k, name("CSCA link 61"), OLD.csca_key, name("not the anchor"), ca=True)
     other_key = cert(k, name("CSCA link 62"), ROGUE, OLD.csca.subject, ca=True)
@@ -89,7 +90,7 @@ def test_a_ds_chains_by_its_issuer_name_and_key_identifier() -> None:
     csca = asn1(OLD.csca)
     store = TrustStore([csca])
     issuer = OLD.csca.subject
-    k = key("p256", 64)
+    k = key("p256", 5064)
     cases = {
         # right name, right key, no authority key identifier: chains
         "no aki": (cert(k, name("DS a"), OLD.csca_key, issuer, ca=False, aki=None), P, None),
@@ -123,9 +124,9 @@ def test_a_ds_chains_by_its_issuer_name_and_key_identifier() -> None:
 
 
 def test_a_csca_without_key_identifier_is_matched_by_name() -> None:
-    k = key("p256", 65)
+    k = key("p256", 5065)
     csca = cert(k, name("CSCA no ski"), k, name("CSCA no ski"), ca=True, ski=False, aki=None)
-    ds = cert(key("p256", 66), name("DS of no ski"), k, name("CSCA no ski"), ca=False)
+    ds = cert(key("p256", 5066), name("DS of no ski"), k, name("CSCA no ski"), ca=False)
     assert ds.authority_key_identifier is not None and csca.key_identifier is None
     assert TrustStore([csca]).chain(ds).status is P
 
@@ -150,7 +151,7 @@ def test_no_verdict_leaks_from_one_ds_to_another(order: list[PKI]) -> None:
 
 def test_the_path_is_capped_at_16_certificates() -> None:
     """A guard against loops: 17 successive CSCA keys give a path of 16 CA certificates."""
-    pkis = [PKI(slot=s) for s in range(100, 118)]
+    pkis = [PKI(slot=1000 + 3 * i) for i in range(18)]  # keys of distinct slots
     links = [asn1(pkis[0].csca)] + [link_cert(a, b) for a, b in itertools.pairwise(pkis)]
     chain = TrustStore(links).chain(_ds_of(pkis[-1]))
     assert chain.status is P

@@ -13,7 +13,7 @@ from tests.idcard.verify.pa_pki import PKI, VERIFY_AT, asn1, der, master_list, p
 from idcard.errors import VerificationError
 from idcard.verify import Status, TrustStore, _signature, load_certificates, load_crls
 
-PKI0, PKI1 = PKI(slot=80), PKI(slot=81)
+PKI0, PKI1 = PKI(slot=300), PKI(slot=301)
 CRL0, CRL1 = PKI0.crl((5,)), PKI1.crl()
 
 

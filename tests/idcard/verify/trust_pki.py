@@ -140,7 +140,7 @@ def link_cert(old: PKI, new: PKI) -> ax509.Certificate:
 
 
 def rogue_key(slot: int) -> PrivateKey:
-    return key("p256", 90 + slot)
+    return key("p256", 5000 + slot)
 
 
 def make_sod(
