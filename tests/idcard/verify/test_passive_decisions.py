@@ -339,10 +339,11 @@ def test_country_decisions() -> None:
 
 
 def test_master_list_result_is_the_worst_of_all_given() -> None:
-    good = MasterList.decode(master_list(PKI0, [PKI0.csca]))
-    bad = MasterList.decode(master_list(PKI0, [PKI0.csca], tamper=True))
+    listed = [PKI0.csca, REVOKED.csca]
+    good = MasterList.decode(master_list(PKI0, listed))
+    bad = MasterList.decode(master_list(PKI0, listed, tamper=True))
     signer = "Common Name: ML signer, Organization: idkarta test, Country: UZ"
-    ok = (P, f"signed by {signer}, issued by trusted CSCA {CSCA_NAME}; 1 certificates")
+    ok = (P, f"signed by {signer}, issued by trusted CSCA {CSCA_NAME}; 2 certificates")
     for lists, result in (
         ([good], ok),
         ([good, bad], (F, "master list signature: the signature does not verify with the "
