@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install-test clean
+.PHONY: demo test lint typecheck unit install-test mutation clean
 # install-test, then the checks in order: never in parallel
 .NOTPARALLEL:
 
@@ -39,6 +39,13 @@ unit: install-test
 
 ## test: install the system components and test extras, then ruff, mypy (strict) and pytest
 test: lint typecheck unit
+
+## mutation: mutmut over the security-critical modules (all, or MODULE=idcard/sm.py), with the
+## tests of each (pyproject.toml [tool.idkarta.mutation]); slow, not part of `make test`
+MODULE ?=
+JOBS ?= 1
+mutation: install-test
+	$(BIN)/python tools/mutation --jobs $(JOBS) $(MODULE)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -143,7 +143,7 @@ class TrustStore:
         self._parents = self._trust(pool)
         self._chains: dict[bytes, Chain] = {}
         self._memo: dict[object, object] = {}
-        self._crl_ok: dict[int, bool] = {}
+        self._crl_ok: dict[tuple[bytes, bytes], bool] = {}
 
     @classmethod
     def from_paths(
@@ -249,8 +249,9 @@ class TrustStore:
         return cast(T, self._memo[key])
 
     def crl_verified(self, c: crl.CertificateList, issuer: x509.Certificate) -> bool:
-        """True when ``c`` is signed by ``issuer`` (by name and key), cached."""
-        key = id(c) ^ hash(bytes(issuer.dump()))
+        """True when ``c`` is signed by ``issuer`` (by name and key), cached by both DERs (not by
+        object identity: a CRL object freed after one call may share its id with the next)."""
+        key = (bytes(c.dump()), bytes(issuer.dump()))
         ok = self._crl_ok.get(key)
         if ok is None:
             try:
