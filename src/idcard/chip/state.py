@@ -28,7 +28,7 @@ from idcard.chip.perso import (
     decode_private_key,
     encode_private_key,
 )
-from idcard.chip.vpcd import CardHalted
+from idcard.chip.vpcd import CardHalted, CardSimulator
 from idcard.cvc.certificate import CVCertificate
 from idcard.errors import DecodeError
 
@@ -221,22 +221,11 @@ class ChipState:
         return cls.from_json(data)
 
 
-class _Chip(Protocol):
+class _Chip(CardSimulator, Protocol):
     """What :class:`DurableChip` needs: a card simulator with a persistent ``state``."""
 
     @property
     def state(self) -> ChipState: ...
-
-    @property
-    def atr(self) -> bytes: ...
-
-    def power_on(self) -> None: ...
-
-    def power_off(self) -> None: ...
-
-    def reset(self) -> None: ...
-
-    def process(self, apdu: bytes) -> bytes: ...
 
 
 class ImageWriteError(CardHalted):

@@ -560,7 +560,8 @@ def prepare_command(
 @click.option("--image", type=click.Path(dir_okay=False, path_type=Path), help="A chip image.")
 @click.option("--reader", help="A PC/SC reader: name (substring) or index.")
 @click.option("--dump", "dump_folder", required=True,
-              type=click.Path(file_okay=False, path_type=Path), help="The dump folder to write.")
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The dump folder whose files go onto the card.")
 @click.option("--secrets", "secrets_file", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="The secrets file (keys encrypted with IDKARTA_PASSPHRASE).")
