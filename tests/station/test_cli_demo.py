@@ -64,7 +64,7 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     # The holder's e-signature: certificate in the chip, OneID told, a PDF signed with card + PIN
     # that the validate command and poppler's pdfsig accept.
     assert "Serial Number: PNOUZ-31503902620452" in proc.stdout
-    assert "1 registration event(s) delivered" in proc.stdout
+    assert "OneID       1 registration event delivered to the local queue" in proc.stdout
     events = (out / "esign" / "oneid.jsonl").read_text().splitlines()
     assert len(events) == 1
     assert '"31503902620452"' in events[0]

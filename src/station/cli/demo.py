@@ -351,7 +351,8 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"   E-signature {cert.subject.human_friendly}; serial {o.esign_certificate.serial:x}; "
         f"key made in the chip, PIN set by the holder (IDKARTA_PIN in {o.secrets_file})"
     )
-    echo(f"   OneID       {o.oneid_delivered} registration event(s) delivered to the local queue")
+    echo(f"   OneID       {count(o.oneid_delivered, 'registration event')} delivered to the local "
+         "queue")
     repeat(4)
     echo(f"5. Read back  {o.read_dir} (CAN {applicant.can}, {result.access})")
     for run in result.protocols:
