@@ -46,6 +46,7 @@ __all__ = [
     "InvalidDomainParameters",
     "check_domain",
     "domain_of",
+    "explicit_public_key_info",
     "load_ec_public_key",
     "named_curve_of",
 ]
@@ -103,8 +104,11 @@ def _standard_name(ecdsa_name: str) -> str:
 def _domain_of_curve(curve: object) -> ECDomain:
     c = curve.curve  # type: ignore[attr-defined]
     g = curve.generator  # type: ignore[attr-defined]
-    p = c.p()  # ecdsa keeps the NIST a as -3: reduce, as the ASN.1 field element is
-    return ECDomain(p, c.a() % p, c.b() % p, g.x(), g.y(), g.order(), c.cofactor())
+    p = int(c.p())  # ints, not gmpy2's mpz; ecdsa keeps the NIST a as -3: reduce it
+    return ECDomain(
+        p, int(c.a()) % p, int(c.b()) % p, int(g.x()), int(g.y()), int(g.order()),
+        int(c.cofactor()),
+    )  # fmt: skip
 
 
 @functools.cache
@@ -303,3 +307,34 @@ def load_ec_public_key(spki_der: bytes) -> ECPublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise DecodeError("not an EC public key")
     return ECPublicKey(key.curve.name, key.curve.key_size, key, None)
+
+
+def explicit_public_key_info(curve_name: str, point: bytes) -> bytes:
+    """The DER SubjectPublicKeyInfo of the uncompressed ``point`` on the named curve
+    ``curve_name`` (``brainpoolP256r1``…), its domain written out as explicit SpecifiedECDomain
+    parameters (version 1, with the cofactor), as Germany's CSCA keys are (RFC 3279 §2.3.5)."""
+    curve = _by_name().get(curve_name)
+    if curve is None:
+        raise DecodeError(f"unknown curve {curve_name!r}; one of {', '.join(sorted(_by_name()))}")
+    d = _domain_of_curve(curve)
+    size = (d.p.bit_length() + 7) // 8
+    domain = keys.SpecifiedECDomain(
+        {
+            "version": "ecdpVer1",
+            "field_id": {"field_type": "prime_field", "parameters": d.p},
+            "curve": {"a": d.a.to_bytes(size, "big"), "b": d.b.to_bytes(size, "big")},
+            "base": b"\x04" + d.gx.to_bytes(size, "big") + d.gy.to_bytes(size, "big"),
+            "order": d.n,
+            "cofactor": d.cofactor(),
+        }
+    )
+    info = keys.PublicKeyInfo(
+        {
+            "algorithm": {
+                "algorithm": "ec",
+                "parameters": keys.ECDomainParameters(name="specified", value=domain),
+            },
+            "public_key": point,
+        }
+    )
+    return bytes(info.dump())
