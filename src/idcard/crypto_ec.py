@@ -32,10 +32,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ecdsa import BadSignatureError, VerifyingKey  # type: ignore[import-untyped]
 from ecdsa import curves as _ecdsa_curves
+from ecdsa.der import UnexpectedDER  # type: ignore[import-untyped]
 from ecdsa.ellipticcurve import INFINITY, CurveFp, PointJacobi  # type: ignore[import-untyped]
 from ecdsa.errors import MalformedPointError  # type: ignore[import-untyped]
 from ecdsa.numbertheory import is_prime  # type: ignore[import-untyped]
-from ecdsa.util import sigdecode_der  # type: ignore[import-untyped]
+from ecdsa.util import MalformedSignature, sigdecode_der  # type: ignore[import-untyped]
 
 from idcard.crypto import HASH_ALGORITHMS
 from idcard.errors import DecodeError
@@ -237,9 +238,7 @@ class ECPublicKey:
                     sigdecode=sigdecode_der, allow_truncate=True,
                 )
             )  # fmt: skip
-        except (BadSignatureError, ValueError, AssertionError):
-            return False
-        except Exception:  # ecdsa's DER decoder raises its own UnexpectedDER
+        except (BadSignatureError, MalformedSignature, UnexpectedDER, ValueError):
             return False
 
     def verify_plain(self, signature: bytes, data: bytes, hash_name: str) -> bool:

@@ -98,6 +98,15 @@ def test_a_listed_csca_anchors_only_its_own_country() -> None:
     assert direct.country.status is Status.FAIL
 
 
+def test_the_country_scope_ignores_letter_case() -> None:
+    root = PKI(country="UZ", slot=404)
+    lower = ExplicitPKI(country="kz", slot=4, ds_country="KZ")
+    ml = MasterList.decode(master_list(root, [lower.csca]))
+    trust = TrustStore([asn1(root.csca)], master_lists=[ml])
+    chain = verify_passive(lower.sign_files(sample_files()), trust, at=VERIFY_AT).chain
+    assert chain.status is Status.PASS, chain.reason
+
+
 def _fake_ds(issuer: ax509.Certificate, country: str) -> ax509.Certificate:
     k = ec.derive_private_key(77, ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COUNTRY_NAME, country),
@@ -288,3 +297,12 @@ def test_random_bytes_give_only_decode_errors(data: bytes) -> None:
         load_ec_public_key(data)
     except DecodeError:
         pass
+
+
+_OTHER_KEY = load_ec_public_key(_other_curve_key()[1])
+
+
+@given(st.binary(max_size=90))
+def test_random_signatures_on_an_explicit_curve_are_only_false(signature: bytes) -> None:
+    assert _OTHER_KEY.verify(signature, b"data", "sha256") is False
+    assert _OTHER_KEY.verify_plain(signature, b"data", "sha256") is False
