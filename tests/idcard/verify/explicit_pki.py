@@ -15,9 +15,10 @@ import functools
 import hashlib
 from collections.abc import Callable
 
+from asn1crypto import crl as acrl
 from asn1crypto import x509 as ax509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ecdsa import BRAINPOOLP224r1, SigningKey  # type: ignore[import-untyped]
 from ecdsa.util import sigencode_der  # type: ignore[import-untyped]
@@ -103,6 +104,38 @@ class ExplicitPKI:
         return bytes(
             self.csca_sk.sign_deterministic(tbs, hashfunc=hashlib.sha256, sigencode=sigencode_der)
         )
+
+    def crl(self, revoked: tuple[int, ...] = ()) -> bytes:
+        """A CRL of the CSCA (revoking ``revoked`` serials), signed with its explicit key."""
+        b = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.csca.subject)
+            .last_update(dt.datetime(2025, 1, 1, tzinfo=UTC))
+            .next_update(dt.datetime(2025, 12, 1, tzinfo=UTC))
+        )
+        for serial in revoked:
+            b = b.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial)
+                .revocation_date(dt.datetime(2024, 6, 1, tzinfo=UTC)).build()
+            )  # fmt: skip
+        placeholder = _placeholder()
+        old = acrl.CertificateList.load(
+            b.sign(placeholder, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        )
+        tbs = old["tbs_cert_list"]
+        return bytes(
+            acrl.CertificateList(
+                {
+                    "tbs_cert_list": tbs,
+                    "signature_algorithm": old["signature_algorithm"],
+                    "signature": self.csca_sign(tbs.dump()),
+                }
+            ).dump()
+        )
+
+    @property
+    def ds_serial(self) -> int:
+        return int(ax509.Certificate.load(self.ds_der).serial_number)
 
     @property
     def csca(self) -> x509.Certificate:

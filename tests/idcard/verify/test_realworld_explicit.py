@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 
 import pytest
+from asn1crypto import crl as acrl
 from asn1crypto import keys
 from asn1crypto import x509 as ax509
 from cryptography import x509
@@ -66,6 +67,29 @@ def test_a_bad_signature_by_an_explicit_key_fails() -> None:
     broken = sod[: at + 20] + bytes([sod[at + 20] ^ 1]) + sod[at + 21 :]
     statuses = _verify({**files, "EF.SOD": broken}, TrustStore([asn1(EXPLICIT.csca)]))
     assert statuses["sod_signature"] is Status.FAIL
+
+
+def test_crls_signed_by_an_explicit_parameter_csca_are_verified() -> None:
+    files = EXPLICIT.sign_files(sample_files())
+    csca = asn1(EXPLICIT.csca)
+    good = acrl.CertificateList.load(EXPLICIT.crl())
+    report = verify_passive(files, TrustStore([csca], crls=[good]), at=VERIFY_AT)
+    assert report.revocation.status is Status.PASS, report.revocation.reason
+    revoked = acrl.CertificateList.load(EXPLICIT.crl((EXPLICIT.ds_serial,)))
+    report = verify_passive(files, TrustStore([csca], crls=[revoked]), at=VERIFY_AT)
+    assert report.revocation.status is Status.FAIL
+    assert report.revocation.reason.endswith("revoked on 2024-06-01")
+    # the same CRL signed by another brainpoolP224r1 key does not verify: revocation FAILs
+    tbs = revoked["tbs_cert_list"]
+    forged = acrl.CertificateList({
+        "tbs_cert_list": tbs, "signature_algorithm": revoked["signature_algorithm"],
+        "signature": ExplicitPKI(slot=5).csca_sign(tbs.dump()),
+    })  # fmt: skip
+    assert not TrustStore([csca]).crl_verified(forged, csca)
+    assert TrustStore([csca]).crl_verified(revoked, csca)
+    report = verify_passive(files, TrustStore([csca], crls=[forged]), at=VERIFY_AT)
+    assert report.revocation.status is Status.FAIL
+    assert "does not verify with the CSCA" in report.revocation.reason
 
 
 def test_our_master_list_makes_the_explicit_csca_an_anchor() -> None:
@@ -306,3 +330,24 @@ _OTHER_KEY = load_ec_public_key(_other_curve_key()[1])
 def test_random_signatures_on_an_explicit_curve_are_only_false(signature: bytes) -> None:
     assert _OTHER_KEY.verify(signature, b"data", "sha256") is False
     assert _OTHER_KEY.verify_plain(signature, b"data", "sha256") is False
+
+
+@pytest.mark.parametrize("curve", [ec.BrainpoolP256R1(), ec.BrainpoolP384R1(), ec.SECP256R1()])
+def test_active_authentication_with_an_explicit_parameter_dg15_key(
+    curve: ec.EllipticCurve,
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from idcard.lds.dg15 import load_public_key
+    from idcard.protocols.aa import sign_challenge, verify_challenge
+
+    k = ec.derive_private_key(0xAA15, curve)
+    point = k.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    key = load_public_key(explicit_public_key_info(curve.name, point))
+    assert key == k.public_key()
+    challenge = bytes(range(8))
+    signature = sign_challenge(k, challenge)
+    assert verify_challenge(key, challenge, signature)  # type: ignore[arg-type]
+    assert not verify_challenge(key, bytes(8), signature)  # type: ignore[arg-type]
