@@ -1,12 +1,11 @@
 """Trust anchors for passive authentication: CSCA certificates, master lists, CRLs.
 
-CSCA certificates come from a file or a directory (PEM, possibly several per file, or DER) and from
-CSCA master lists (ICAO 9303-12 §9) whose signature verifies against those given; a CSCA that only a
-master list vouches for anchors DS certificates of its own country (subject C) alone. Link
-certificates (9303-12 §7.1.1: a new CSCA key certified by the previous one) become trusted when
-signed by an already trusted CSCA key. CRLs (9303-12 §7.1.4) are used when their signature verifies
-with a trusted CSCA. Chains are cached per DS certificate, so verifying many documents of one DS
-costs one chain build.
+CSCA certificates come from a file or a directory (PEM, possibly several per file, or DER) and
+from CSCA master lists (ICAO 9303-12 §9) whose signature verifies. Link certificates (9303-12
+§7.1.1: a new CSCA key certified by the previous one) become trusted when signed by an already
+trusted CSCA key. CRLs (9303-12 §7.1.4) are used when their signature verifies with a trusted CSCA.
+Chains are cached per DS certificate, so verifying many documents of one DS costs one chain build.
+A CSCA that only a master list vouches for anchors DS certificates of its own country (subject C).
 """
 
 from __future__ import annotations
