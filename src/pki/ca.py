@@ -81,14 +81,30 @@ def public_key_info(public_key: PublicKey) -> keys.PublicKeyInfo:
 
 def certificate_public_key(cert: x509.Certificate) -> PublicKey:
     """The subject public key of an asn1crypto certificate as a cryptography key."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     try:
         key = serialization.load_der_public_key(cert.public_key.dump())
-    except ValueError:
-        raise PKIError("unsupported or malformed subject public key") from None
+    except (ValueError, UnsupportedAlgorithm):
+        key = _explicit_ec_key(bytes(cert.public_key.dump()))
     if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         raise PKIError("subject public key is neither EC nor RSA")
+    return key
+
+
+def _explicit_ec_key(spki_der: bytes) -> PublicKey:
+    """An EC key in explicit domain parameters of a curve ``cryptography`` implements (issue 17:
+    brainpool keys as Germany writes them)."""
+    from idcard.crypto_ec import load_ec_public_key
+    from idcard.errors import DecodeError
+
+    try:
+        key = load_ec_public_key(spki_der).cryptography_key
+    except DecodeError:
+        key = None
+    if key is None:
+        raise PKIError("unsupported or malformed subject public key")
     return key
 
 

@@ -14,6 +14,7 @@ two are converted.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from asn1crypto import algos, core
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from idcard.crypto_ec import explicit_public_key_info
 from pki.errors import KeyStoreError
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "SignatureScheme",
     "Signer",
     "SignerBase",
+    "ExplicitParametersKey",
+    "ExplicitParametersSigner",
     "SoftwareSigner",
     "TokenSigner",
     "default_algorithm",
@@ -471,3 +475,93 @@ class SoftwareSigner(SignerBase):
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
             return self._key.sign(digest, ec.ECDSA(pre))
         return self._key.sign(digest, algorithm.rsa_padding(), pre)
+
+
+class ExplicitParametersKey(ec.EllipticCurvePublicKey):
+    """An EC public key written with explicit domain parameters (RFC 3279 §2.3.5), as Germany's
+    CSCA and DS keys are (issue 17): its SubjectPublicKeyInfo spells out p, a, b, G, n, h of its
+    named curve (:func:`idcard.crypto_ec.explicit_public_key_info`); everything else is the
+    wrapped key's. Pass it where a CA takes a public key to issue such a certificate."""
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        self._key = key
+
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return self._key.curve
+
+    @property
+    def key_size(self) -> int:
+        return self._key.key_size
+
+    def public_numbers(self) -> ec.EllipticCurvePublicNumbers:
+        return self._key.public_numbers()
+
+    def public_bytes(
+        self, encoding: serialization.Encoding, format: serialization.PublicFormat
+    ) -> bytes:
+        if format is not serialization.PublicFormat.SubjectPublicKeyInfo:
+            return self._key.public_bytes(encoding, format)
+        point = self._key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        der = explicit_public_key_info(self._key.curve.name, point)
+        if encoding is serialization.Encoding.DER:
+            return der
+        if encoding is serialization.Encoding.PEM:
+            lines = base64.encodebytes(der).decode()
+            return f"-----BEGIN PUBLIC KEY-----\n{lines}-----END PUBLIC KEY-----\n".encode()
+        raise ValueError(f"encoding {encoding} is not available for SubjectPublicKeyInfo")
+
+    def verify(
+        self,
+        signature: bytes | bytearray | memoryview,
+        data: bytes | bytearray | memoryview,
+        signature_algorithm: ec.EllipticCurveSignatureAlgorithm,
+    ) -> None:
+        self._key.verify(signature, data, signature_algorithm)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ExplicitParametersKey):
+            other = other._key
+        return isinstance(other, ec.EllipticCurvePublicKey) and other == self._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __copy__(self) -> ExplicitParametersKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> ExplicitParametersKey:
+        return self
+
+
+class ExplicitParametersSigner:
+    """A :class:`Signer` whose :meth:`public_key` is written with explicit domain parameters
+    (:class:`ExplicitParametersKey`): a CSCA created with it carries them, as Germany's does.
+    Signing is the wrapped signer's."""
+
+    def __init__(self, signer: Signer) -> None:
+        public = signer.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            raise KeyStoreError("explicit domain parameters need an EC key")
+        self._signer = signer
+        self._public = ExplicitParametersKey(public)
+
+    @property
+    def label(self) -> str:
+        return self._signer.label
+
+    @property
+    def algorithm(self) -> SignatureAlgorithm:
+        return self._signer.algorithm
+
+    @property
+    def key_spec(self) -> KeySpec:
+        return self._signer.key_spec
+
+    def public_key(self) -> PublicKey:
+        return self._public
+
+    def sign(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        return self._signer.sign(data, algorithm)

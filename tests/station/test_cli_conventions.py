@@ -54,6 +54,8 @@ def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         ("dump", "show"): [e],
         ("esign", "init"): ["--dir", e, "--key-type", "no-such-key-type"],
         ("esign", "issue"): [g, "--dir", e, *record],
+        ("master-list", "export"): [g, "--csca", g, "--out", str(tmp / "o")],
+        ("master-list", "show"): [g],
         ("mrz", "parse"): ["XX"],
         ("pki", "cvc-show"): [g],
         ("pki", "init"): ["--dir", str(garbage.parent)],  # already a PKI (pki.json below)

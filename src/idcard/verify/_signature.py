@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from idcard.crypto import HASH_ALGORITHMS
+from idcard.crypto_ec import ECPublicKey, InvalidDomainParameters, load_ec_public_key
+from idcard.errors import DecodeError
 from idcard.lds.sod import SignedParts, load_certificate, load_signature_algorithm
 from idcard.verify.report import CheckResult, Status
 
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 
-PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+PublicKey = ECPublicKey | rsa.RSAPublicKey
 Verifier = Callable[[bytes, bytes], bool]
 """``verifier(signature, data)``: True when the signature over ``data`` verifies."""
 
@@ -42,11 +44,27 @@ class UnsupportedKey(Exception):
 
 
 def _load_key(spki_der: bytes) -> PublicKey:
+    """RSA with ``cryptography``; EC, named or explicit parameters, with
+    :func:`idcard.crypto_ec.load_ec_public_key` (invalid parameters raise
+    :class:`InvalidDomainParameters`)."""
+    try:
+        is_ec = keys.PublicKeyInfo.load(spki_der)["algorithm"]["algorithm"].native == "ec"
+    except (ValueError, TypeError, KeyError):
+        is_ec = False
+    if is_ec:
+        try:
+            return load_ec_public_key(spki_der)
+        except InvalidDomainParameters:
+            raise
+        except DecodeError as exc:
+            raise UnsupportedKey(f"public key not supported: {exc.reason}") from None
     try:
         key = serialization.load_der_public_key(spki_der)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise UnsupportedKey(f"public key not supported: {exc}") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return ECPublicKey(key.curve.name, key.curve.key_size, key, None)
+    if not isinstance(key, rsa.RSAPublicKey):
         raise UnsupportedKey(f"public key type {type(key).__name__} not supported")
     return key
 
@@ -76,7 +94,9 @@ def verifier(
 
     ``digest_algorithm`` (a CMS SignerInfo's digestAlgorithm) supplies the hash when the
     algorithm is a bare ``rsaEncryption`` or ``ecPublicKey`` OID, as some issuers write it.
-    Raises :class:`UnsupportedKey` when the key or algorithm is not supported.
+    Raises :class:`UnsupportedKey` when the key or algorithm is not supported, and
+    :class:`~idcard.crypto_ec.InvalidDomainParameters` when explicit EC parameters are not a
+    sane curve.
     """
     key = _load_key(spki_der)
     alg = load_signature_algorithm(algorithm_der)
@@ -88,17 +108,13 @@ def verifier(
         sig_name = alg.signature_algo
     except ValueError:
         sig_name = str(alg["algorithm"].native)
-    if isinstance(key, ec.EllipticCurvePublicKey):
+    if isinstance(key, ECPublicKey):
         if sig_name not in ("ecdsa", "ec"):
             return _rejects
-        scheme = ec.ECDSA(h)
+        ec_key = key
 
         def check_ec(signature: bytes, data: bytes) -> bool:
-            try:
-                key.verify(signature, data, scheme)
-            except (InvalidSignature, ValueError):
-                return False
-            return True
+            return ec_key.verify(signature, data, hash_name)
 
         return check_ec
     if sig_name == "rsassa_pss":
@@ -135,8 +151,11 @@ def verify(
     digest_algorithm: str | None = None,
 ) -> bool:
     """True when ``signature`` over ``data`` verifies with the key ``info`` under ``alg``
-    (see :func:`verifier`)."""
-    check = verifier(bytes(info.dump()), bytes(alg.dump()), digest_algorithm)
+    (see :func:`verifier`); False for a key whose explicit EC parameters are invalid."""
+    try:
+        check = verifier(bytes(info.dump()), bytes(alg.dump()), digest_algorithm)
+    except InvalidDomainParameters:
+        return False
     return check(bytes(signature), bytes(data))
 
 
@@ -204,6 +223,8 @@ def signature_problem(parts: SignedParts) -> CheckResult | None:
         check = verifier(_spki(cert)[0], parts.signature_algorithm_der, parts.digest_algorithm)
     except UnsupportedKey as exc:
         return CheckResult("", Status.NOT_CHECKED, str(exc))
+    except InvalidDomainParameters as exc:
+        return CheckResult("", Status.FAIL, f"the signer key is invalid: {exc.reason}")
     if not check(parts.signature, parts.signed_attrs_der):
         return CheckResult("", Status.FAIL, "the signature does not verify with the signer key")
     return None

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from asn1crypto import x509
+from asn1crypto import keys, x509
 
 from idcard.asn1.document_pki import (
     ID_ICAO_CSCA_MASTER_LIST,
@@ -25,6 +25,7 @@ from idcard.asn1.document_pki import (
     CscaMasterList,
 )
 from idcard.asn1.parse import load_strict
+from idcard.crypto_ec import load_ec_public_key
 from idcard.errors import DecodeError
 from idcard.lds.sod import SignedParts, read_signed_parts
 from idcard.text import count
@@ -32,6 +33,7 @@ from idcard.verify import _signature
 from idcard.verify.report import CheckResult, Status
 
 __all__ = [
+    "CertificateEntry",
     "MasterList",
     "MasterListVerification",
     "check_master_list",
@@ -61,6 +63,53 @@ class MasterList:
     @property
     def signer_certificate(self) -> x509.Certificate | None:
         return self.signed.signer_certificate
+
+    def entries(self) -> tuple[CertificateEntry, ...]:
+        """What each certificate of the list is: country, subject, validity, key algorithm."""
+        return tuple(CertificateEntry.of(c) for c in self.certificates)
+
+
+def key_algorithm(info: keys.PublicKeyInfo) -> str:
+    """``rsa 2048``, ``rsa-pss 3072``, ``ecdsa brainpoolP256r1 (explicit)``…: a key's algorithm,
+    size or curve, and whether its EC parameters are written out explicitly."""
+    name = info["algorithm"]["algorithm"].native
+    if name in ("rsa", "rsassa_pss"):
+        return f"{'rsa' if name == 'rsa' else 'rsa-pss'} {info.bit_size}"
+    if name != "ec":
+        return str(name)
+    explicit = info["algorithm"]["parameters"].name == "specified"
+    try:
+        curve = load_ec_public_key(bytes(info.dump())).curve_name
+    except DecodeError as exc:
+        curve = f"unusable: {exc.reason}"
+    return f"ecdsa {curve}{' (explicit)' if explicit else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateEntry:
+    """One certificate of a master list as the list command shows it."""
+
+    country: str
+    subject: str
+    not_before: datetime
+    not_after: datetime
+    key_algorithm: str
+    self_signed: bool
+    certificate: x509.Certificate = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, cert: x509.Certificate) -> CertificateEntry:
+        validity = cert["tbs_certificate"]["validity"]
+        country = cert.subject.native.get("country_name")
+        return cls(
+            country=country.upper() if isinstance(country, str) else "??",
+            subject=cert.subject.human_friendly,
+            not_before=validity["not_before"].native,
+            not_after=validity["not_after"].native,
+            key_algorithm=key_algorithm(cert.public_key),
+            self_signed=cert.self_signed != "no",
+            certificate=cert,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from CSCA master lists (ICAO 9303-12 §9) whose signature verifies. Link certifi
 §7.1.1: a new CSCA key certified by the previous one) become trusted when signed by an already
 trusted CSCA key. CRLs (9303-12 §7.1.4) are used when their signature verifies with a trusted CSCA.
 Chains are cached per DS certificate, so verifying many documents of one DS costs one chain build.
+A CSCA that only a master list vouches for anchors DS certificates of its own country (subject C).
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ def load_crls(paths: Iterable[str | Path]) -> list[crl.CertificateList]:
     return out
 
 
+def _country_of(cert: x509.Certificate) -> str | None:
+    country = cert.subject.native.get("country_name")
+    return country.upper() if isinstance(country, str) else None
+
+
 def _aki_matches(child_aki: bytes | None, parent: x509.Certificate) -> bool:
     ski = parent.key_identifier
     return child_aki is None or ski is None or child_aki == ski
@@ -121,7 +127,8 @@ class TrustStore:
 
     ``cscas`` are trusted as given when self-signed (the auditor's own anchors); other
     certificates among them, and all master-list certificates, are trusted once a trusted key
-    is found to have signed them (link certificates).
+    is found to have signed them (link certificates). A CSCA that only a master list vouches
+    for is trusted for its own country alone: for a DS whose subject country (C) is its own.
     """
 
     def __init__(
@@ -140,6 +147,9 @@ class TrustStore:
         for ml, res in zip(self.master_lists, results, strict=True):
             if res.status is Status.PASS:
                 pool.extend(ml.certificates)
+        given = {bytes(c.dump()) for c in self.cscas}
+        self._listed = {bytes(c.dump()) for c in pool} - given
+        """Certificates trusted through a master list only: anchors for their own country."""
         self._parents = self._trust(pool)
         self._chains: dict[bytes, Chain] = {}
         self._memo: dict[object, object] = {}
@@ -226,6 +236,15 @@ class TrustStore:
             for c in self.trusted
             if c.subject == ds.issuer and _aki_matches(ds.authority_key_identifier, c)
         ]
+        scoped = [c for c in named if self._for_country(c, ds)]
+        if named and not scoped:
+            c = named[0]
+            return Chain(
+                Status.FAIL,
+                f"the CSCA {c.subject.human_friendly} comes from a master list and is trusted "
+                f"only for country {_country_of(c)!r}, not for a DS of {_country_of(ds)!r}",
+            )
+        named = scoped
         for c in named:
             if _signature.signed_by(ds, c):
                 path = (ds, *self._path_from(c))
@@ -241,6 +260,14 @@ class TrustStore:
         return Chain(
             Status.FAIL, f"no trusted CSCA is named {ds.issuer.human_friendly} (issuer of the DS)"
         )
+
+    def _for_country(self, csca: x509.Certificate, ds: x509.Certificate) -> bool:
+        """Whether ``csca`` may anchor ``ds``: always when the user gave it, else (a master
+        list's CSCA) only when both name the same country."""
+        if bytes(csca.dump()) not in self._listed:
+            return True
+        country = _country_of(csca)
+        return country is not None and country == _country_of(ds)
 
     def memo(self, key: object, factory: Callable[[], T]) -> T:
         """``factory()`` computed once per ``key`` for this store (per-DS facts of a verifier)."""

@@ -10,6 +10,7 @@ from station.cli.common import IdkartaGroup, spell_choices
 from station.cli.demo import demo
 from station.cli.dump import dump
 from station.cli.esign import esign
+from station.cli.masterlist import master_list
 from station.cli.mrz import mrz
 from station.cli.pki import pki
 from station.cli.sign import sign, validate
@@ -22,7 +23,7 @@ def main() -> None:
     """idkarta: national electronic ID cards (ICAO Doc 9303, BSI TR-03110)."""
 
 
-for _command in (card, demo, dump, esign, mrz, pki, sign, validate, verify):
+for _command in (card, demo, dump, esign, master_list, mrz, pki, sign, validate, verify):
     main.add_command(_command)
 spell_choices(main)  # one spelling of option values: key-compromise (key_compromise too)
 

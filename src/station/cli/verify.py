@@ -86,7 +86,8 @@ def _parse_date(text: str | None) -> datetime | None:
 )  # fmt: skip
 @click.option(
     "--master-list", "master_lists", multiple=True, type=click.Path(path_type=Path),
-    help="A CSCA master list (CMS, DER); its signer must be issued by a --csca.",
+    help="A CSCA master list (CMS, DER); may be repeated. Its signer must be issued by a "
+    "--csca; its CSCAs are then trusted for their own country only.",
 )  # fmt: skip
 @click.option(
     "--crl", "crls", multiple=True, type=click.Path(path_type=Path),
