@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 
 from asn1crypto import x509
-from tests.conftest import VECTORS
+from tests.conftest import REAL_WORLD
 from tests.idcard.verify.explicit_pki import ExplicitPKI
 from tests.idcard.verify.pa_pki import PKI, VERIFY_AT, asn1, master_list, sample_files
 
@@ -23,7 +23,7 @@ from idcard import tlv
 from idcard.verify import TrustStore, verify_passive
 from idcard.verify.masterlist import MasterList
 
-ML = VECTORS / "real-world" / "master-lists"
+ML = REAL_WORLD / "master-lists"  # the shared vectors beside the checkout
 
 
 def _round(dumps: list[Mapping[str, bytes]], trust: TrustStore) -> float:

@@ -11,6 +11,10 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
+REAL_WORLD = ROOT.parent / "shared" / "vectors" / "real-world"
+"""National master lists and ICAO face samples as issuers publish them: the workplace's shared
+collection, read in place beside the checkout (its README: tests read ``real-world/`` in place;
+vectors/real-world/README.md lists the files and their sources)."""
 IN_CI = os.environ.get("CI") == "true"
 
 settings.register_profile(
@@ -29,6 +33,17 @@ def require_component(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI (installed by tools/system-deps)")
     pytest.skip(f"{what} not installed (tools/system-deps installs it)")
+
+
+def require_real_world() -> Path:
+    """:data:`REAL_WORLD`, or skip (locally) / fail (CI) when the shared collection is not beside
+    the checkout; usable at module level."""
+    if not REAL_WORLD.is_dir():
+        if IN_CI:
+            pytest.fail(f"{REAL_WORLD} is required in CI (the shared vectors beside the checkout)")
+        pytest.skip(f"{REAL_WORLD} not found (the shared vectors beside the checkout)",
+                    allow_module_level=True)
+    return REAL_WORLD
 
 
 def require_tool(name: str) -> str:

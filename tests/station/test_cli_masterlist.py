@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.conftest import VECTORS
+from tests.conftest import require_real_world
 from tests.idcard.verify.explicit_pki import ExplicitPKI
 from tests.idcard.verify.pa_pki import PKI, der, master_list, pem, sample_files, write_dump
 
 from idcard.verify import load_certificates
 from station.cli import main
 
-ML = VECTORS / "real-world" / "master-lists"
+ML = require_real_world() / "master-lists"
 DE_ML, DE_ROOT = ML / "DE_ML_2026-05-28-08-28-45.ml", ML / "DE_ROOT_CA_CSCA07.cer"
 NL_ML, NL_ROOT = ML / "NL_ML_2026-07-22.ml", ML / "NL_ROOT_CA.cer"
 

@@ -1,17 +1,18 @@
-"""ICAO's ISO/IEC 39794-5 DG2 samples as published (vectors/real-world/iso39794-5/): they decode,
-give the published face image byte for byte and re-encode unchanged (issue 17 regression)."""
+"""ICAO's ISO/IEC 39794-5 DG2 samples as published (../shared/vectors/real-world/iso39794-5/):
+they decode, give the published face image byte for byte and re-encode unchanged (issue 17
+regression)."""
 
 from __future__ import annotations
 
 import hashlib
 
 import pytest
-from tests.conftest import VECTORS
+from tests.conftest import require_real_world
 
 from idcard.lds.biometric import FORMAT_TYPE_FACE_39794
 from idcard.lds.dg2 import DG2
 
-SAMPLES = VECTORS / "real-world" / "iso39794-5"
+SAMPLES = require_real_world() / "iso39794-5"
 FACE = (SAMPLES / "ICAO_39794_5_AP_DG2_Face.jpg").read_bytes()
 
 

@@ -1,7 +1,7 @@
-"""The German and Dutch CSCA master lists as published (vectors/real-world/): they verify against
-their national roots (Germany's keys in explicit brainpool parameters), a flipped bit fails, every
-certificate's key loads, and the library's verdict on every self-signed and link certificate
-equals OpenSSL's (issue 17)."""
+"""The German and Dutch CSCA master lists as published (../shared/vectors/real-world/): they verify
+against their national roots (Germany's keys in explicit brainpool parameters), a flipped bit
+fails, every certificate's key loads, and the library's verdict on every self-signed and link
+certificate equals OpenSSL's (issue 17)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import x509
-from tests.conftest import VECTORS, require_tool
+from tests.conftest import require_real_world, require_tool
 
 from idcard.crypto_ec import load_ec_public_key
 from idcard.verify import Status, TrustStore, _signature
 from idcard.verify.masterlist import MasterList, check_master_list, verify_master_list
 
-ML = VECTORS / "real-world" / "master-lists"
+ML = require_real_world() / "master-lists"
 LISTS = {
     "DE": (ML / "DE_ML_2026-05-28-08-28-45.ml", ML / "DE_ROOT_CA_CSCA07.cer", 588),
     "NL": (ML / "NL_ML_2026-07-22.ml", ML / "NL_ROOT_CA.cer", 411),
