@@ -24,15 +24,18 @@ id      group                                        type
 
 Ids 3–7 and 19–31 are reserved.
 
-Why python-ecdsa: PACE Generic and Integrated Mapping compute on a *mapped* generator
+Two routes for points. What OpenSSL can do goes through ``cryptography``: k·G on a named curve
+(ephemeral mapping keys, s·G of Generic Mapping) and the ECKA shared secret (its x-coordinate
+only), for every curve here that ``cryptography`` knows with exactly these constants. The rest
+uses python-ecdsa: PACE Generic and Integrated Mapping compute on a *mapped* generator
 (G' = s·G + H, or a point encoded from a nonce) and need whole points (H, G'), not only the
-x-coordinate that ``cryptography``'s ECDH returns; ``cryptography`` cannot take a custom generator.
-The curve constants (p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic
-come from the maintained ``ecdsa`` package (tlsfuzzer/python-ecdsa), which uses ``gmpy2`` when
-installed; with it a P-256 scalar multiplication on an arbitrary point takes about 0.5 ms, so a
-whole PACE-GM handshake (terminal and chip in one process) stays well under the 15 ms target
-(``benchmarks/bench_pace.py``). The tests cross-check every curve ``cryptography`` supports
-against OpenSSL. DH uses Python's three-argument ``pow``.
+x-coordinate that ECDH returns, and ``cryptography`` cannot take a custom generator. The curve
+constants (p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic come from
+the maintained ``ecdsa`` package (tlsfuzzer/python-ecdsa), which uses ``gmpy2`` when installed
+(about 0.5 ms per P-256 scalar multiplication on an arbitrary point). A PACE-GM P-256 handshake
+(terminal and chip in one process) is timed against the python-ecdsa-only route by
+``benchmarks/bench_pace.py``. The tests cross-check every curve ``cryptography`` supports against
+OpenSSL. DH uses Python's three-argument ``pow``.
 
 Every group here offers the same byte-level interface, so PACE and Chip Authentication never
 branch on DH versus ECDH: public keys are encoded as ICAO 9303-11 §9.4.5 says (uncompressed
@@ -49,6 +52,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec
 from ecdsa import curves as _ecdsa_curves  # type: ignore[import-untyped]
 from ecdsa.ellipticcurve import INFINITY, CurveFp, PointJacobi  # type: ignore[import-untyped]
 
@@ -142,9 +147,26 @@ class ECDomainParameters:
             raise DecodeError("the computation gave the point at infinity")
         return (int(point.x()), int(point.y()))
 
+    def _openssl_key(self, k: int) -> ec.EllipticCurvePrivateKey | None:
+        """k as an OpenSSL private key when ``cryptography`` knows this curve, else None."""
+        curve = _openssl_curve(self)
+        if curve is None:
+            return None
+        k %= self.n
+        if not k:
+            raise DecodeError("the computation gave the point at infinity")
+        return ec.derive_private_key(k, curve)
+
     def multiply(self, k: int, point: ECPoint | None = None) -> ECPoint:
-        """k·P (k·G when ``point`` is None); the point at infinity raises DecodeError."""
+        """k·P (k·G when ``point`` is None); the point at infinity raises DecodeError.
+
+        k·G goes through OpenSSL when ``cryptography`` knows the curve (the same point).
+        """
         if point is None:
+            key = self._openssl_key(k)
+            if key is not None:
+                numbers = key.public_key().public_numbers()
+                return (numbers.x, numbers.y)
             return self._affine(_ecdsa_generator(self) * k)
         return self._affine(self._jacobi(point) * k)
 
@@ -187,7 +209,14 @@ class ECDomainParameters:
         return self.encode_point(self.multiply(k, peer))
 
     def shared_secret(self, private_key: int, peer_public_key: bytes) -> bytes:
-        """ECKA shared secret: the x-coordinate of h·k·PK as FE2OS (TR-03111 §4.3.1)."""
+        """ECKA shared secret: the x-coordinate of h·k·PK as FE2OS (TR-03111 §4.3.1); OpenSSL's
+        ECDH when ``cryptography`` knows the curve (cofactor 1, so h·k·PK = k·PK)."""
+        if self.h == 1:
+            peer = self.decode_point(peer_public_key)
+            key = self._openssl_key(private_key)
+            if key is not None:
+                numbers = ec.EllipticCurvePublicNumbers(peer[0], peer[1], key.curve)
+                return key.exchange(ec.ECDH(), numbers.public_key())
         element = self.agree_element(private_key, peer_public_key)
         return element[1 : 1 + self.field_length]
 
@@ -334,6 +363,37 @@ def _ecdsa_curve(params: ECDomainParameters) -> CurveFp:
 def _ecdsa_generator(params: ECDomainParameters) -> PointJacobi:
     """Base point with ecdsa's precomputed table (fast k·G)."""
     return PointJacobi(_ecdsa_curve(params), params.gx, params.gy, 1, params.n, generator=True)
+
+
+_OPENSSL_CURVES: dict[int, type[ec.EllipticCurve]] = {
+    8: ec.SECP192R1,
+    10: ec.SECP224R1,
+    12: ec.SECP256R1,
+    13: ec.BrainpoolP256R1,
+    15: ec.SECP384R1,
+    16: ec.BrainpoolP384R1,
+    17: ec.BrainpoolP512R1,
+    18: ec.SECP521R1,
+}
+"""parameterId → the ``cryptography`` curve of the same name."""
+
+
+def _constants(params: ECDomainParameters) -> tuple[int, ...]:
+    return (params.p, params.a, params.b, params.gx, params.gy, params.n, params.h)
+
+
+@lru_cache(maxsize=64)
+def _openssl_curve(params: ECDomainParameters) -> ec.EllipticCurve | None:
+    """The OpenSSL curve with exactly the constants of ``params`` (whatever its name or id),
+    or None: then python-ecdsa does every multiplication."""
+    for parameter_id, curve in _OPENSSL_CURVES.items():
+        if _constants(STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]) == _constants(params):  # type: ignore[arg-type]
+            try:
+                ec.derive_private_key(1, curve())
+            except UnsupportedAlgorithm:  # an OpenSSL built without this curve
+                return None
+            return curve()
+    return None
 
 
 def _from_ecdsa(name: str, parameter_id: int, curve: object) -> ECDomainParameters:

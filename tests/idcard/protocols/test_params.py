@@ -231,3 +231,59 @@ def test_random_scalar_range(seed: bytes) -> None:
     k = random_scalar(order, rng)
     assert 1 <= k < order
     assert random_scalar(order, rng) == k  # deterministic from the injected source
+
+
+# -- the OpenSSL route (k·G and the ECKA secret through cryptography) ------------------------
+
+
+def test_openssl_route_is_chosen_by_the_constants() -> None:
+    from dataclasses import replace
+
+    from idcard.protocols.params import _openssl_curve
+
+    for pid in EC_IDS:
+        curve = _openssl_curve(standardized(pid))
+        expected = OPENSSL.get(pid)
+        assert (curve is None) == (expected is None), pid
+        if expected is not None:
+            assert curve is not None and curve.name == expected.name
+    p256 = standardized(12)
+    assert isinstance(p256, ECDomainParameters)
+    unnamed = replace(p256, name="explicit", parameter_id=None)  # e.g. from DG14's parameters
+    assert _openssl_curve(unnamed).name == "secp256r1"  # type: ignore[union-attr]
+    assert _openssl_curve(replace(p256, b=p256.b + 1)) is None  # another curve: python-ecdsa
+
+
+def _ecdsa_multiply(domain: ECDomainParameters, k: int) -> tuple[int, int]:
+    from idcard.protocols.params import _ecdsa_generator
+
+    point = _ecdsa_generator(domain) * k
+    return (int(point.x()), int(point.y()))
+
+
+@pytest.mark.parametrize("pid", sorted(OPENSSL))
+@given(k=st.integers(min_value=1, max_value=(1 << 530) - 1))
+def test_openssl_route_equals_python_ecdsa(pid: int, k: int) -> None:
+    domain = standardized(pid)
+    assert isinstance(domain, ECDomainParameters)
+    if k % domain.n == 0:
+        k += 1
+    assert domain.multiply(k) == _ecdsa_multiply(domain, k)
+    peer = domain.encode_point(_ecdsa_multiply(domain, k + 7))
+    shared = domain.encode_point(domain.multiply(k, domain.decode_point(peer)))
+    assert domain.shared_secret(k, peer) == shared[1 : 1 + domain.field_length]
+    assert domain.shared_secret(k, peer) == domain.agree_element(k, peer)[1:][: domain.field_length]
+
+
+@pytest.mark.parametrize("pid", sorted(OPENSSL))
+def test_openssl_route_refuses_like_python_ecdsa(pid: int) -> None:
+    domain = standardized(pid)
+    assert isinstance(domain, ECDomainParameters)
+    with pytest.raises(DecodeError, match="point at infinity"):
+        domain.multiply(domain.n)
+    with pytest.raises(DecodeError, match="point at infinity"):
+        domain.shared_secret(2 * domain.n, domain.encode_point(domain.generator))
+    off_curve = domain.encode_point((domain.gx, (domain.gy + 1) % domain.p))
+    with pytest.raises(DecodeError, match="not on"):
+        domain.shared_secret(5, off_curve)
+    assert domain.multiply(domain.n + 1) == domain.generator
