@@ -387,7 +387,8 @@ def _openssl_curve(params: ECDomainParameters) -> ec.EllipticCurve | None:
     """The OpenSSL curve with exactly the constants of ``params`` (whatever its name or id),
     or None: then python-ecdsa does every multiplication."""
     for parameter_id, curve in _OPENSSL_CURVES.items():
-        if _constants(STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]) == _constants(params):  # type: ignore[arg-type]
+        named = STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]
+        if isinstance(named, ECDomainParameters) and _constants(named) == _constants(params):
             try:
                 ec.derive_private_key(1, curve())
             except UnsupportedAlgorithm:  # an OpenSSL built without this curve
