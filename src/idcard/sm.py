@@ -336,7 +336,7 @@ class SecureChannel:
         # SSC XOR its chaining value comes out as E(SSC) = IV, and the data then chains on from
         # the IV exactly as CBC started with that IV would.
         first = (int.from_bytes(ssc, "big") ^ self._chain).to_bytes(16, "big")
-        out = self._cbc.update(first + pad(data, 16))
+        out = self._cbc.update(first + data + b"\x80" + bytes(-(len(data) + 1) % 16))
         self._chain = int.from_bytes(out[-16:], "big")
         return out[16:]
 
@@ -378,7 +378,8 @@ class SecureChannel:
 
     def wrap(self, command: CommandAPDU) -> CommandAPDU:
         """Protect a command (9303-11 §9.8.5): the next SSC, DO'87'/'85', DO'97', DO'8E'."""
-        self._check_open()
+        if self._closed:
+            self._check_open()  # raises
         if command.cla & SM_CLA:
             raise EncodeError("command already carries secure-messaging CLA bits")
         cla = command.cla | SM_CLA
@@ -405,7 +406,8 @@ class SecureChannel:
         An answer without SM objects (the card refused the command and ended SM) raises
         :class:`UnprotectedResponseError`; the channel is closed either way.
         """
-        self._check_open()
+        if self._closed:
+            self._check_open()  # raises
         if isinstance(response, (bytes, bytearray)):
             if len(response) < 2:
                 raise self._fail("response shorter than a status word")
@@ -443,7 +445,8 @@ class SecureChannel:
         On failure the channel closes and :attr:`failure_sw` says what to answer unprotected
         (6987 objects missing, 6988 incorrect), as 9303-11 §9.8.2 prescribes.
         """
-        self._check_open()
+        if self._closed:
+            self._check_open()  # raises
         if isinstance(command, (bytes, bytearray)):
             try:
                 command = CommandAPDU.decode(bytes(command))
@@ -491,18 +494,36 @@ class SecureChannel:
         self._last_ins = command.ins
         # always a valid command: the header comes from a decoded APDU, the data is shorter
         # than the protected data, and 1 <= ne <= 65536
-        return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1, command.p2,
-                           data, ne)  # fmt: skip
+        return _valid_command(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1, command.p2,
+                              data, ne)  # fmt: skip
 
     def wrap_response(self, response: ResponseAPDU) -> ResponseAPDU:
         """Chip side: protect a response (DO'87' or DO'85' for odd INS, DO'99', DO'8E')."""
-        self._check_open()
+        if self._closed:
+            self._check_open()  # raises
         ssc = self._next_ssc()
         odd = self._last_ins is not None and bool(self._last_ins & 1)
         body = self._encrypt_do(ssc, response.data, odd=odd)
         body += _DO99 + response.sw.to_bytes(2, "big")
         body += _DO8E + self._mac(ssc, body)
         return ResponseAPDU(body, response.sw)
+
+
+def _valid_command(
+    cla: int, ins: int, p1: int, p2: int, data: bytes, ne: int | None
+) -> CommandAPDU:
+    """``CommandAPDU(cla, ins, p1, p2, data, ne)`` for values already known valid, without its
+    checks again: the plain command of every protected one is a hot path."""
+    command: CommandAPDU = object.__new__(CommandAPDU)
+    _set = object.__setattr__  # the frozen dataclass's own way to set its fields
+    _set(command, "cla", cla)
+    _set(command, "ins", ins)
+    _set(command, "p1", p1)
+    _set(command, "p2", p2)
+    _set(command, "data", data)
+    _set(command, "ne", ne)
+    _set(command, "extended", False)
+    return command
 
 
 class SecureTransport:
