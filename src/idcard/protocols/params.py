@@ -24,18 +24,18 @@ id      group                                        type
 
 Ids 3–7 and 19–31 are reserved.
 
-Two routes for points. What OpenSSL can do goes through ``cryptography``: k·G on a named curve
-(ephemeral mapping keys, s·G of Generic Mapping) and the ECKA shared secret (its x-coordinate
-only), for every curve here that ``cryptography`` knows with exactly these constants. The rest
-uses python-ecdsa: PACE Generic and Integrated Mapping compute on a *mapped* generator
-(G' = s·G + H, or a point encoded from a nonce) and need whole points (H, G'), not only the
-x-coordinate that ECDH returns, and ``cryptography`` cannot take a custom generator. The curve
-constants (p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic come from
-the maintained ``ecdsa`` package (tlsfuzzer/python-ecdsa), which uses ``gmpy2`` when installed
-(about 0.5 ms per P-256 scalar multiplication on an arbitrary point). A PACE-GM P-256 handshake
-(terminal and chip in one process) is timed against the python-ecdsa-only route by
-``benchmarks/bench_pace.py``. The tests cross-check every curve ``cryptography`` supports against
-OpenSSL. DH uses Python's three-argument ``pow``.
+Two routes for points. Scalar multiplications go through OpenSSL (``cryptography``) for every
+curve here that it knows with exactly these constants: k·G from a private key, the ECKA shared
+secret by ECDH, and k·P for any other point P — PACE Generic and Integrated Mapping compute on
+a *mapped* generator G' and need whole points (H, G', keys on G'), and ECDH gives only
+x-coordinates, so k·P is rebuilt from x(k·P) and x((k+1)·P) (see
+``ECDomainParameters._openssl_multiply``). Point addition (G' = s·G + H), the curves OpenSSL lacks
+(brainpoolP192r1, P224r1, P320r1) and P-224 (p ≡ 1 mod 4) use python-ecdsa: the curve constants
+(p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic of the maintained
+``ecdsa`` package (tlsfuzzer/python-ecdsa), with ``gmpy2`` when installed (about 0.5 ms per P-256
+multiplication on an arbitrary point). ``benchmarks/bench_pace.py`` times a PACE-GM P-256
+handshake against the python-ecdsa-only route; the tests check both routes give the same points.
+DH uses Python's three-argument ``pow``.
 
 Every group here offers the same byte-level interface, so PACE and Chip Authentication never
 branch on DH versus ECDH: public keys are encoded as ICAO 9303-11 §9.4.5 says (uncompressed
@@ -168,7 +168,36 @@ class ECDomainParameters:
                 numbers = key.public_key().public_numbers()
                 return (numbers.x, numbers.y)
             return self._affine(_ecdsa_generator(self) * k)
+        product = self._openssl_multiply(k, point)
+        if product is not None:
+            return product
         return self._affine(self._jacobi(point) * k)
+
+    def _openssl_multiply(self, k: int, point: ECPoint) -> ECPoint | None:
+        """k·P for any point P of the curve through OpenSSL's ECDH, which gives x-coordinates
+        only: x(k·P) and x((k+1)·P); y is the square root of x³ + ax + b (p ≡ 3 mod 4) whose
+        sign makes (x, y) + P have the second x (the other sign gives -k·P + P, whose x differs
+        unless 2·P or 2·k·P is the point at infinity, impossible in a group of prime order).
+        None when ``cryptography`` lacks the curve, p ≢ 3 mod 4 or P is not on the curve."""
+        curve = _openssl_curve(self)
+        if curve is None or self.p % 4 != 3 or not self.contains(point):
+            return None
+        k %= self.n
+        if not k:
+            raise DecodeError("the computation gave the point at infinity")
+        if k == 1:
+            return point
+        if k == self.n - 1:
+            return (point[0], (self.p - point[1]) % self.p)
+        peer = ec.EllipticCurvePublicNumbers(point[0], point[1], curve).public_key()
+        x, x_next = (
+            int.from_bytes(ec.derive_private_key(m, curve).exchange(ec.ECDH(), peer), "big")
+            for m in (k, k + 1)
+        )
+        y = pow((x * x + self.a) * x + self.b, (self.p + 1) // 4, self.p)
+        if self.add((x, y), point)[0] != x_next:
+            y = self.p - y
+        return (x, y)
 
     def add(self, p1: ECPoint, p2: ECPoint) -> ECPoint:
         return self._affine(self._jacobi(p1) + self._jacobi(p2))
