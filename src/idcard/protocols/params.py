@@ -24,13 +24,13 @@ id      group                                        type
 
 Ids 3–7 and 19–31 are reserved.
 
-Two routes for points. Scalar multiplications go through OpenSSL (``cryptography``) for every
-curve here that it knows with exactly these constants: k·G from a private key, the ECKA shared
-secret by ECDH, and k·P for any other point P — PACE Generic and Integrated Mapping compute on
-a *mapped* generator G' and need whole points (H, G', keys on G'), and ECDH gives only
-x-coordinates, so k·P is rebuilt from x(k·P) and x((k+1)·P) (see
-``ECDomainParameters._openssl_multiply``). Point addition (G' = s·G + H), the curves OpenSSL lacks
-(brainpoolP192r1, P224r1, P320r1) and P-224 (p ≡ 1 mod 4) use python-ecdsa: the curve constants
+Two routes for points. On NIST P-256 (and any curve with exactly its constants) scalar
+multiplications go through OpenSSL (``cryptography``), whose dedicated P-256 code is several
+times faster: k·G from a private key, the ECKA shared secret by ECDH, and k·P for any other
+point P — PACE Generic and Integrated Mapping compute on a *mapped* generator G' and need whole
+points (H, G', keys on G'), and ECDH gives only x-coordinates, so k·P is rebuilt from x(k·P) and
+x((k+1)·P) (see ``ECDomainParameters._openssl_multiply``). Point addition (G' = s·G + H) and every
+other curve use python-ecdsa (OpenSSL's generic code is not faster there): the curve constants
 (p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic of the maintained
 ``ecdsa`` package (tlsfuzzer/python-ecdsa), with ``gmpy2`` when installed (about 0.5 ms per P-256
 multiplication on an arbitrary point). ``benchmarks/bench_pace.py`` times a PACE-GM P-256
@@ -52,7 +52,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from ecdsa import curves as _ecdsa_curves  # type: ignore[import-untyped]
 from ecdsa.ellipticcurve import INFINITY, CurveFp, PointJacobi  # type: ignore[import-untyped]
@@ -178,7 +177,7 @@ class ECDomainParameters:
         only: x(k·P) and x((k+1)·P); y is the square root of x³ + ax + b (p ≡ 3 mod 4) whose
         sign makes (x, y) + P have the second x (the other sign gives -k·P + P, whose x differs
         unless 2·P or 2·k·P is the point at infinity, impossible in a group of prime order).
-        None when ``cryptography`` lacks the curve, p ≢ 3 mod 4 or P is not on the curve."""
+        None off the OpenSSL route, for p ≢ 3 mod 4, or when P is not on the curve."""
         curve = _openssl_curve(self)
         if curve is None or self.p % 4 != 3 or not self.contains(point):
             return None
@@ -394,17 +393,11 @@ def _ecdsa_generator(params: ECDomainParameters) -> PointJacobi:
     return PointJacobi(_ecdsa_curve(params), params.gx, params.gy, 1, params.n, generator=True)
 
 
-_OPENSSL_CURVES: dict[int, type[ec.EllipticCurve]] = {
-    8: ec.SECP192R1,
-    10: ec.SECP224R1,
-    12: ec.SECP256R1,
-    13: ec.BrainpoolP256R1,
-    15: ec.SECP384R1,
-    16: ec.BrainpoolP384R1,
-    17: ec.BrainpoolP512R1,
-    18: ec.SECP521R1,
-}
-"""parameterId → the ``cryptography`` curve of the same name."""
+_OPENSSL_CURVES: dict[int, type[ec.EllipticCurve]] = {12: ec.SECP256R1}
+"""parameterId → the ``cryptography`` curve of the same name, for the curves whose OpenSSL
+multiplication is faster than python-ecdsa's: NIST P-256 alone (OpenSSL's dedicated P-256 code;
+its generic code for brainpool, P-192 and P-384 measured slower than python-ecdsa with gmpy2
+for a point other than G)."""
 
 
 def _constants(params: ECDomainParameters) -> tuple[int, ...]:
@@ -413,15 +406,11 @@ def _constants(params: ECDomainParameters) -> tuple[int, ...]:
 
 @lru_cache(maxsize=64)
 def _openssl_curve(params: ECDomainParameters) -> ec.EllipticCurve | None:
-    """The OpenSSL curve with exactly the constants of ``params`` (whatever its name or id),
-    or None: then python-ecdsa does every multiplication."""
+    """The OpenSSL curve of the route with exactly the constants of ``params`` (whatever its
+    name or id), or None: then python-ecdsa does every multiplication."""
     for parameter_id, curve in _OPENSSL_CURVES.items():
         named = STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]
         if isinstance(named, ECDomainParameters) and _constants(named) == _constants(params):
-            try:
-                ec.derive_private_key(1, curve())
-            except UnsupportedAlgorithm:  # an OpenSSL built without this curve
-                return None
             return curve()
     return None
 

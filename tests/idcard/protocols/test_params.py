@@ -241,12 +241,9 @@ def test_openssl_route_is_chosen_by_the_constants() -> None:
 
     from idcard.protocols.params import _openssl_curve
 
-    for pid in EC_IDS:
+    for pid in EC_IDS:  # P-256 only: OpenSSL's generic code is not faster than python-ecdsa
         curve = _openssl_curve(standardized(pid))
-        expected = OPENSSL.get(pid)
-        assert (curve is None) == (expected is None), pid
-        if expected is not None:
-            assert curve is not None and curve.name == expected.name
+        assert (curve is None) == (pid != 12), pid
     p256 = standardized(12)
     assert isinstance(p256, ECDomainParameters)
     unnamed = replace(p256, name="explicit", parameter_id=None)  # e.g. from DG14's parameters
@@ -300,9 +297,8 @@ def test_openssl_route_refuses_like_python_ecdsa(pid: int) -> None:
 
 
 def test_python_ecdsa_keeps_what_openssl_cannot_do() -> None:
-    """P-224 (p ≡ 1 mod 4: no square root by one exponentiation) and brainpoolP224r1 (not in
-    OpenSSL) multiply arbitrary points by python-ecdsa: the same results."""
-    for pid in (10, 11):
+    """The other curves multiply arbitrary points by python-ecdsa: the same results."""
+    for pid in (10, 11, 13, 15):
         domain = standardized(pid)
         assert isinstance(domain, ECDomainParameters)
         point = _ecdsa_multiply(domain, 12345)
