@@ -99,8 +99,8 @@ def bench_same_calls(payload: bytes, enc: bytes, mac: bytes) -> float:
 
 def main() -> int:
     payload, enc, mac = os.urandom(SIZE), os.urandom(16), os.urandom(16)
-    sm, raw, same = best_interleaved(  # best of 7: the machine is shared
-        7,
+    sm, raw, same = best_interleaved(  # best of 15: the machine is shared
+        15,
         lambda: bench_sm(payload, enc, mac),
         lambda: bench_raw(payload, enc, mac),
         lambda: bench_same_calls(payload, enc, mac),
