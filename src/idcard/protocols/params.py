@@ -147,7 +147,7 @@ class ECDomainParameters:
         return (int(point.x()), int(point.y()))
 
     def _openssl_key(self, k: int) -> ec.EllipticCurvePrivateKey | None:
-        """k as an OpenSSL private key when ``cryptography`` knows this curve, else None."""
+        """k as an OpenSSL private key on the OpenSSL route (NIST P-256), else None."""
         curve = _openssl_curve(self)
         if curve is None:
             return None
@@ -159,7 +159,7 @@ class ECDomainParameters:
     def multiply(self, k: int, point: ECPoint | None = None) -> ECPoint:
         """k·P (k·G when ``point`` is None); the point at infinity raises DecodeError.
 
-        k·G goes through OpenSSL when ``cryptography`` knows the curve (the same point).
+        On the OpenSSL route (NIST P-256) both go through OpenSSL: the same points.
         """
         if point is None:
             key = self._openssl_key(k)
