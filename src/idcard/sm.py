@@ -60,6 +60,35 @@ SM_CLA = 0x0C
 _SW_MISSING = 0x6987
 _SW_INCORRECT = 0x6988
 _MAC_LEN = 8
+_DO8E = b"\x8e\x08"  # DO'8E' tag and length: the MAC is always 8 bytes
+_DO99 = b"\x99\x02"
+
+_Object = tuple[int, int, int, int]
+"""A data object found in protected data: tag, offset of the tag, start and end of the value."""
+
+
+def _objects(data: bytes) -> list[_Object] | None:
+    """The data objects that fill ``data`` exactly, or None when it is not such a sequence
+    (the checks of :func:`idcard.tlv.decode_all`, without copying the values)."""
+    found: list[_Object] = []
+    pos = 0
+    size = len(data)
+    try:
+        while pos < size:
+            tag = data[pos]
+            length = data[pos + 1] if pos + 1 < size else 0x80
+            if tag & 0x1F == 0x1F or length & 0x80:  # multi-byte tag or long length form
+                tag, start, end = tlv.read_header(data, pos)
+            else:
+                start = pos + 2
+                end = start + length
+            if end > size:
+                return None
+            found.append((tag, pos, start, end))
+            pos = end
+    except DecodeError:
+        return None
+    return found
 
 
 def block_size(cipher: str) -> int:
@@ -202,8 +231,8 @@ class SecureChannel:
     """
 
     __slots__ = (
-        "_block", "_closed", "_cmac", "_ecb", "_ecb_dec", "_enc_algo", "_failure_sw",
-        "_last_ins", "_ssc", "keys",
+        "_block", "_cbc", "_cbc_dec", "_chain", "_closed", "_cmac", "_ecb", "_enc_algo",
+        "_failure_sw", "_last_ins", "_ssc", "keys",
     )  # fmt: skip
 
     def __init__(self, keys: SessionKeys, ssc: int | bytes = 0) -> None:
@@ -222,8 +251,15 @@ class SecureChannel:
         self._enc_algo = _algorithm(keys.cipher, keys.ks_enc)
         # Reused contexts: ECB is stateless (IV = E(KSenc, SSC)), a CMAC context is copied.
         self._ecb = _Cipher(self._enc_algo, modes.ECB()).encryptor()  # noqa: S305
-        self._ecb_dec = _Cipher(self._enc_algo, modes.ECB()).decryptor()  # noqa: S305
+        # one CBC decryptor for the session, see _decrypt
+        self._cbc_dec = _Cipher(self._enc_algo, modes.CBC(bytes(self._block))).decryptor()
         self._cmac = None if keys.cipher == "3DES" else CMAC(algorithms.AES(keys.ks_mac))
+        # AES: one CBC encryptor for the session; _chain is its chaining value (the last
+        # block it gave out), see _encrypt
+        self._cbc = None
+        if self._cmac is not None:
+            self._cbc = _Cipher(self._enc_algo, modes.CBC(bytes(16))).encryptor()
+        self._chain = 0
 
     @classmethod
     def from_keys(
@@ -274,12 +310,13 @@ class SecureChannel:
 
     def _next_ssc(self) -> bytes:
         self._ssc = (self._ssc + 1) % (1 << (8 * self._block))
-        return self.ssc_bytes
+        return self._ssc.to_bytes(self._block, "big")
 
     # -- primitives ----------------------------------------------------------------------------
 
     def _mac(self, ssc: bytes, data: bytes) -> bytes:
-        n = pad(ssc + data, self._block)
+        n = ssc + data + b"\x80"
+        n += bytes(-len(n) % self._block)  # padding method 2
         if self._cmac is None:
             return retail_mac(self.keys.ks_mac, n)
         c = self._cmac.copy()
@@ -292,17 +329,26 @@ class SecureChannel:
         return self._ecb.update(ssc)
 
     def _encrypt(self, ssc: bytes, data: bytes) -> bytes:
-        enc = _Cipher(self._enc_algo, modes.CBC(self._iv(ssc))).encryptor()
-        return enc.update(pad(data, self._block)) + enc.finalize()
+        if self._cbc is None:  # 3DES: zero IV
+            enc = _Cipher(self._enc_algo, modes.CBC(bytes(8))).encryptor()
+            return enc.update(pad(data, 8)) + enc.finalize()
+        # AES with IV = E(KSenc, SSC) through the session's one CBC encryptor: a first block
+        # SSC XOR its chaining value comes out as E(SSC) = IV, and the data then chains on from
+        # the IV exactly as CBC started with that IV would.
+        first = (int.from_bytes(ssc, "big") ^ self._chain).to_bytes(16, "big")
+        out = self._cbc.update(first + data + b"\x80" + bytes(-(len(data) + 1) % 16))
+        self._chain = int.from_bytes(out[-16:], "big")
+        return out[16:]
 
     def _decrypt(self, ssc: bytes, data: bytes) -> bytes:
         if not data or len(data) % self._block:
             raise self._fail("encrypted data is not a whole number of blocks")
-        # CBC decryption as ECB (stateless, one reused context) XOR the previous cipher block
-        chained = self._iv(ssc) + data[: -self._block]
-        plain = int.from_bytes(self._ecb_dec.update(data), "big") ^ int.from_bytes(chained, "big")
+        # The session's one CBC decryptor: each plain block is D(block) XOR the cipher block
+        # before it, so the IV fed as a block of its own makes the data decrypt exactly as CBC
+        # started with that IV would (the first block out is discarded).
+        plain = self._cbc_dec.update(self._iv(ssc) + data)[self._block :]
         try:
-            return unpad(plain.to_bytes(len(data), "big"), self._block)
+            return unpad(plain, self._block)
         except SecureMessagingError as exc:
             raise self._fail(str(exc)) from None
 
@@ -312,25 +358,28 @@ class SecureChannel:
         if not data:
             return b""
         crypt = self._encrypt(ssc, data)
-        return tlv.encode(0x85, crypt) if odd else tlv.encode(0x87, b"\x01" + crypt)
+        if odd:
+            return b"\x85" + tlv.encode_length(len(crypt)) + crypt
+        return b"\x87" + tlv.encode_length(len(crypt) + 1) + b"\x01" + crypt
 
-    def _decrypt_do(self, ssc: bytes, crypt_do: tlv.TLV) -> bytes:
+    def _decrypt_do(self, ssc: bytes, data: bytes, crypt_do: _Object) -> bytes:
         """The plain data of DO'85' or DO'87' (whose value starts with the indicator 01)."""
-        value = crypt_do.value
-        if crypt_do.tag == 0x87:
-            if not value or value[0] != 0x01:
+        tag, _, start, end = crypt_do
+        if tag == 0x87:
+            if start == end or data[start] != 0x01:
                 raise self._fail("DO'87' without padding-content indicator 01")
-            value = value[1:]
-        return self._decrypt(ssc, value)
+            start += 1
+        return self._decrypt(ssc, data[start:end])
 
     def _header(self, cla: int, ins: int, p1: int, p2: int) -> bytes:
-        return pad(bytes([cla, ins, p1, p2]), self._block)
+        return bytes((cla, ins, p1, p2, 0x80)) + bytes(self._block - 5)  # padding method 2
 
     # -- terminal side -----------------------------------------------------------------------
 
     def wrap(self, command: CommandAPDU) -> CommandAPDU:
         """Protect a command (9303-11 §9.8.5): the next SSC, DO'87'/'85', DO'97', DO'8E'."""
-        self._check_open()
+        if self._closed:
+            self._check_open()  # raises
         if command.cla & SM_CLA:
             raise EncodeError("command already carries secure-messaging CLA bits")
         cla = command.cla | SM_CLA
@@ -338,9 +387,10 @@ class SecureChannel:
         body = self._encrypt_do(ssc, command.data, odd=bool(command.ins & 1))
         if command.ne is not None:
             le_len = 1 if command.ne <= SHORT_MAX_NE else 2
-            body += tlv.encode(0x97, (command.ne % (1 << (8 * le_len))).to_bytes(le_len, "big"))
+            le = (command.ne % (1 << (8 * le_len))).to_bytes(le_len, "big")
+            body += bytes((0x97, le_len)) + le
         mac = self._mac(ssc, self._header(cla, command.ins, command.p1, command.p2) + body)
-        body += tlv.encode(0x8E, mac)
+        body += _DO8E + mac
         extended = (
             command.is_extended
             or len(body) > SHORT_MAX_NC
@@ -356,38 +406,36 @@ class SecureChannel:
         An answer without SM objects (the card refused the command and ended SM) raises
         :class:`UnprotectedResponseError`; the channel is closed either way.
         """
-        self._check_open()
-        if isinstance(response, bytes | bytearray):
+        if self._closed:
+            self._check_open()  # raises
+        if isinstance(response, (bytes, bytearray)):
             if len(response) < 2:
                 raise self._fail("response shorter than a status word")
             response = ResponseAPDU.decode(bytes(response))
         ssc = self._next_ssc()
-        if not response.data:
+        data = response.data
+        if not data:
             self._closed = True
             raise UnprotectedResponseError(response.sw)
-        try:
-            items = tlv.decode_all(response.data)
-        except DecodeError:
-            raise self._fail("protected response is not a sequence of data objects") from None
-        tags = [i.tag for i in items]
+        items = _objects(data)
+        if items is None:
+            raise self._fail("protected response is not a sequence of data objects")
         crypt_do = None
-        if tags and tags[0] in (0x85, 0x87):
+        if items[0][0] in (0x85, 0x87):
             crypt_do = items[0]
             items = items[1:]
-            tags = tags[1:]
-        if tags != [0x99, 0x8E]:
+        if len(items) != 2 or items[0][0] != 0x99 or items[1][0] != 0x8E:
             raise self._fail("protected response needs DO'99' then DO'8E'")
-        do99, do8e = items
-        if len(do99.value) != 2 or len(do8e.value) != _MAC_LEN:
+        (_, _, start99, end99), (_, at8e, start8e, end8e) = items
+        if end99 - start99 != 2 or end8e - start8e != _MAC_LEN:
             raise self._fail("malformed DO'99' or DO'8E'")
-        authenticated = response.data[: do8e.offset]
-        if not hmac.compare_digest(self._mac(ssc, authenticated), do8e.value):
+        if not hmac.compare_digest(self._mac(ssc, data[:at8e]), data[start8e:end8e]):
             raise self._fail("response MAC does not verify")
-        sw = int.from_bytes(do99.value, "big")
+        sw = int.from_bytes(data[start99:end99], "big")
         if sw != response.sw:
             raise self._fail("status word differs from the authenticated DO'99'")
-        data = b"" if crypt_do is None else self._decrypt_do(ssc, crypt_do)
-        return ResponseAPDU(data, sw)
+        plain = b"" if crypt_do is None else self._decrypt_do(ssc, data, crypt_do)
+        return ResponseAPDU(plain, sw)
 
     # -- chip side ------------------------------------------------------------------------------
 
@@ -397,8 +445,9 @@ class SecureChannel:
         On failure the channel closes and :attr:`failure_sw` says what to answer unprotected
         (6987 objects missing, 6988 incorrect), as 9303-11 §9.8.2 prescribes.
         """
-        self._check_open()
-        if isinstance(command, bytes | bytearray):
+        if self._closed:
+            self._check_open()  # raises
+        if isinstance(command, (bytes, bytearray)):
             try:
                 command = CommandAPDU.decode(bytes(command))
             except DecodeError:
@@ -409,36 +458,35 @@ class SecureChannel:
         if command.ne != (65536 if command.is_extended else 256):
             # the response always carries DO'99' and DO'8E' (ISO/IEC 7816-4 Annex: Le = 00)
             raise self._fail("protected command must have Le = 00 (or 0000 extended)")
-        try:
-            items = tlv.decode_all(command.data)
-        except DecodeError:
-            raise self._fail("protected command is not a sequence of data objects") from None
-        tags = [i.tag for i in items]
-        if not tags or tags[-1] != 0x8E:
+        protected = command.data
+        items = _objects(protected)
+        if items is None:
+            raise self._fail("protected command is not a sequence of data objects")
+        if not items or items[-1][0] != 0x8E:
             raise self._fail("protected command without DO'8E'", _SW_MISSING)
         crypt_do = le_do = None
         rest = items[:-1]
-        if rest and rest[0].tag in (0x85, 0x87):
+        if rest and rest[0][0] in (0x85, 0x87):
             crypt_do, rest = rest[0], rest[1:]
-        if rest and rest[0].tag == 0x97:
+        if rest and rest[0][0] == 0x97:
             le_do, rest = rest[0], rest[1:]
         if rest:
             raise self._fail("unexpected data objects in protected command")
-        do8e = items[-1]
-        if len(do8e.value) != _MAC_LEN:
+        _, at8e, start8e, end8e = items[-1]
+        if end8e - start8e != _MAC_LEN:
             raise self._fail("malformed DO'8E'")
         header = self._header(command.cla, command.ins, command.p1, command.p2)
-        mac = self._mac(ssc, header + command.data[: do8e.offset])
-        if not hmac.compare_digest(mac, do8e.value):
+        mac = self._mac(ssc, header + protected[:at8e])
+        if not hmac.compare_digest(mac, protected[start8e:end8e]):
             raise self._fail("command MAC does not verify")
         data = b""
         if crypt_do is not None:
-            if (crypt_do.tag == 0x85) != bool(command.ins & 1):
+            if (crypt_do[0] == 0x85) != bool(command.ins & 1):
                 raise self._fail("DO'85' is for odd INS, DO'87' for even INS")
-            data = self._decrypt_do(ssc, crypt_do)
+            data = self._decrypt_do(ssc, protected, crypt_do)
         ne: int | None = None
         if le_do is not None:
-            v = le_do.value
+            v = protected[le_do[2] : le_do[3]]
             if len(v) > 2:
                 raise self._fail("DO'97' longer than 2 bytes")
             limit = 65536 if len(v) == 2 else SHORT_MAX_NE
@@ -446,18 +494,36 @@ class SecureChannel:
         self._last_ins = command.ins
         # always a valid command: the header comes from a decoded APDU, the data is shorter
         # than the protected data, and 1 <= ne <= 65536
-        return CommandAPDU(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1, command.p2,
-                           data, ne)  # fmt: skip
+        return _valid_command(command.cla & ~SM_CLA & 0xFF, command.ins, command.p1, command.p2,
+                              data, ne)  # fmt: skip
 
     def wrap_response(self, response: ResponseAPDU) -> ResponseAPDU:
         """Chip side: protect a response (DO'87' or DO'85' for odd INS, DO'99', DO'8E')."""
-        self._check_open()
+        if self._closed:
+            self._check_open()  # raises
         ssc = self._next_ssc()
         odd = self._last_ins is not None and bool(self._last_ins & 1)
         body = self._encrypt_do(ssc, response.data, odd=odd)
-        body += tlv.encode(0x99, response.sw.to_bytes(2, "big"))
-        body += tlv.encode(0x8E, self._mac(ssc, body))
+        body += _DO99 + response.sw.to_bytes(2, "big")
+        body += _DO8E + self._mac(ssc, body)
         return ResponseAPDU(body, response.sw)
+
+
+def _valid_command(
+    cla: int, ins: int, p1: int, p2: int, data: bytes, ne: int | None
+) -> CommandAPDU:
+    """``CommandAPDU(cla, ins, p1, p2, data, ne)`` for values already known valid, without its
+    checks again: the plain command of every protected one is a hot path."""
+    command: CommandAPDU = object.__new__(CommandAPDU)
+    _set = object.__setattr__  # the frozen dataclass's own way to set its fields
+    _set(command, "cla", cla)
+    _set(command, "ins", ins)
+    _set(command, "p1", p1)
+    _set(command, "p2", p2)
+    _set(command, "data", data)
+    _set(command, "ne", ne)
+    _set(command, "extended", False)
+    return command
 
 
 class SecureTransport:

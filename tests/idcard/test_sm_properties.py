@@ -211,3 +211,34 @@ def test_unpad_accepts_exactly_what_pad_makes(data: st.DataObject, block: int) -
     else:
         with pytest.raises(SecureMessagingError):
             unpad(y, block)
+
+
+@given(pairs(), st.lists(st.tuples(st.binary(min_size=1, max_size=100), st.binary(max_size=100)),
+                         min_size=1, max_size=6))  # fmt: skip
+def test_session_contexts_give_the_cryptograms_of_fresh_ones(
+    pair: tuple[SecureChannel, SecureChannel, Forge], exchanges: list[tuple[bytes, bytes]]
+) -> None:
+    """The channel's CBC contexts live for the whole session (issue 15): every cryptogram, of
+    either side and however many came before, is the one a fresh CBC context with the message's
+    IV gives, and forged responses from fresh contexts decrypt."""
+    terminal, chip, forge = pair
+    for command_data, response_data in exchanges:
+        ssc = terminal.ssc + 1
+        protected = terminal.wrap(CommandAPDU(0x00, 0xD6, 0, 0, command_data))
+        do87 = tlv.decode_all(protected.data)[0]
+        assert do87.value == b"\x01" + forge.cryptogram(ssc, pad(command_data, forge.block))
+        assert chip.unwrap_command(protected).data == command_data
+        if response_data:
+            wrapped = chip.wrap_response(ResponseAPDU(response_data))
+            crypt = forge.cryptogram(ssc + 1, pad(response_data, forge.block))
+            assert tlv.decode_all(wrapped.data)[0].value == b"\x01" + crypt
+            chip_ssc = ssc + 1
+        else:  # the terminal gets a response forged with fresh contexts
+            chip_ssc = ssc + 1
+            crypt = forge.cryptogram(chip_ssc, pad(b"\x5a" * 17, forge.block))
+            objects = tlv.encode(0x87, b"\x01" + crypt) + tlv.encode(0x99, b"\x90\x00")
+            wrapped = forge.response(chip_ssc, objects)
+            chip.wrap_response(ResponseAPDU(b""))  # keep the chip's counter in step
+            response_data = b"\x5a" * 17
+        assert terminal.unwrap(wrapped).data == response_data
+        assert terminal.ssc == chip.ssc == chip_ssc % (1 << (8 * forge.block))

@@ -160,6 +160,7 @@ def test_data_objects_out_of_order_or_unknown(cipher: str) -> None:
         d87 + d97 + tlv.encode(0x99, b"\x90\x00"),
         tlv.encode(0x81, b"data"),
         tlv.encode(0x85, b"") + d87,
+        tlv.encode(0x5F01, b"\xaa"),  # a two-byte tag: 5F 01 is the tag, not 5F with length 1
     ):
         refuse_command(channel(cipher), f.command(s, b"\x0c\xd6\x00\x00", objects), UNEXPECTED,
                        0x6988)  # fmt: skip
@@ -276,7 +277,8 @@ def test_response_structure(cipher: str) -> None:
     d99 = tlv.encode(0x99, b"\x90\x00")
     order = exact("protected response needs DO'99' then DO'8E'")
     for objects in (b"", do87(f, s, b"x"), d99 + d99, tlv.encode(0x97, b"\x00") + d99,
-                    do87(f, s, b"x") + do87(f, s, b"x") + d99):  # fmt: skip
+                    do87(f, s, b"x") + do87(f, s, b"x") + d99,
+                    tlv.encode(0x5F01, b"\xaa") + d99):  # fmt: skip (a two-byte tag first)
         refuse_response(terminal(cipher), f.response(s, objects), order)
     mac = f.mac(s, d99)
     refuse_response(terminal(cipher), ResponseAPDU(tlv.encode(0x8E, mac) + d99, 0x9000), order)

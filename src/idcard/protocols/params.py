@@ -24,15 +24,18 @@ id      group                                        type
 
 Ids 3–7 and 19–31 are reserved.
 
-Why python-ecdsa: PACE Generic and Integrated Mapping compute on a *mapped* generator
-(G' = s·G + H, or a point encoded from a nonce) and need whole points (H, G'), not only the
-x-coordinate that ``cryptography``'s ECDH returns; ``cryptography`` cannot take a custom generator.
-The curve constants (p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic
-come from the maintained ``ecdsa`` package (tlsfuzzer/python-ecdsa), which uses ``gmpy2`` when
-installed; with it a P-256 scalar multiplication on an arbitrary point takes about 0.5 ms, so a
-whole PACE-GM handshake (terminal and chip in one process) stays well under the 15 ms target
-(``benchmarks/bench_pace.py``). The tests cross-check every curve ``cryptography`` supports
-against OpenSSL. DH uses Python's three-argument ``pow``.
+Two routes for points. On NIST P-256 (and any curve with exactly its constants) scalar
+multiplications go through OpenSSL (``cryptography``), whose dedicated P-256 code is several
+times faster: k·G from a private key, the ECKA shared secret by ECDH, and k·P for any other
+point P — PACE Generic and Integrated Mapping compute on a *mapped* generator G' and need whole
+points (H, G', keys on G'), and ECDH gives only x-coordinates, so k·P is rebuilt from x(k·P) and
+x((k+1)·P) (see ``ECDomainParameters._openssl_multiply``). Point addition (G' = s·G + H) and every
+other curve use python-ecdsa (OpenSSL's generic code is not faster there): the curve constants
+(p, a, b, G, n, h of FIPS 186-4 / RFC 5639) and the Jacobian point arithmetic of the maintained
+``ecdsa`` package (tlsfuzzer/python-ecdsa), with ``gmpy2`` when installed (about 0.5 ms per P-256
+multiplication on an arbitrary point). ``benchmarks/bench_pace.py`` times a PACE-GM P-256
+handshake against the python-ecdsa-only route; the tests check both routes give the same points.
+DH uses Python's three-argument ``pow``.
 
 Every group here offers the same byte-level interface, so PACE and Chip Authentication never
 branch on DH versus ECDH: public keys are encoded as ICAO 9303-11 §9.4.5 says (uncompressed
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from ecdsa import curves as _ecdsa_curves  # type: ignore[import-untyped]
 from ecdsa.ellipticcurve import INFINITY, CurveFp, PointJacobi  # type: ignore[import-untyped]
 
@@ -142,11 +146,57 @@ class ECDomainParameters:
             raise DecodeError("the computation gave the point at infinity")
         return (int(point.x()), int(point.y()))
 
+    def _openssl_key(self, k: int) -> ec.EllipticCurvePrivateKey | None:
+        """k as an OpenSSL private key on the OpenSSL route (NIST P-256), else None."""
+        curve = _openssl_curve(self)
+        if curve is None:
+            return None
+        k %= self.n
+        if not k:
+            raise DecodeError("the computation gave the point at infinity")
+        return ec.derive_private_key(k, curve)
+
     def multiply(self, k: int, point: ECPoint | None = None) -> ECPoint:
-        """k·P (k·G when ``point`` is None); the point at infinity raises DecodeError."""
+        """k·P (k·G when ``point`` is None); the point at infinity raises DecodeError.
+
+        On the OpenSSL route (NIST P-256) both go through OpenSSL: the same points.
+        """
         if point is None:
+            key = self._openssl_key(k)
+            if key is not None:
+                numbers = key.public_key().public_numbers()
+                return (numbers.x, numbers.y)
             return self._affine(_ecdsa_generator(self) * k)
+        product = self._openssl_multiply(k, point)
+        if product is not None:
+            return product
         return self._affine(self._jacobi(point) * k)
+
+    def _openssl_multiply(self, k: int, point: ECPoint) -> ECPoint | None:
+        """k·P for any point P of the curve through OpenSSL's ECDH, which gives x-coordinates
+        only: x(k·P) and x((k+1)·P); y is the square root of x³ + ax + b (p ≡ 3 mod 4) whose
+        sign makes (x, y) + P have the second x (the other sign gives -k·P + P, whose x differs
+        unless 2·P or 2·k·P is the point at infinity, impossible in a group of prime order).
+        None off the OpenSSL route, for p ≢ 3 mod 4, or when P is not on the curve."""
+        curve = _openssl_curve(self)
+        if curve is None or self.p % 4 != 3 or not self.contains(point):
+            return None
+        k %= self.n
+        if not k:
+            raise DecodeError("the computation gave the point at infinity")
+        if k == 1:
+            return point
+        if k == self.n - 1:
+            return (point[0], (self.p - point[1]) % self.p)
+        peer = ec.EllipticCurvePublicNumbers(point[0], point[1], curve).public_key()
+        x, x_next = (
+            int.from_bytes(ec.derive_private_key(m, curve).exchange(ec.ECDH(), peer), "big")
+            for m in (k, k + 1)
+        )
+        y = pow((x * x + self.a) * x + self.b, (self.p + 1) // 4, self.p)
+        if self.add((x, y), point)[0] != x_next:
+            y = self.p - y
+        return (x, y)
 
     def add(self, p1: ECPoint, p2: ECPoint) -> ECPoint:
         return self._affine(self._jacobi(p1) + self._jacobi(p2))
@@ -187,7 +237,14 @@ class ECDomainParameters:
         return self.encode_point(self.multiply(k, peer))
 
     def shared_secret(self, private_key: int, peer_public_key: bytes) -> bytes:
-        """ECKA shared secret: the x-coordinate of h·k·PK as FE2OS (TR-03111 §4.3.1)."""
+        """ECKA shared secret: the x-coordinate of h·k·PK as FE2OS (TR-03111 §4.3.1); OpenSSL's
+        ECDH when ``cryptography`` knows the curve (cofactor 1, so h·k·PK = k·PK)."""
+        if self.h == 1:
+            peer = self.decode_point(peer_public_key)
+            key = self._openssl_key(private_key)
+            if key is not None:
+                numbers = ec.EllipticCurvePublicNumbers(peer[0], peer[1], key.curve)
+                return key.exchange(ec.ECDH(), numbers.public_key())
         element = self.agree_element(private_key, peer_public_key)
         return element[1 : 1 + self.field_length]
 
@@ -334,6 +391,28 @@ def _ecdsa_curve(params: ECDomainParameters) -> CurveFp:
 def _ecdsa_generator(params: ECDomainParameters) -> PointJacobi:
     """Base point with ecdsa's precomputed table (fast k·G)."""
     return PointJacobi(_ecdsa_curve(params), params.gx, params.gy, 1, params.n, generator=True)
+
+
+_OPENSSL_CURVES: dict[int, type[ec.EllipticCurve]] = {12: ec.SECP256R1}
+"""parameterId → the ``cryptography`` curve of the same name, for the curves whose OpenSSL
+multiplication is faster than python-ecdsa's: NIST P-256 alone (OpenSSL's dedicated P-256 code;
+its generic code for brainpool, P-192 and P-384 measured slower than python-ecdsa with gmpy2
+for a point other than G)."""
+
+
+def _constants(params: ECDomainParameters) -> tuple[int, ...]:
+    return (params.p, params.a, params.b, params.gx, params.gy, params.n, params.h)
+
+
+@lru_cache(maxsize=64)
+def _openssl_curve(params: ECDomainParameters) -> ec.EllipticCurve | None:
+    """The OpenSSL curve of the route with exactly the constants of ``params`` (whatever its
+    name or id), or None: then python-ecdsa does every multiplication."""
+    for parameter_id, curve in _OPENSSL_CURVES.items():
+        named = STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]
+        if isinstance(named, ECDomainParameters) and _constants(named) == _constants(params):
+            return curve()
+    return None
 
 
 def _from_ecdsa(name: str, parameter_id: int, curve: object) -> ECDomainParameters:

@@ -231,3 +231,80 @@ def test_random_scalar_range(seed: bytes) -> None:
     k = random_scalar(order, rng)
     assert 1 <= k < order
     assert random_scalar(order, rng) == k  # deterministic from the injected source
+
+
+# -- the OpenSSL route (k·G and the ECKA secret through cryptography) ------------------------
+
+
+def test_openssl_route_is_chosen_by_the_constants() -> None:
+    from dataclasses import replace
+
+    from idcard.protocols.params import _openssl_curve
+
+    for pid in EC_IDS:  # P-256 only: OpenSSL's generic code is not faster than python-ecdsa
+        curve = _openssl_curve(standardized(pid))
+        assert (curve is None) == (pid != 12), pid
+    p256 = standardized(12)
+    assert isinstance(p256, ECDomainParameters)
+    unnamed = replace(p256, name="explicit", parameter_id=None)  # e.g. from DG14's parameters
+    assert _openssl_curve(unnamed).name == "secp256r1"  # type: ignore[union-attr]
+    assert _openssl_curve(replace(p256, b=p256.b + 1)) is None  # another curve: python-ecdsa
+
+
+def _ecdsa_multiply(
+    domain: ECDomainParameters, k: int, point: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """k·G or k·P by python-ecdsa alone (the route before issue 15)."""
+    from idcard.protocols.params import _ecdsa_generator
+
+    product = (_ecdsa_generator(domain) if point is None else domain._jacobi(point)) * k
+    return (int(product.x()), int(product.y()))
+
+
+@pytest.mark.parametrize("pid", sorted(OPENSSL))
+@given(k=st.integers(min_value=1, max_value=(1 << 530) - 1), j=st.integers(2, 1 << 64))
+def test_openssl_route_equals_python_ecdsa(pid: int, k: int, j: int) -> None:
+    domain = standardized(pid)
+    assert isinstance(domain, ECDomainParameters)
+    if k % domain.n == 0:
+        k += 1
+    assert domain.multiply(k) == _ecdsa_multiply(domain, k)
+    point = _ecdsa_multiply(domain, j)  # any point of the group, as a mapped generator is
+    product = _ecdsa_multiply(domain, k, point)
+    assert domain.multiply(k, point) == product
+    peer = domain.encode_point(point)
+    assert domain.agree_element(k, peer) == domain.encode_point(product)
+    x = domain.encode_point(product)[1 : 1 + domain.field_length]
+    assert domain.shared_secret(k, peer) == x
+    for edge in (1, 2, domain.n - 2, domain.n - 1, domain.n + 1, 2 * domain.n - 1):
+        assert domain.multiply(edge, point) == _ecdsa_multiply(domain, edge, point), edge
+
+
+@pytest.mark.parametrize("pid", sorted(OPENSSL))
+def test_openssl_route_refuses_like_python_ecdsa(pid: int) -> None:
+    domain = standardized(pid)
+    assert isinstance(domain, ECDomainParameters)
+    with pytest.raises(DecodeError, match="point at infinity"):
+        domain.multiply(domain.n)
+    with pytest.raises(DecodeError, match="point at infinity"):
+        domain.multiply(3 * domain.n, domain.generator)
+    with pytest.raises(DecodeError, match="point at infinity"):
+        domain.shared_secret(2 * domain.n, domain.encode_point(domain.generator))
+    off_curve = domain.encode_point((domain.gx, (domain.gy + 1) % domain.p))
+    with pytest.raises(DecodeError, match="not on"):
+        domain.shared_secret(5, off_curve)
+    assert domain.multiply(domain.n + 1) == domain.generator
+
+
+def test_python_ecdsa_keeps_what_openssl_cannot_do() -> None:
+    """The other curves multiply arbitrary points by python-ecdsa: the same results."""
+    for pid in (10, 11, 13, 15):
+        domain = standardized(pid)
+        assert isinstance(domain, ECDomainParameters)
+        point = _ecdsa_multiply(domain, 12345)
+        assert domain._openssl_multiply(777, point) is None
+        assert domain.multiply(777, point) == _ecdsa_multiply(domain, 777 * 12345)
+    p256 = standardized(12)
+    assert isinstance(p256, ECDomainParameters)
+    off_curve = (p256.gx, (p256.gy + 1) % p256.p)
+    assert p256._openssl_multiply(5, off_curve) is None  # as before: python-ecdsa's arithmetic
