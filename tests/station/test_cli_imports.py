@@ -1,0 +1,152 @@
+"""Start-up of `idkarta` (issue 15 item 1): a command imports only what it uses. Neither
+`import station.cli`, `idkarta --help`, `idkarta verify --help` nor `idkarta verify DUMP` loads
+pyHanko, aiohttp or the chip emulator; each command is imported on first use, and the group's
+help lists the commands' own summaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from tests.idcard.verify.pa_pki import PKI, pem, sample_files, sign_files, write_dump
+
+import station
+from station.cli import COMMANDS, main
+from station.cli.common import IdkartaGroup, LazyCommands
+
+HEAVY = ("pyhanko", "aiohttp", "pyhanko_certvalidator", "idcard.chip.emrtd")
+SRC = Path(station.__file__).parents[1]  # the sources under test
+ROOT = Path(__file__).parents[2]  # for tests.idcard.verify.pa_pki
+
+# Runs `idkarta ARGS` in this process, then reports on stderr which modules of HEAVY were
+# loaded and which station.cli modules, as one JSON line after a marker.
+_PROBE = """
+import json, sys
+heavy, argv = json.loads(sys.argv[1]), sys.argv[2:]
+try:
+    if argv != ["-"]:
+        from station.cli import main
+        sys.argv = ["idkarta", *argv]
+        main()
+    else:
+        import station.cli
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+loaded = sorted(m for m in sys.modules if m in heavy or m.startswith(tuple(h + "." for h in heavy)))
+cli = sorted(m for m in sys.modules if m.startswith("station.cli."))
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": loaded, "cli": cli}) + "\\n")
+"""
+
+
+def _probe(*args: str) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT)])}
+    command = [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *(args or ["-"])]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120,
+                          check=False)  # fmt: skip
+    line = proc.stderr.rpartition("\nPROBE ")[2]
+    assert line, proc.stderr
+    result: dict[str, object] = json.loads(line)
+    return result
+
+
+def test_import_station_cli_loads_no_heavy_module() -> None:
+    assert _probe() == {"code": 0, "heavy": [], "cli": ["station.cli.common"]}
+
+
+def test_root_help_imports_no_command() -> None:
+    assert _probe("--help") == {"code": 0, "heavy": [], "cli": ["station.cli.common"]}
+
+
+def test_verify_help_imports_only_verify() -> None:
+    assert _probe("verify", "--help") == {
+        "code": 0, "heavy": [], "cli": ["station.cli.common", "station.cli.verify"],
+    }  # fmt: skip
+
+
+def test_verify_of_a_dump_loads_no_heavy_module(tmp_path: Path) -> None:
+    pki = PKI(slot=52)
+    write_dump(tmp_path / "dump", sign_files(sample_files(), pki))
+    (tmp_path / "csca.pem").write_bytes(pem(pki.csca))
+    result = _probe("verify", str(tmp_path / "dump"), "--csca", str(tmp_path / "csca.pem"),
+                    "--at", "2025-06-01")  # fmt: skip
+    assert result == {"code": 0, "heavy": [], "cli": ["station.cli.common", "station.cli.verify"]}
+
+
+def test_a_command_that_uses_the_chip_still_loads_it() -> None:
+    """The probe sees what it should: `card --help` imports the card module and the chip."""
+    result = _probe("card", "--help")
+    assert result["code"] == 0 and "idcard.chip.emrtd" in result["heavy"]  # type: ignore[operator]
+    assert "station.cli.card" in result["cli"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_summaries_are_the_commands_own(name: str) -> None:
+    """The root help lists COMMANDS' summaries: each is what the command itself would show, at
+    every width."""
+    command = main.commands[name]
+    target, summary = COMMANDS[name]
+    assert command.name == name and target.endswith(f":{command.callback.__name__}"
+                                                    if command.callback else "")  # fmt: skip
+    assert not command.hidden and not command.deprecated and command.short_help is None
+    stand_in = click.Command(name, help=summary)
+    for limit in range(10, 140):
+        assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), limit
+
+
+def test_commands_are_listed_in_full() -> None:
+    assert list(main.commands) == sorted(COMMANDS)
+    assert len(main.commands) == len(COMMANDS)
+    names = main.list_commands(click.Context(main))
+    assert names == sorted(COMMANDS)
+
+
+def test_root_help_is_the_same_before_and_after_loading() -> None:
+    """Loading the commands (the conventions' walk over main.commands) leaves the help as the
+    summaries made it."""
+    fresh = IdkartaGroup(name="idkarta", commands=LazyCommands(COMMANDS))
+    lazy_help = CliRunner().invoke(fresh, ["--help"], terminal_width=100).stdout
+    for name in COMMANDS:
+        fresh.commands[name]
+    assert CliRunner().invoke(fresh, ["--help"], terminal_width=100).stdout == lazy_help
+    assert "  sign      Sign IN_PDF into OUT_PDF with a key on a PKCS#11 token or on the ID card " \
+           "(--card)...\n" in lazy_help  # fmt: skip
+
+
+def test_lazy_commands_mapping() -> None:
+    prepared: list[str] = []
+    commands = LazyCommands({"verify": ("station.cli.verify:verify", "x")},
+                            prepare=lambda c: prepared.append(str(c.name)))  # fmt: skip
+    assert "verify" in commands and "other" not in commands and prepared == []
+    assert commands.summary("verify").help == "x"
+    first = commands["verify"]
+    assert commands["verify"] is first and prepared == ["verify"]  # loaded and prepared once
+    assert commands.summary("verify") is first
+    with pytest.raises(KeyError):
+        commands["other"]
+    extra = click.Command("extra")
+    commands["extra"] = extra
+    assert list(commands) == ["extra", "verify"] and commands["extra"] is extra
+    del commands["verify"]
+    assert list(commands) == ["extra"]
+    with pytest.raises(KeyError):
+        del commands["verify"]
+    not_a_command = LazyCommands({"bad": ("station.cli.verify:run_verify", "x")})
+    with pytest.raises(TypeError, match="not a click command"):
+        not_a_command["bad"]
+
+
+def test_choices_get_both_spellings_when_loaded() -> None:
+    """spell_choices runs on a command as it is loaded: pki revoke takes key_compromise too."""
+    result = CliRunner().invoke(main, ["pki", "revoke", "--help"], terminal_width=100)
+    assert "key-compromise" in result.stdout and "key_compromise" not in result.stdout
+    result = CliRunner().invoke(main, ["pki", "revoke", "--dir", "/nonexistent-idkarta", "5",
+                                       "--reason", "key_compromise"])  # fmt: skip
+    assert "Invalid value for '--reason'" not in result.stderr
