@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -46,14 +47,14 @@ sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": loaded, "cli":
 """
 
 
-def _probe(*args: str) -> dict[str, object]:
+def _probe(*args: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT)])}
     command = [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *(args or ["-"])]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120,
                           check=False)  # fmt: skip
     line = proc.stderr.rpartition("\nPROBE ")[2]
     assert line, proc.stderr
-    result: dict[str, object] = json.loads(line)
+    result: dict[str, Any] = json.loads(line)
     return result
 
 
@@ -80,11 +81,18 @@ def test_verify_of_a_dump_loads_no_heavy_module(tmp_path: Path) -> None:
     assert result == {"code": 0, "heavy": [], "cli": ["station.cli.common", "station.cli.verify"]}
 
 
-def test_a_command_that_uses_the_chip_still_loads_it() -> None:
-    """The probe sees what it should: `card --help` imports the card module and the chip."""
+def test_card_loads_the_chip_emulator_only_for_an_image(tmp_path: Path) -> None:
+    """`card --help` does without the emulator; `card show IMAGE` loads it (the probe sees it)."""
     result = _probe("card", "--help")
-    assert result["code"] == 0 and "idcard.chip.emrtd" in result["heavy"]  # type: ignore[operator]
-    assert "station.cli.card" in result["cli"]  # type: ignore[operator]
+    assert result["code"] == 0 and result["heavy"] == []
+    assert "station.cli.card" in result["cli"]
+    result = _probe("card", "show", str(tmp_path / "missing.json"))
+    assert result["code"] == 2 and result["heavy"] == ["idcard.chip.emrtd"]
+
+
+def test_pdf_commands_still_load_pyhanko() -> None:
+    result = _probe("validate", "--help")
+    assert result["code"] == 0 and {"pyhanko", "aiohttp"} <= set(result["heavy"])
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
