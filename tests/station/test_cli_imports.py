@@ -158,3 +158,25 @@ def test_choices_get_both_spellings_when_loaded() -> None:
     result = CliRunner().invoke(main, ["pki", "revoke", "--dir", "/nonexistent-idkarta", "5",
                                        "--reason", "key_compromise"])  # fmt: skip
     assert "Invalid value for '--reason'" not in result.stderr
+
+
+def test_chip_package_loads_the_emulator_on_first_use() -> None:
+    """idcard.chip's names come on first use: the personalization command set (what
+    `idcard.reader.personalize` and `idkarta card prepare` need) does without the emulator."""
+    code = ("import sys, idcard.chip.perso, idcard.reader.personalize; "
+            "print(sorted(m for m in sys.modules if m.startswith('idcard.chip.')))")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120, check=True).stdout  # fmt: skip
+    assert "idcard.chip.emrtd" not in out and "idcard.chip.perso" in out
+
+    import idcard.chip
+    from idcard.chip import emrtd, perso, state, transport
+
+    assert idcard.chip.VirtualChip is emrtd.VirtualChip and idcard.chip.ATR is emrtd.ATR
+    assert idcard.chip.ChipSecrets is perso.ChipSecrets and idcard.chip.MRZKey is perso.MRZKey
+    assert idcard.chip.ChipState is state.ChipState
+    assert idcard.chip.ChipTransport is transport.ChipTransport
+    assert set(idcard.chip.__all__) <= set(dir(idcard.chip))
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        idcard.chip.Nothing  # noqa: B018
