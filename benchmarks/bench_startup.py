@@ -9,7 +9,8 @@ and median of N):
   (target <= 1.3).
 
 ``idkarta`` runs as its console script does (``from station.cli import main; sys.exit(main())``)
-with the sources this benchmark imports (``PYTHONPATH=/other/src`` measures others). The dump
+with the sources this benchmark imports (``PYTHONPATH=/other/src`` measures others), their byte
+code written on a first run (``PYTHONDONTWRITEBYTECODE`` is dropped for the children). The dump
 and its PKI are made once by ``idkarta demo`` in a temporary folder, or taken from
 ``--demo DIR`` (an earlier ``idkarta demo --out DIR``).
 Run: ``.venv/bin/python -m benchmarks.bench_startup [--rounds N] [--demo DIR]``.
@@ -53,8 +54,12 @@ def _sources() -> str:
 
 
 def _env() -> dict[str, str]:
+    """The children's environment: these sources first, and byte code written (the warm-up run
+    compiles every module once, as an installed package comes compiled)."""
     path = os.pathsep.join(p for p in (_sources(), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path}
+    env = {**os.environ, "PYTHONPATH": path}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def run_once(argv: Sequence[str], env: dict[str, str]) -> float:
