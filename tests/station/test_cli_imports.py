@@ -90,9 +90,20 @@ def test_card_loads_the_chip_emulator_only_for_an_image(tmp_path: Path) -> None:
     assert result["code"] == 2 and result["heavy"] == ["idcard.chip.emrtd"]
 
 
-def test_pdf_commands_still_load_pyhanko() -> None:
-    result = _probe("validate", "--help")
-    assert result["code"] == 0 and {"pyhanko", "aiohttp"} <= set(result["heavy"])
+def test_pdf_commands_load_pyhanko_only_when_they_run(tmp_path: Path) -> None:
+    assert _probe("sign", "--help")["heavy"] == []
+    assert _probe("validate", "--help")["heavy"] == []
+    (tmp_path / "not.pdf").write_bytes(b"not a PDF")
+    (tmp_path / "root.pem").write_bytes(pem(PKI(slot=53).csca))
+    result = _probe("validate", str(tmp_path / "not.pdf"), "--trust", str(tmp_path / "root.pem"))
+    assert result["code"] == 2 and {"pyhanko", "aiohttp"} <= set(result["heavy"])
+
+
+def test_sign_levels_are_pades_levels() -> None:
+    from pki.pdf import PAdESLevel
+    from station.cli.sign import LEVELS
+
+    assert list(LEVELS) == [level.value for level in PAdESLevel]
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
