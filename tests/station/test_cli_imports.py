@@ -191,3 +191,26 @@ def test_chip_package_loads_the_emulator_on_first_use() -> None:
     assert set(idcard.chip.__all__) <= set(dir(idcard.chip))
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         idcard.chip.Nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("module", ["pki", "esign", "sign"])
+def test_command_modules_imported_alone_spell_their_choices(module: str) -> None:
+    """As when `import station.cli` ran spell_choices over every command: a command module
+    imported on its own (not through `idkarta`) has its choices in both spellings."""
+    code = (f"import click\nfrom station.cli import {module} as m\n"
+            "from station.cli.common import HyphenChoice\n"
+            "def walk(c):\n"
+            "    if isinstance(c, click.Group):\n"
+            "        for s in c.commands.values():\n"
+            "            yield from walk(s)\n"
+            "    else:\n"
+            "        yield from (p.type for p in c.params if isinstance(p.type, click.Choice))\n"
+            "kinds = [k for c in vars(m).values() if isinstance(c, click.Command)\n"
+            "         for k in walk(c)\n"
+            "         if any('_' in str(v) or '-' in str(v) for v in k.choices)]\n"
+            "print(len(kinds), all(isinstance(k, HyphenChoice) for k in kinds))\n")
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120, check=True).stdout  # fmt: skip
+    found, spelled = out.split()
+    assert int(found) > 0 and spelled == "True", out

@@ -25,7 +25,7 @@ from asn1crypto import crl, pem, x509
 from idcard.transport import Transport
 from pki.errors import PKIError
 from pki.keys import Signer
-from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors
+from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors, spell_choices
 
 if TYPE_CHECKING:  # pki.pdf loads pyHanko: imported by the commands that run it
     from pki.pdf import PAdESLevel, SignatureReport
@@ -324,3 +324,6 @@ def format_report(report: SignatureReport, *, waived_by: str = "") -> str:
         label = status.replace("-", " ").upper()
         lines.append(f"  {name:<11}{label:<12}{why}")
     return "\n".join(lines)
+
+
+spell_choices(sign)  # one spelling of option values, imported alone too (as through `idkarta`)
