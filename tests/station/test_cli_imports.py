@@ -214,3 +214,25 @@ def test_command_modules_imported_alone_spell_their_choices(module: str) -> None
                          timeout=120, check=True).stdout  # fmt: skip
     found, spelled = out.split()
     assert int(found) > 0 and spelled == "True", out
+
+
+def test_names_registered_after_first_use_construct_by_name() -> None:
+    """With pyHanko imported only when a command uses it, a process may build asn1crypto's
+    name → OID maps (signing an EF.SOD) before asn1crypto.tsp, asn1crypto.pdf or pyHanko add
+    names: those names still construct (idcard.asn1.registration.sync_reverse_maps)."""
+    code = "\n".join([
+        "from asn1crypto import cms, x509",
+        "cms.CMSAttributeType('content_type'); cms.ContentType('signed_data')",
+        "x509.ExtensionId('key_usage'); x509.KeyPurposeId('server_auth')",
+        "import idcard.asn1, pki.sod, pki.tsa, pki.pdf",  # the order of a station process
+        "print(cms.ContentType('tst_info').dotted,"
+        " cms.CMSAttributeType('signing_certificate_v2').dotted,"
+        " cms.CMSAttributeType('signature_policy_identifier').dotted,"
+        " x509.KeyPurposeId('pdf_signing').dotted)",
+    ])  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)  # fmt: skip
+    assert proc.stdout.split() == ["1.2.840.113549.1.9.16.1.4", "1.2.840.113549.1.9.16.2.47",
+                                   "1.2.840.113549.1.9.16.2.15", "1.2.840.113583.1.1.5"], \
+        proc.stderr  # fmt: skip
