@@ -39,11 +39,14 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathError, RevokedError, ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from idcard.asn1.registration import sync_reverse_maps
 from idcard.errors import IdkartaError
 from pki.errors import PKIError
 from pki.keys import HashName, SignatureAlgorithm, SignatureScheme, Signer
 from pki.ocsp import request_for as ocsp_request_for
 from pki.tsa import TimeStampAuthority
+
+sync_reverse_maps()  # names pyHanko registered with asn1crypto on import (CAdES attributes)
 
 __all__ = [
     "HTTPTimeStamper",

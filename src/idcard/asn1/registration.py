@@ -12,6 +12,8 @@ and extended key usages of 9303-12 §7.1.1; the PINFL attribute of Uzbek names. 
 from __future__ import annotations
 
 from asn1crypto import cms, core, x509
+from asn1crypto import pdf as _asn1_pdf  # noqa: F401 - adds its names to cms and x509 maps
+from asn1crypto import tsp as _asn1_tsp  # noqa: F401 - adds tst_info, signing_certificate_v2
 
 from idcard.asn1 import oids
 from idcard.asn1.document_pki import (
@@ -32,6 +34,7 @@ __all__ = [
     "SECURITY_OBJECT",
     "register",
     "registered",
+    "sync_reverse_maps",
 ]
 
 LDS_SECURITY_OBJECT = "lds_security_object"
@@ -75,6 +78,26 @@ def _extend(cls: type[core.ObjectIdentifier], entries: dict[str, str]) -> None:
         cls._reverse_map.update({name: oid for oid, name in entries.items()})
 
 
+_NAMED: tuple[type[core.ObjectIdentifier], ...] = (
+    cms.ContentType, cms.CMSAttributeType, x509.ExtensionId, x509.KeyPurposeId, x509.NameType,
+)  # fmt: skip
+
+
+def sync_reverse_maps() -> None:
+    """Make every name in the ``_map`` of these OID classes usable by name.
+
+    asn1crypto builds a class's name → OID map on first use; names added to ``_map`` after that
+    (by asn1crypto.tsp and asn1crypto.pdf when imported, by pyHanko's CAdES attributes) would
+    fail to construct by name in that process (``invalid literal for int()``). Which module is
+    imported first then no longer matters (the command line imports pyHanko only when a command
+    uses it). Idempotent.
+    """
+    for cls in _NAMED:
+        if cls._reverse_map is not None:
+            for oid, name in cls._map.items():
+                cls._reverse_map.setdefault(name, oid)
+
+
 def register() -> None:
     """Add the content types, extensions and key purposes and their specs to asn1crypto."""
     _extend(cms.ContentType, _CONTENT_TYPES)
@@ -83,6 +106,7 @@ def register() -> None:
     x509.Extension._oid_specs.update(_EXTENSION_SPECS)
     _extend(x509.KeyPurposeId, _KEY_PURPOSES)
     _extend(x509.NameType, _NAME_TYPES)
+    sync_reverse_maps()
 
 
 def registered() -> bool:

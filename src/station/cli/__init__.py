@@ -1,20 +1,41 @@
-"""The ``idkarta`` command line: a click group; each command group in its own module."""
+"""The ``idkarta`` command line: a click group; each command group in its own module.
+
+The commands are imported when used (:class:`~station.cli.common.LazyCommands`): ``idkarta
+verify`` loads only :mod:`station.cli.verify`, ``idkarta --help`` none of them.
+"""
 
 from __future__ import annotations
 
 import click
 
 from idcard import __version__
-from station.cli.card import card
-from station.cli.common import IdkartaGroup, spell_choices
-from station.cli.demo import demo
-from station.cli.dump import dump
-from station.cli.esign import esign
-from station.cli.masterlist import master_list
-from station.cli.mrz import mrz
-from station.cli.pki import pki
-from station.cli.sign import sign, validate
-from station.cli.verify import verify
+from station.cli.common import IdkartaGroup, LazyCommands
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "card": ("station.cli.card:card",
+             "Virtual chip images, personalization, serving a chip to pcscd, reading cards."),
+    "demo": ("station.cli.demo:demo",
+             "Issue a sample ID card on a virtual chip, read it back and verify it."),
+    "dump": ("station.cli.dump:dump",
+             "Dump folders: one file per elementary file (EF.COM, EF.SOD, DG1 … DG16)."),
+    "esign": ("station.cli.esign:esign",
+              "The e-signature CA of natural persons (certificate written to the ID card)."),
+    "master-list": ("station.cli.masterlist:master_list",
+                    "Inspect and export CSCA master lists (ICAO 9303-12 §9)."),
+    "mrz": ("station.cli.mrz:mrz",
+            "Machine readable zones (ICAO Doc 9303): parse and check, or build."),
+    "pki": ("station.cli.pki:pki",
+            "Document PKI: CSCA, Document Signers, master lists and CRLs (ICAO 9303-12)."),
+    "sign": ("station.cli.sign:sign",
+             "Sign IN_PDF into OUT_PDF with a key on a PKCS#11 token or on the ID card (--card) "
+             "(PIN: IDKARTA_PIN or prompt)."),
+    "validate": ("station.cli.sign:validate",
+                 "Report integrity, signature, trust and revocation for every signature of "
+                 "IN_PDF."),
+    "verify": ("station.cli.verify:verify",
+               "Passive authentication of DUMP_FOLDER (EF.SOD, EF.COM, DG1..DG16 files)."),
+}  # fmt: skip
+"""Each command: where it is defined, and its summary (the first paragraph of its help)."""
 
 
 @click.group(cls=IdkartaGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,8 +44,7 @@ def main() -> None:
     """idkarta: national electronic ID cards (ICAO Doc 9303, BSI TR-03110)."""
 
 
-for _command in (card, demo, dump, esign, master_list, mrz, pki, sign, validate, verify):
-    main.add_command(_command)
-spell_choices(main)  # one spelling of option values: key-compromise (key_compromise too)
+# one spelling of option values (key-compromise, key_compromise too): on each command as loaded
+main.commands = LazyCommands(COMMANDS)
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]

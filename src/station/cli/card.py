@@ -40,14 +40,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from idcard.apdu import CommandAPDU
-from idcard.chip.emrtd import VirtualChip
 from idcard.chip.perso import CardLockedError, ChipSecrets, PrivateKey
 from idcard.chip.state import APPLICATION, EF_ATR_INFO, MF, DurableChip
 from idcard.chip.transport import ChipTransport
@@ -72,6 +71,9 @@ from station.card_data import SECRETS_FORMAT, SECRETS_VERSION, CardKeys, build_c
 from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors
 from station.cli.pki import PKIFolder, open_store, run_sign_sod
 from station.errors import UsageError
+
+if TYPE_CHECKING:
+    from idcard.chip.emrtd import VirtualChip
 
 __all__ = [
     "card",
@@ -478,6 +480,8 @@ def _reader_arg(value: str) -> str | int:
 
 
 def _load_chip(image: Path) -> VirtualChip:
+    from idcard.chip.emrtd import VirtualChip  # the chip emulator: only for --image
+
     if not image.is_file():
         raise UsageError(f"{image}: no such chip image")
     return VirtualChip.load(image)
@@ -503,6 +507,8 @@ def card() -> None:
 @handle_errors
 def new_command(image: Path, pace_required: bool, short_length: bool, force: bool) -> None:
     """Write a blank (unpersonalized) chip image to IMAGE."""
+    from idcard.chip.emrtd import VirtualChip
+
     if image.exists() and not force:
         fail(f"{image} exists (use --force to replace it)")
     chip = VirtualChip.new(extended_length=not short_length)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import errno
 import functools
+import importlib
 import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextvars import ContextVar
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -31,6 +32,7 @@ __all__ = [
     "EXIT_USAGE",
     "HyphenChoice",
     "IdkartaGroup",
+    "LazyCommands",
     "echo_json",
     "fail",
     "handle_errors",
@@ -123,19 +125,75 @@ class HyphenChoice(click.Choice[str]):
         return self.declared.get(chosen := super().convert(value, param, ctx), chosen)
 
 
-def spell_choices(group: click.Group) -> None:
-    """Make every choice option of ``group``'s commands (recursively) whose values hold ``_`` or
-    ``-`` a :class:`HyphenChoice`: one spelling shown, the other accepted."""
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
+def spell_choices(group: click.Command) -> None:
+    """Make every choice option of ``group`` and its commands (recursively) whose values hold
+    ``_`` or ``-`` a :class:`HyphenChoice`: one spelling shown, the other accepted."""
+    if isinstance(group, click.Group):
+        for command in group.commands.values():
             spell_choices(command)
-            continue
-        for param in command.params:
-            kind = param.type
-            if isinstance(kind, click.Choice) and not isinstance(kind, HyphenChoice):
-                values = [str(c) for c in kind.choices]
-                if any("_" in v or "-" in v for v in values):
-                    param.type = HyphenChoice(values, case_sensitive=kind.case_sensitive)
+        return
+    for param in group.params:
+        kind = param.type
+        if isinstance(kind, click.Choice) and not isinstance(kind, HyphenChoice):
+            values = [str(c) for c in kind.choices]
+            if any("_" in v or "-" in v for v in values):
+                param.type = HyphenChoice(values, case_sensitive=kind.case_sensitive)
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands, each imported when first used (``idkarta verify`` loads only
+    :mod:`station.cli.verify`; ``idkarta --help`` loads none): the group's ``commands``.
+
+    ``specs`` maps a command name to ``("module:attribute", summary)``; the summary is the first
+    paragraph of the command's help, what the group's help lists (a test keeps the two equal).
+    ``prepare`` runs once on each command when it is loaded (:func:`spell_choices`).
+    """
+
+    def __init__(
+        self,
+        specs: Mapping[str, tuple[str, str]],
+        prepare: Callable[[click.Command], None] = spell_choices,
+    ) -> None:
+        self._specs = dict(specs)
+        self._loaded: dict[str, click.Command] = {}
+        self._prepare = prepare
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            target, _ = self._specs[name]  # KeyError: no such command
+            module, _, attribute = target.partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{target} is not a click command")
+            self._prepare(command)
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._specs.pop(name, None)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._specs and name not in self._loaded:
+            raise KeyError(name)
+        self._specs.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted({*self._specs, *self._loaded}))
+
+    def __len__(self) -> int:
+        return len({*self._specs, *self._loaded})
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs or name in self._loaded
+
+    def summary(self, name: str) -> click.Command:
+        """The command itself when loaded, else a stand-in carrying only its summary (for the
+        group's help, which then imports nothing)."""
+        if name in self._loaded:
+            return self._loaded[name]
+        return click.Command(name, help=self._specs[name][1])
 
 
 def _asks_json(argv: Sequence[str]) -> bool:
@@ -209,6 +267,20 @@ class IdkartaGroup(click.Group):
             if _is_broken_pipe(exc):
                 raise _BrokenPipe from exc
             raise
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, but commands not imported yet are listed by their summary
+        (:class:`LazyCommands`) without importing them."""
+        if not isinstance(self.commands, LazyCommands):
+            return super().format_commands(ctx, formatter)
+        names = self.list_commands(ctx)
+        shown = [(n, c) for n in names if not (c := self.commands.summary(n)).hidden]
+        if not shown:
+            return None
+        limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in shown])
+        return None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

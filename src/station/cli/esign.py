@@ -27,7 +27,7 @@ from pki.esign import EsignCA, EsignRegister, HolderRecord, RevocationCause, Ser
 from pki.filestore import write_atomic
 from pki.keys import KeySpec, KeyStore
 from pki.tsa import TimeStampAuthority
-from station.cli.common import echo_json, fail, handle_errors
+from station.cli.common import echo_json, fail, handle_errors, spell_choices
 from station.cli.pki import load_certificate_file, open_store
 from station.outbox import Outbox
 
@@ -259,3 +259,6 @@ def serve_cmd(ca_dir: Path, host: str, port: int) -> None:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
+
+
+spell_choices(esign)  # one spelling of option values, imported alone too (as through `idkarta`)

@@ -47,7 +47,7 @@ from pki.sod import (
     document_signer_refusal,
     sign_dump_folder,
 )
-from station.cli.common import EXIT_FAILED, echo_json, fail, handle_errors
+from station.cli.common import EXIT_FAILED, echo_json, fail, handle_errors, spell_choices
 from station.cli.staging import StoresOpener, build_staged
 
 __all__ = [
@@ -807,3 +807,6 @@ def load_certificate_file(path: Path) -> x509.Certificate:
         return cert
     except (OSError, ValueError) as exc:
         raise PKIError(f"{path} is not a certificate: {exc}") from None
+
+
+spell_choices(pki)  # one spelling of option values, imported alone too (as through `idkarta`)

@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from asn1crypto import crl, pem, x509
@@ -25,17 +25,13 @@ from asn1crypto import crl, pem, x509
 from idcard.transport import Transport
 from pki.errors import PKIError
 from pki.keys import Signer
-from pki.pdf import (
-    HTTPTimeStamper,
-    PAdESLevel,
-    PdfSigner,
-    SignatureReport,
-    sign_pdf,
-    validate_pdf,
-)
-from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors
+from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors, spell_choices
+
+if TYPE_CHECKING:  # pki.pdf loads pyHanko: imported by the commands that run it
+    from pki.pdf import PAdESLevel, SignatureReport
 
 __all__ = [
+    "LEVELS",
     "format_report",
     "read_certificates",
     "read_crls",
@@ -45,6 +41,10 @@ __all__ = [
     "sign",
     "validate",
 ]
+
+
+LEVELS = ("B-B", "B-T", "B-LT")
+"""The values of :class:`pki.pdf.PAdESLevel` (``--level``), without importing pyHanko."""
 
 
 def read_certificates(path: Path) -> list[x509.Certificate]:
@@ -83,6 +83,8 @@ def run_sign(
 ) -> bytes:
     """Sign ``data`` with ``key`` into signature field ``field`` (default: the first free
     ``SignatureN``); B-LT fetches CRL/OCSP from the URLs in the certificate."""
+    from pki.pdf import HTTPTimeStamper, PdfSigner, sign_pdf
+
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
     return sign_pdf(
         data,
@@ -181,6 +183,8 @@ def run_validate(
     crls: Sequence[crl.CertificateList] = (),
     check_revocation: bool = True,
 ) -> list[SignatureReport]:
+    from pki.pdf import validate_pdf
+
     return validate_pdf(data, trust, online=online, crls=crls, check_revocation=check_revocation)
 
 
@@ -205,7 +209,7 @@ def read_crls(path: Path) -> list[crl.CertificateList]:
 @click.command(name="sign")
 @click.argument("in_pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out_pdf", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--level", type=click.Choice([lv.value for lv in PAdESLevel]), default="B-B",
+@click.option("--level", type=click.Choice(LEVELS), default="B-B",
               show_default=True)
 @click.option("--pkcs11-module", type=click.Path(exists=True, dir_okay=False), default=None,
               help="PKCS#11 module of the token holding the key (without --card).")
@@ -233,6 +237,7 @@ def sign(
     """Sign IN_PDF into OUT_PDF with a key on a PKCS#11 token or on the ID card (--card)
     (PIN: IDKARTA_PIN or prompt)."""
     from pki.hsm import PKCS11Module
+    from pki.pdf import PAdESLevel
 
     lvl = PAdESLevel(level)
     if lvl is not PAdESLevel.B_B and not tsa_url:
@@ -319,3 +324,6 @@ def format_report(report: SignatureReport, *, waived_by: str = "") -> str:
         label = status.replace("-", " ").upper()
         lines.append(f"  {name:<11}{label:<12}{why}")
     return "\n".join(lines)
+
+
+spell_choices(sign)  # one spelling of option values, imported alone too (as through `idkarta`)
