@@ -30,7 +30,7 @@ from idcard import __version__
 from idcard.errors import DecodeError
 from idcard.lds import FILE_NAMES, FILES, LDSFile
 
-__all__ = ["MANIFEST", "Dump", "manifest_problems", "update_folder"]
+__all__ = ["MANIFEST", "Dump", "decode_file", "manifest_problems", "update_folder"]
 
 MANIFEST = "manifest.json"
 
@@ -148,14 +148,7 @@ class Dump:
         """Decode one file; any error is a DecodeError whose message starts with the file name."""
         if name not in self.files:
             raise DecodeError(f"{name}: not in the dump")
-        try:
-            return FILES[name].decode(self.files[name])
-        except DecodeError as exc:
-            named = exc.reason.startswith((f"{name} ", f"{name}: "))
-            reason = exc.reason if named else f"{name}: {exc.reason}"
-            raise DecodeError(reason, offset=exc.offset) from exc
-        except ValueError as exc:  # a decoder that let a library error through
-            raise DecodeError(f"{name}: {exc}") from exc
+        return decode_file(name, self.files[name])
 
     def decode_all(self) -> dict[str, LDSFile]:
         """Every file decoded, by name, in reading order; the first failure raises."""
@@ -166,6 +159,19 @@ class Dump:
 
     def __contains__(self, name: object) -> bool:
         return name in self.files
+
+
+def decode_file(name: str, data: bytes) -> LDSFile:
+    """Decode the LDS file ``name`` from ``data``; any error is a DecodeError whose message
+    starts with the file name (as :meth:`Dump.decode` gives it)."""
+    try:
+        return FILES[name].decode(data)
+    except DecodeError as exc:
+        named = exc.reason.startswith((f"{name} ", f"{name}: "))
+        reason = exc.reason if named else f"{name}: {exc.reason}"
+        raise DecodeError(reason, offset=exc.offset) from exc
+    except ValueError as exc:  # a decoder that let a library error through
+        raise DecodeError(f"{name}: {exc}") from exc
 
 
 def _write_synced(path: Path, data: bytes) -> None:
