@@ -112,3 +112,22 @@ def test_names_with_other_bytes_still_match_as_rfc_5280_says() -> None:
     assert store.crl_verified(crl, csca) is True
     result = store.revocation(chain, VERIFY_AT)
     assert (result.status, result.reason) == (Status.PASS, "DS and CSCA not on the CSCA's CRL")
+
+
+def test_revocation_is_worked_out_once_per_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CRLs are searched and verified once per chain; later calls only compare the
+    verification time with each CRL's nextUpdate."""
+    store = _store()
+    chain = store.chain(asn1(PKI_.ds))
+    assert store.revocation(chain, VERIFY_AT) == store.revocation(chain, VERIFY_AT)
+
+    def searched_again(*_: object) -> bool:
+        raise AssertionError("the CRLs were searched again")
+
+    monkeypatch.setattr(store, "crl_verified", searched_again)
+    result = store.revocation(chain, VERIFY_AT)
+    assert (result.status, result.reason) == (Status.PASS, "DS and CSCA not on the CSCA's CRL")
+    result = store.revocation(store.chain(asn1(PKI_.ds)), dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert (result.status, result.reason) == (
+        Status.PASS, "DS and CSCA not on the CSCA's CRL (CRL past its nextUpdate 2025-12-01)"
+    )  # fmt: skip
