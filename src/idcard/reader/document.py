@@ -36,7 +36,7 @@ from idcard.lds import FILES, LDSFile
 from idcard.lds.com import EFCOM
 from idcard.lds.dg14 import DG14
 from idcard.lds.dg15 import DG15
-from idcard.lds.dump import Dump, decode_file
+from idcard.lds.dump import Dump, decode_named
 from idcard.lds.security_infos import (
     ActiveAuthenticationInfo,
     CardAccess,
@@ -387,7 +387,7 @@ def read_document(
         found = decoded.get(name)
         if found is None:
             try:
-                found = decode_file(name, data)
+                found = decode_named(name, data)
             except DecodeError as exc:
                 found = exc
             decoded[name] = found
