@@ -20,10 +20,11 @@ from pathlib import Path
 
 from asn1crypto import x509
 
+from idcard import tlv
 from idcard.asn1 import oids
 from idcard.errors import DecodeError, EncodeError, VerificationError
 from idcard.lds.dump import update_folder
-from idcard.lds.sod import SOD, build_lds_security_object
+from idcard.lds.sod import SOD, SODParts, build_lds_security_object
 from pki.cms import (
     build_signed_data,
     check_document_signer,
@@ -182,9 +183,11 @@ class SODBuilder:
         alg = signing_algorithm(signer, algorithm or self._signature_algorithm)
         when = (self._signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         info = build_signed_data(oids.ID_ICAO_LDS_SECURITY_OBJECT, lso, signer, cert, alg, when)
-        try:
-            return SOD.wrap(info).encode()
-        except DecodeError as exc:  # our own output must read back
+        sod = tlv.encode(SOD.TAG, info)
+        try:  # our own output must read back (the fast reader passive authentication uses)
+            SODParts.decode(sod)
+            return sod
+        except DecodeError as exc:
             raise IssuanceError(f"the signed EF.SOD does not decode: {exc}") from None
 
 

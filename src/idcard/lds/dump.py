@@ -10,14 +10,20 @@ Every writer of a dump folder goes through this module, so the manifest always l
 :meth:`Dump.write` writes a whole folder (atomically: a temporary sibling folder is filled and
 then renamed into place), :func:`update_folder` replaces or adds files in an existing folder
 (EF.SOD after signing) and rewrites the manifest with them.
+
+Durability: the files are written, then made durable together (one ``syncfs`` of their file
+system on Linux; elsewhere, or if that fails, one ``fsync`` per file), then renamed into place,
+and the folder holding the renamed entries is fsynced so the rename itself is durable.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -30,7 +36,7 @@ from idcard import __version__
 from idcard.errors import DecodeError
 from idcard.lds import FILE_NAMES, FILES, LDSFile
 
-__all__ = ["MANIFEST", "Dump", "manifest_problems", "update_folder"]
+__all__ = ["MANIFEST", "Dump", "decode_named", "manifest_problems", "update_folder"]
 
 MANIFEST = "manifest.json"
 
@@ -113,16 +119,19 @@ class Dump:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
-            for name, data in self.files.items():
-                _write_synced(tmp / name, data)
-            _write_synced(tmp / MANIFEST, self.manifest_bytes())
+            written = [*self.files.items(), (MANIFEST, self.manifest_bytes())]
+            for name, data in written:
+                _write_file(tmp / name, data)
+            _make_durable(tmp, [tmp / name for name, _ in written])
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
                 target.rename(old)
                 tmp.rename(target)
+                _fsync_folder(target.parent)
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 tmp.rename(target)
+                _fsync_folder(target.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -148,14 +157,7 @@ class Dump:
         """Decode one file; any error is a DecodeError whose message starts with the file name."""
         if name not in self.files:
             raise DecodeError(f"{name}: not in the dump")
-        try:
-            return FILES[name].decode(self.files[name])
-        except DecodeError as exc:
-            named = exc.reason.startswith((f"{name} ", f"{name}: "))
-            reason = exc.reason if named else f"{name}: {exc.reason}"
-            raise DecodeError(reason, offset=exc.offset) from exc
-        except ValueError as exc:  # a decoder that let a library error through
-            raise DecodeError(f"{name}: {exc}") from exc
+        return decode_named(name, self.files[name])
 
     def decode_all(self) -> dict[str, LDSFile]:
         """Every file decoded, by name, in reading order; the first failure raises."""
@@ -168,11 +170,65 @@ class Dump:
         return name in self.files
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def decode_named(name: str, data: bytes) -> LDSFile:
+    """Decode the LDS file ``name`` from ``data``; any error is a DecodeError whose message
+    starts with the file name (as :meth:`Dump.decode` gives it)."""
+    try:
+        return FILES[name].decode(data)
+    except DecodeError as exc:
+        named = exc.reason.startswith((f"{name} ", f"{name}: "))
+        reason = exc.reason if named else f"{name}: {exc.reason}"
+        raise DecodeError(reason, offset=exc.offset) from exc
+    except ValueError as exc:  # a decoder that let a library error through
+        raise DecodeError(f"{name}: {exc}") from exc
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write a new file (made durable afterwards with the others, by :func:`_make_durable`)."""
+    path.write_bytes(data)
+
+
+def _syncfs(folder: Path) -> bool:
+    """Flush the file system holding ``folder`` (Linux ``syncfs(2)``): every file written there
+    is durable in one call. False where it is unavailable or fails."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(folder, os.O_RDONLY)
+    except (OSError, AttributeError):
+        return False
+    try:
+        return bool(libc.syncfs(fd) == 0)
+    except AttributeError:  # a libc without syncfs
+        return False
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (a rename into it) durable."""
+    if os.name == "nt":  # directories cannot be opened for fsync there
+        return
+    _fsync_file(folder)
+
+
+def _make_durable(folder: Path, paths: list[Path]) -> None:
+    """``paths`` (written in ``folder``) and ``folder``'s entries on stable storage before
+    anything is renamed: one syncfs, or an fsync of each file and of the folder."""
+    if _syncfs(folder):
+        return
+    for path in paths:
+        _fsync_file(path)
+    _fsync_folder(folder)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -245,9 +301,11 @@ def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> D
         for target, data in writes:
             tmp = folder / f".{target.name}.{uuid.uuid4().hex}"
             temps.append((tmp, target))
-            _write_synced(tmp, data)
+            _write_file(tmp, data)
+        _make_durable(folder, [tmp for tmp, _ in temps])
         for tmp_path, target in temps:
             tmp_path.replace(target)
+        _fsync_folder(folder)
     except BaseException:
         for tmp_path, _ in temps:
             tmp_path.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -35,7 +36,7 @@ from idcard.lds import FILES, LDSFile
 from idcard.lds.com import EFCOM
 from idcard.lds.dg14 import DG14
 from idcard.lds.dg15 import DG15
-from idcard.lds.dump import Dump
+from idcard.lds.dump import Dump, decode_named
 from idcard.lds.security_infos import (
     ActiveAuthenticationInfo,
     CardAccess,
@@ -168,12 +169,29 @@ def _header_length(data: bytes) -> int | None:
     return end
 
 
-class _FileReader:
-    """SELECT and READ BINARY over one transport with the chunk sizes the card allows."""
+_NO_SFI = frozenset({
+    StatusWord.FUNCTION_NOT_SUPPORTED, StatusWord.INCORRECT_P1P2, StatusWord.WRONG_P1P2,
+    StatusWord.COMMAND_NOT_ALLOWED,
+})  # fmt: skip
+"""Answers of a card that does not take a short file identifier in READ BINARY's P1."""
 
-    def __init__(self, transport: Transport, chunk: int) -> None:
+
+class _NoSFI(Exception):
+    pass
+
+
+class _FileReader:
+    """SELECT and READ BINARY over one transport with the chunk sizes the card allows.
+
+    A file with a short file identifier is read by READ BINARY with the SFI in P1 (ISO/IEC
+    7816-4 §11.2.3; 9303-10 §3.11.3.1), which selects it too: one command for a file that fits
+    one answer. When the card refuses that (``sfi`` becomes False), SELECT then READ BINARY.
+    """
+
+    def __init__(self, transport: Transport, chunk: int, *, sfi: bool = True) -> None:
         self.transport = transport
         self.chunk = chunk
+        self.sfi = sfi
 
     def _transmit(self, command: CommandAPDU) -> ResponseAPDU:
         return self.transport.transmit(command)
@@ -188,22 +206,37 @@ class _FileReader:
         command = CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)
         self._transmit(command).check(command)
 
-    def read(self, fid: int, *, single_tlv: bool = True) -> bytes | None:
+    def read(self, fid: int, sfi: int | None = None, *, single_tlv: bool = True) -> bytes | None:
         """The file's bytes; None when it is not on the card; _Denied when access is refused.
 
         A file holding one TLV (every LDS file) is read up to its encoded length; otherwise
-        (EF.ATR/INFO) until the card returns fewer bytes than asked for."""
-        select = CommandAPDU(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))
-        sw = self.select(select)
-        if sw == StatusWord.FILE_NOT_FOUND:
-            return None
-        if sw != 0x9000:
-            raise CardStatusError(sw, select, f"SELECT {fid:04X} returned {sw:04X}")
+        (EF.ATR/INFO) until the card returns fewer bytes than asked for. ``sfi``: the file's
+        short identifier in the current DF (see the class doc)."""
+        first: bytes | None = None
+        if sfi is not None and self.sfi:
+            try:
+                first = self._read_at(0, self.chunk, sfi=sfi)
+            except _NoSFI:
+                self.sfi = False
+            except CardStatusError as exc:
+                if exc.sw == StatusWord.FILE_NOT_FOUND:
+                    return None
+                raise
+        if first is None:
+            select = CommandAPDU(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))
+            sw = self.select(select)
+            if sw == StatusWord.FILE_NOT_FOUND:
+                return None
+            if sw != 0x9000:
+                raise CardStatusError(sw, select, f"SELECT {fid:04X} returned {sw:04X}")
         data = bytearray()
         total: int | None = None
         while total is None or len(data) < total:
             want = self.chunk if total is None else min(self.chunk, total - len(data))
-            part = self._read_at(len(data), want)
+            if first is not None:
+                part, first = first, None
+            else:
+                part = self._read_at(len(data), want)
             if not part:
                 break
             data += part
@@ -215,9 +248,13 @@ class _FileReader:
                 total = _header_length(bytes(data))
         return bytes(data if total is None else data[:total])
 
-    def _read_at(self, offset: int, want: int) -> bytes:
+    def _read_at(self, offset: int, want: int, *, sfi: int | None = None) -> bytes:
+        """``want`` bytes at ``offset`` of the current EF, or from offset 0 of the file
+        ``sfi`` (_NoSFI when the card does not take it)."""
         while True:
-            if offset <= 0x7FFF:
+            if sfi is not None:
+                command = CommandAPDU(0x00, 0xB0, 0x80 | sfi, 0x00, ne=want)
+            elif offset <= 0x7FFF:
                 command = CommandAPDU(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=want)
             else:
                 body = tlv.encode(0x54, offset.to_bytes(3, "big"))
@@ -231,6 +268,8 @@ class _FileReader:
                 continue
             if response.sw == StatusWord.SECURITY_STATUS_NOT_SATISFIED:
                 raise _Denied(response.sw)
+            if sfi is not None and response.sw in _NO_SFI:
+                raise _NoSFI
             if response.sw not in (0x9000, StatusWord.END_OF_FILE):
                 response.check(command)
             if command.ins == 0xB1:
@@ -248,7 +287,7 @@ def _extended_limits(transport: Transport, reader: _FileReader) -> int | None:
     max_ne: int | None = None
     if reader.select_mf() == 0x9000:
         try:
-            info = reader.read(0x2F01, single_tlv=False)
+            info = reader.read(0x2F01, 0x01, single_tlv=False)
         except (_Denied, CardStatusError):
             info = None
         if info:
@@ -276,13 +315,15 @@ _MAPPING_RANK = {"CAM": 3, "GM": 2, "IM": 1}
 _CIPHER_RANK = {"AES-256": 4, "AES-192": 3, "AES-128": 2, "3DES": 1}
 
 
-def _best_pace(card_access: bytes | None) -> PACEInfo | None:
+def _best_pace(card_access: bytes | CardAccess | None) -> PACEInfo | None:
     if card_access is None:
         return None
     try:
-        infos = CardAccess.decode(card_access).security_infos.pace_infos
+        if not isinstance(card_access, CardAccess):
+            card_access = CardAccess.decode(card_access)
     except DecodeError:
         return None
+    infos = card_access.security_infos.pace_infos
     usable = []
     for info in infos:
         algorithm = PACE_ALGORITHMS.get(info.protocol)
@@ -306,14 +347,10 @@ def _parse_mrz(mrz: MRZ | str | None) -> MRZ | None:
     return MRZ.parse(mrz)
 
 
-def _chip_key_for_cam(card_security: bytes | None) -> bytes | None:
-    if card_security is None:
+def _chip_key_for_cam(card_security: LDSFile | None) -> bytes | None:
+    if not isinstance(card_security, CardSecurity):
         return None
-    try:
-        infos = CardSecurity.decode(card_security).security_infos
-    except DecodeError:
-        return None
-    keys = infos.of_type(ChipAuthenticationPublicKeyInfo)
+    keys = card_security.security_infos.of_type(ChipAuthenticationPublicKeyInfo)
     return keys[0].public_point if keys else None
 
 
@@ -343,14 +380,35 @@ def read_document(
     if the_mrz is None and can is None:
         raise EncodeError("read_document needs the MRZ or the CAN")
     runs: list[ProtocolRun] = []
+    decoded: dict[str, LDSFile | DecodeError] = {}
+
+    def decode_once(name: str, data: bytes) -> LDSFile:
+        """The file decoded, once per read; a DecodeError (the same each time) when it fails."""
+        found = decoded.get(name)
+        if found is None:
+            try:
+                found = decode_named(name, data)
+            except DecodeError as exc:
+                found = exc
+            decoded[name] = found
+        if isinstance(found, DecodeError):
+            raise found
+        return found
+
+    def decode(name: str, data: bytes) -> LDSFile | None:
+        try:
+            return decode_once(name, data)
+        except DecodeError:
+            return None
+
     plain = _FileReader(transport, 256)
-    ext_chunk = _extended_limits(transport, plain)
-    plain.select_mf()
+    ext_chunk = _extended_limits(transport, plain)  # leaves the MF the current DF
     try:
-        card_access = plain.read(0x011C)
+        card_access = plain.read(0x011C, 0x1C)
     except (_Denied, CardStatusError):
         card_access = None  # no (readable) EF.CardAccess: a BAC-only document
-    pace_info = _best_pace(card_access)
+    access_file = decode("EF.CardAccess", card_access) if card_access is not None else None
+    pace_info = _best_pace(access_file if isinstance(access_file, CardAccess) else None)
 
     pace_result: PACEResult | None = None
     if pace_info is not None and pace_info.parameter_id is not None:
@@ -384,12 +442,13 @@ def read_document(
         size = ext_chunk if ext_chunk is not None else _SM_SHORT.get(cipher, _SM_SHORT_AES)
         return min(size, chunk_size) if chunk_size is not None else size
 
-    def protected(channel: SecureChannel) -> _FileReader:
+    def protected(channel: SecureChannel, sfi: bool) -> _FileReader:
         if on_channel is not None:
             on_channel(channel)
-        return _FileReader(SecureTransport(transport, channel), chunk_for(channel.cipher))
+        transport_ = SecureTransport(transport, channel)
+        return _FileReader(transport_, chunk_for(channel.cipher), sfi=sfi)
 
-    reader = protected(channel)
+    reader = protected(channel, plain.sfi)
     files: dict[str, bytes] = {}
     skipped: dict[str, str] = {}
     if card_access is not None:
@@ -397,7 +456,7 @@ def read_document(
 
     def read_into(name: str) -> bytes | None:
         try:
-            data = reader.read(FILES[name].fid)
+            data = reader.read(FILES[name].fid, FILES[name].sfi)
         except _Denied as denied:
             skipped[name] = f"access denied ({denied.sw:04X})"
             return None
@@ -408,7 +467,8 @@ def read_document(
         return data
 
     card_security = None
-    if reader.select_mf() == 0x9000:
+    # PACE leaves the MF the current DF; BAC selected the application first
+    if access == "PACE" or reader.select_mf() == 0x9000:
         try:
             card_security = read_into("EF.CardSecurity")
         except CardStatusError:
@@ -416,7 +476,8 @@ def read_document(
         skipped.pop("EF.CardSecurity", None)  # optional for eMRTDs: its absence is no news
     cam_done = False
     if pace_result is not None and pace_result.mapping == "CAM":
-        pk_ic = _chip_key_for_cam(card_security)
+        security = decode("EF.CardSecurity", card_security) if card_security else None
+        pk_ic = _chip_key_for_cam(security)
         if pk_ic is None:
             runs.append(ProtocolRun("PACE-CAM", False, "no chip key in EF.CardSecurity"))
         else:
@@ -427,24 +488,16 @@ def read_document(
     com = read_into("EF.COM")
     sod = read_into("EF.SOD")
     names: set[str] = set()
-    if com is not None:
-        try:
-            names.update(n for n in EFCOM.decode(com).data_groups if n in FILES)
-        except DecodeError:
-            pass
-    if sod is not None:
-        try:
-            names.update(f"DG{n}" for n in SOD.decode(sod).data_group_hashes)
-        except DecodeError:
-            pass
+    if com is not None and isinstance(com_file := decode("EF.COM", com), EFCOM):
+        names.update(n for n in com_file.data_groups if n in FILES)
+    if sod is not None and isinstance(sod_file := decode("EF.SOD", sod), SOD):
+        names.update(f"DG{n}" for n in sod_file.data_group_hashes)
     order = sorted(names, key=lambda n: int(n[2:]))
 
     dg14 = None
     if "DG14" in order and (raw14 := read_into("DG14")) is not None:
-        try:
-            dg14 = DG14.decode(raw14)
-        except DecodeError:
-            dg14 = None
+        found14 = decode("DG14", raw14)
+        dg14 = found14 if isinstance(found14, DG14) else None
     ca_comp: bytes | None = None
     ca_infos = dg14.security_infos.of_type(ChipAuthenticationInfo) if dg14 else ()
     ca_keys = dg14.security_infos.of_type(ChipAuthenticationPublicKeyInfo) if dg14 else ()
@@ -460,7 +513,7 @@ def read_document(
             runs.append(ProtocolRun("CA", True, oids.name(info.protocol)))
             ca_comp = ca.compressed_ephemeral_public_key
             channel = ca.channel  # the new keys protect the next command on
-            reader = protected(channel)
+            reader = protected(channel, reader.sfi)
 
     biometric = {"DG2", "DG3", "DG4"}
     eac_groups = [n for n in order if n in ("DG3", "DG4")]
@@ -497,7 +550,7 @@ def read_document(
         aa_infos = dg14.security_infos.of_type(ActiveAuthenticationInfo) if dg14 else ()
         hash_alg = aa_infos[0].signature_algorithm if aa_infos else None
         try:
-            dg15 = DG15.decode(files["DG15"])
+            dg15 = cast(DG15, decode_once("DG15", files["DG15"]))
             result = drive(AAProtocol(dg15.public_key, hash_alg=hash_alg), reader.transport)
         except (DecodeError, AuthenticationError) as exc:
             runs.append(ProtocolRun("AA", False, str(exc)))
@@ -508,9 +561,9 @@ def read_document(
     dump = Dump(files)
     objects: dict[str, LDSFile] = {}
     errors: dict[str, str] = {}
-    for name in dump:
+    for name, data in dump.files.items():
         try:
-            objects[name] = dump.decode(name)
+            objects[name] = decode_once(name, data)
         except DecodeError as exc:
             errors[name] = str(exc)
     return ReadResult(dump, objects, tuple(runs), access, skipped, errors)

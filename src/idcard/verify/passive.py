@@ -347,7 +347,7 @@ def verify_passive(
         validity=_validity(facts, sod.signed.signing_time, when),
         key_usage=facts.key_usage,
         document_type=_document_type(facts.doc_types, mrz),
-        revocation=trust.memo(("crl", id(chain), when), lambda: trust.revocation(chain, when)),
+        revocation=trust.revocation(chain, when),
         country=_country(facts, mrz),
         master_list=trust.memo(("master_list",), lambda: _master_list(trust)),
         hash_algorithm=sod.hash_algorithm,

@@ -4,7 +4,10 @@ CSCA certificates come from a file or a directory (PEM, possibly several per fil
 from CSCA master lists (ICAO 9303-12 §9) whose signature verifies. Link certificates (9303-12
 §7.1.1: a new CSCA key certified by the previous one) become trusted when signed by an already
 trusted CSCA key. CRLs (9303-12 §7.1.4) are used when their signature verifies with a trusted CSCA.
-Chains are cached per DS certificate, so verifying many documents of one DS costs one chain build.
+Chains are cached per DS certificate, so verifying many documents of one DS costs one chain build;
+so is everything about revocation but the comparison of each CRL's nextUpdate with the
+verification time, so the caches stay one entry per DS whatever the verification times.
+Names are compared by their DER bytes, and by RFC 5280 §7.1 matching only when the bytes differ.
 A CSCA that only a master list vouches for anchors DS certificates of its own country (subject C).
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar, cast
@@ -103,6 +106,11 @@ def _country_of(cert: x509.Certificate) -> str | None:
     return country.upper() if isinstance(country, str) else None
 
 
+def _same_name(a: x509.Name, b: x509.Name) -> bool:
+    """RFC 5280 §7.1 name matching: the same DER bytes, else asn1crypto's comparison."""
+    return bool(a.dump() == b.dump() or a == b)
+
+
 def _aki_matches(child_aki: bytes | None, parent: x509.Certificate) -> bool:
     ski = parent.key_identifier
     return child_aki is None or ski is None or child_aki == ski
@@ -115,6 +123,11 @@ class Chain:
     status: Status
     reason: str
     path: tuple[x509.Certificate, ...] = ()
+    path_der: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    """The DER of each certificate on ``path`` (the key of the revocation cache)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path_der", tuple(c.dump() for c in self.path))
 
     @property
     def csca(self) -> x509.Certificate | None:
@@ -154,6 +167,7 @@ class TrustStore:
         self._chains: dict[bytes, Chain] = {}
         self._memo: dict[object, object] = {}
         self._crl_ok: dict[tuple[bytes, bytes], bool] = {}
+        self._revoked: dict[tuple[bytes, ...], CheckResult | tuple[tuple[datetime, str], ...]] = {}
 
     @classmethod
     def from_paths(
@@ -183,7 +197,7 @@ class TrustStore:
         trusted: dict[bytes, x509.Certificate | None] = {}
         by_der = {bytes(c.dump()): c for c in pool}
         for der, c in by_der.items():
-            if c.subject == c.issuer and _signature.signed_by(c, c):
+            if _same_name(c.subject, c.issuer) and _signature.signed_by(c, c):
                 trusted[der] = None
         changed = True
         while changed:
@@ -194,7 +208,7 @@ class TrustStore:
                 for tder in list(trusted):
                     t = by_der[tder]
                     if (
-                        t.subject == c.issuer
+                        _same_name(t.subject, c.issuer)
                         and _aki_matches(c.authority_key_identifier, t)
                         and _signature.signed_by(c, t)
                     ):
@@ -234,7 +248,7 @@ class TrustStore:
         named = [
             c
             for c in self.trusted
-            if c.subject == ds.issuer and _aki_matches(ds.authority_key_identifier, c)
+            if _same_name(c.subject, ds.issuer) and _aki_matches(ds.authority_key_identifier, c)
         ]
         scoped = [c for c in named if self._for_country(c, ds)]
         if named and not scoped:
@@ -282,7 +296,7 @@ class TrustStore:
         ok = self._crl_ok.get(key)
         if ok is None:
             try:
-                ok = c.issuer == issuer.subject and _signature.verify(
+                ok = _same_name(c.issuer, issuer.subject) and _signature.verify(
                     issuer.public_key,
                     c["signature_algorithm"],
                     bytes(c["signature"].native),
@@ -293,23 +307,50 @@ class TrustStore:
             self._crl_ok[key] = ok
         return ok
 
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries in each cache of this store (for tests and benchmarks: one per DS at most)."""
+        return {
+            "chains": len(self._chains),
+            "memo": len(self._memo),
+            "crl_verified": len(self._crl_ok),
+            "revocation": len(self._revoked),
+        }
+
     def revocation(self, chain: Chain, at: datetime) -> CheckResult:
         """CRL status of every certificate on ``chain`` (9303-12 §7.1.4; RFC 5280 §6.3).
 
         Revoked DS or CSCA: FAIL; a CRL from the DS's issuer that does not verify: FAIL; no CRL
-        for the DS's issuer: NOT_CHECKED; otherwise PASS.
+        for the DS's issuer: NOT_CHECKED; otherwise PASS. Everything but the nextUpdate notes
+        is computed once per chain (cached by the DERs of its path).
         """
         name = "revocation"
         if not self.crls:
             return CheckResult(name, Status.NOT_CHECKED, "no CRL given")
         if chain.status is not Status.PASS:
             return CheckResult(name, Status.NOT_CHECKED, "no trusted chain to check CRLs against")
+        found = self._revoked.get(chain.path_der)
+        if found is None:
+            found = self._revocation_of(chain.path)
+            self._revoked[chain.path_der] = found
+        if isinstance(found, CheckResult):
+            return found
+        notes = {note for next_update, note in found if next_update < at}
+        extra = f" ({'; '.join(sorted(notes))})" if notes else ""
+        return CheckResult(name, Status.PASS, f"DS and CSCA not on the CSCA's CRL{extra}")
+
+    def _revocation_of(
+        self, path: tuple[x509.Certificate, ...]
+    ) -> CheckResult | tuple[tuple[datetime, str], ...]:
+        """The result of :meth:`revocation` for a trusted ``path`` when it does not depend on
+        the time; else the nextUpdate of every CRL used, with its note (the DS and CSCA are on
+        none of them)."""
+        name = "revocation"
         covered = False
-        notes: list[str] = []
-        for i, cert in enumerate(chain.path):
-            issuer = chain.path[i + 1] if i + 1 < len(chain.path) else cert
+        updates: list[tuple[datetime, str]] = []
+        for i, cert in enumerate(path):
+            issuer = path[i + 1] if i + 1 < len(path) else cert
             for c in self.crls:
-                if c.issuer != cert.issuer:
+                if not _same_name(c.issuer, cert.issuer):
                     continue
                 if not self.crl_verified(c, issuer):
                     if i == 0:
@@ -322,8 +363,8 @@ class TrustStore:
                 if i == 0:
                     covered = True
                 next_update = c["tbs_cert_list"]["next_update"].native
-                if next_update is not None and next_update < at:
-                    notes.append(f"CRL past its nextUpdate {next_update:%Y-%m-%d}")
+                if next_update is not None:
+                    updates.append((next_update, f"CRL past its nextUpdate {next_update:%Y-%m-%d}"))
                 for entry in c["tbs_cert_list"]["revoked_certificates"]:
                     if entry["user_certificate"].native == cert.serial_number:
                         role = "DS" if i == 0 else "CSCA"
@@ -336,5 +377,4 @@ class TrustStore:
                         )
         if not covered:
             return CheckResult(name, Status.NOT_CHECKED, "no CRL from the DS certificate's issuer")
-        extra = f" ({'; '.join(sorted(set(notes)))})" if notes else ""
-        return CheckResult(name, Status.PASS, f"DS and CSCA not on the CSCA's CRL{extra}")
+        return tuple(updates)

@@ -105,7 +105,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def broken(path: Path, data: bytes) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("idcard.lds.dump._write_synced", broken)
+    monkeypatch.setattr("idcard.lds.dump._write_file", broken)
     with pytest.raises(OSError, match="disk full"):
         Dump(refset_files()).write(tmp_path / "d")
     assert list(tmp_path.iterdir()) == []
@@ -201,7 +201,7 @@ def test_failed_update_leaves_the_folder(tmp_path: Path, monkeypatch: pytest.Mon
     sod = files.pop("EF.SOD")
     Dump(files).write(tmp_path / "d")
     before = {p.name: p.read_bytes() for p in (tmp_path / "d").iterdir()}
-    real = dump_module._write_synced
+    real = dump_module._write_file
     calls: list[Path] = []
 
     def broken(path: Path, data: bytes) -> None:
@@ -210,7 +210,7 @@ def test_failed_update_leaves_the_folder(tmp_path: Path, monkeypatch: pytest.Mon
             raise OSError("disk full")
         real(path, data)
 
-    monkeypatch.setattr(dump_module, "_write_synced", broken)
+    monkeypatch.setattr(dump_module, "_write_file", broken)
     with pytest.raises(OSError, match="disk full"):
         update_folder(tmp_path / "d", {"EF.SOD": sod})
     assert len(calls) == 2

@@ -287,10 +287,10 @@ def test_card_pulled_out_half_way(pcscd: PCSCD, tmp_path: Path) -> None:
     card = make_card(dump, keys)
     plugged = PluggedChip(card.chip)
     with pcscd.card(plugged, CARDSLOT) as (_, client):
-        plugged.on_apdu = lambda n: client.stop() if n == 30 else None
+        plugged.on_apdu = lambda n: client.stop() if n == 15 else None
         with PCSCTransport.connect(READERS[CARDSLOT]) as t, pytest.raises(TransportError):
             read_document(t, can=CAN)
-    assert 30 <= plugged.apdus <= 31
+    assert 15 <= plugged.apdus <= 16
 
     card = make_card(dump, keys)
     plugged = PluggedChip(card.chip)
