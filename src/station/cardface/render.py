@@ -88,8 +88,10 @@ class PrintJob:
         return paths
 
 
-def text_font_dir(candidates: Sequence[Path] = TEXT_FONT_DIRS) -> Path:
-    """The first folder holding DejaVu Sans regular and bold, or :class:`CardFaceError`."""
+def text_font_dir(candidates: Sequence[Path] | None = None) -> Path:
+    """The first folder (of ``TEXT_FONT_DIRS`` by default) holding DejaVu Sans regular and
+    bold, or :class:`CardFaceError`."""
+    candidates = TEXT_FONT_DIRS if candidates is None else candidates
     for folder in candidates:
         if all((folder / name).is_file() for name in _TEXT_FONTS.values()):
             return folder

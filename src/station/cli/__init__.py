@@ -6,6 +6,7 @@ import click
 
 from idcard import __version__
 from station.cli.card import card
+from station.cli.cardface import card_face
 from station.cli.common import IdkartaGroup, spell_choices
 from station.cli.demo import demo
 from station.cli.dump import dump
@@ -22,7 +23,7 @@ def main() -> None:
     """idkarta: national electronic ID cards (ICAO Doc 9303, BSI TR-03110)."""
 
 
-for _command in (card, demo, dump, esign, mrz, pki, sign, validate, verify):
+for _command in (card, card_face, demo, dump, esign, mrz, pki, sign, validate, verify):
     main.add_command(_command)
 spell_choices(main)  # one spelling of option values: key-compromise (key_compromise too)
 

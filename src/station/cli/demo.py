@@ -127,6 +127,8 @@ class DemoOutcome:
     secrets_file: Path
     card_secrets: Path
     document_pdf: Path
+    card_face: tuple[Path, ...] | str = "not rendered"
+    """The card body's print job (PDF, front and back PNG) next to the chip image, or why not."""
 
     @property
     def ok(self) -> bool:
@@ -216,6 +218,14 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     )
     oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
     chip.save(image)
+    # The card body's print job next to the chip image, its MRZ from the issued DG1.
+    try:
+        from station.cardface import CardFace, render_card_face
+
+        card_face: tuple[Path, ...] | str = render_card_face(
+            CardFace.from_card_data(applicant, issued)).write(out)
+    except StationError as exc:  # e.g. no DejaVu Sans on this system: the chip is still issued
+        card_face = f"not rendered: {exc}"
 
     # 5. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
     #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
@@ -256,7 +266,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
                        result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
                        enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports),
-                       out, secrets_file, card_secrets, out / "document.pdf")
+                       out, secrets_file, card_secrets, out / "document.pdf", card_face)
 
 
 def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
@@ -353,6 +363,8 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     )
     echo(f"   OneID       {count(o.oneid_delivered, 'registration event')} delivered to the local "
          "queue")
+    face = o.card_face
+    echo(f"   Card face   {face if isinstance(face, str) else ', '.join(map(str, face))}")
     repeat(4)
     echo(f"5. Read back  {o.read_dir} (CAN {applicant.can}, {result.access})")
     for run in result.protocols:
