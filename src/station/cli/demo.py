@@ -7,7 +7,8 @@
 4. first issue: the station has the chip generate the holder's e-signature key, the holder sets
    a PIN, the chip signs a PKCS#10 request, the e-signature CA (file key store) issues the
    certificate, which goes back into the chip; the OneID registration event is delivered to a
-   local queue (decree of 19 January 2026); the chip image is saved;
+   local queue (decree of 19 January 2026); the chip image is saved, and the card body's print
+   job (:mod:`station.cardface`) next to it;
 5. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
    Active Authentication; DG3 opens through TA) and the files read are compared with the files
    issued;
