@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,13 +65,16 @@ def test_pdf_pages_are_id1_within_a_tenth_of_a_millimetre(job: PrintJob, tmp_pat
 @pytest.mark.tool
 def test_pdffonts_shows_ocr_b_and_dejavu_embedded(job: PrintJob, tmp_path: Path) -> None:
     pdffonts = require_tool("pdffonts")
-    out = subprocess.run([pdffonts, str(_pdf(job, tmp_path))], capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    done = subprocess.run([pdffonts, str(_pdf(job, tmp_path))], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert done.stderr == ""  # no "Mismatch between font type and embedded font file"
+    out = done.stdout
     rows = {line.split()[0].split("+")[-1]: line.split() for line in out.splitlines()[2:]}
     assert set(rows) == {"OCRB", "DejaVuSansBook", "DejaVuSansBold"}, out
     for name, columns in rows.items():
         # columns: name, type…, encoding, emb, sub, uni, object, generation
         assert columns[-5:-2] == ["yes", "yes", "yes"], (name, out)
+        assert columns[1:3] == ["CID", "TrueType"], (name, out)
 
 
 @pytest.mark.tool
@@ -118,11 +122,23 @@ def test_write_puts_the_three_files(job: PrintJob, tmp_path: Path) -> None:
     assert front.read_bytes() == job.front_png
 
 
-def test_shipped_ocr_b_is_debians() -> None:
-    shipped = Path(__file__).parents[2] / "src/station/cardface/fonts/OCRB.otf"
-    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == OCRB_SHA256
+def test_shipped_ocr_b_is_debians_in_truetype_outlines(tmp_path: Path) -> None:
+    from fontTools.ttLib import TTFont
+
+    shipped = Path(__file__).parents[2] / "src/station/cardface/fonts/OCRB.ttf"
+    font = TTFont(shipped)
+    assert "glyf" in font and "CFF " not in font
     require_component(DEBIAN_OCRB.is_file(), "fonts-ocr-b")
-    assert DEBIAN_OCRB.read_bytes() == shipped.read_bytes()
+    debian = TTFont(DEBIAN_OCRB)
+    assert hashlib.sha256(DEBIAN_OCRB.read_bytes()).hexdigest() == OCRB_SHA256
+    assert font.getBestCmap() == debian.getBestCmap()
+    assert font["hmtx"].metrics == debian["hmtx"].metrics  # advance widths: the MRZ pitch
+    assert font["OS/2"].sCapHeight == debian["OS/2"].sCapHeight == 701
+    # tools/ocrb-ttf makes it from Debian's file, the same bytes again.
+    tool = Path(__file__).parents[2] / "tools/ocrb-ttf"
+    subprocess.run([sys.executable, str(tool), str(DEBIAN_OCRB), str(tmp_path / "o.ttf")],
+                   check=True, capture_output=True)  # fmt: skip
+    assert (tmp_path / "o.ttf").read_bytes() == shipped.read_bytes()
 
 
 # -- the MRZ comes from DG1, and the printed values must agree with it --------------------------

@@ -142,7 +142,7 @@ class _Card(FPDF):
         self.set_margin(0)
         for style, name in _TEXT_FONTS.items():
             self.add_font("DejaVu", style, str(font_dir / name))
-        ocrb = resources.files("station.cardface") / "fonts" / "OCRB.otf"
+        ocrb = resources.files("station.cardface") / "fonts" / "OCRB.ttf"
         with resources.as_file(ocrb) as path:
             self.add_font("OCRB", "", str(path))
 
