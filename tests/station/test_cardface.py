@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from tests.conftest import require_component, require_tool
 from tests.station.cardface_holders import TODAY, face_of, holders
@@ -238,3 +240,46 @@ def test_missing_text_fonts_are_named(tmp_path: Path) -> None:
         text_font_dir([tmp_path])
     assert info.value.field == "fonts"
     assert "fonts-dejavu-core" in str(info.value)
+
+
+# -- any name: printed with DG1's MRZ, or refused naming its field ------------------------------
+
+_UZ_LATIN = "ABDEFGHIJKLMNOPQRSTUVXYZʻ-abdefghijklmnopqrstuvxyzʻ"
+_UZ_CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЪЬЭЮЯЎҚҒҲабвгдеёжзийклмнопрстуфхцчшъьэюяўқғҳ"
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    surname=st.text(_UZ_LATIN, min_size=2, max_size=70).filter(lambda s: s[0].isalpha()),
+    cyrillic=st.text(_UZ_CYRILLIC, max_size=40),
+)
+def test_any_name_prints_dg1s_mrz_or_is_refused_naming_the_field(
+    surname: str, cyrillic: str
+) -> None:
+    from idcard.errors import EncodeError
+    from station.rules import ApplicantError
+
+    applicant = dataclasses.replace(holders()["sample"], surname=surname,
+                                    surname_cyrillic=cyrillic)  # fmt: skip
+    try:
+        dump = build_card_data(applicant, CardKeys.generate(), today=TODAY)
+    except (ApplicantError, EncodeError):
+        return  # the application itself is refused before any print
+    face = CardFace.from_card_data(applicant, dump)
+    refused: CardFaceError | None = None
+    try:
+        job = render_card_face(face)
+    except CardFaceError as exc:
+        refused = exc
+    if refused is not None:
+        assert refused.field == "surname"
+        assert max(len(surname), len(cyrillic)) > 30  # short names always fit
+        return
+    pdftotext = require_tool("pdftotext")
+    text = subprocess.run([pdftotext, "-f", "2", "-l", "2", "-layout", "-", "-"], input=job.pdf,
+                          capture_output=True, check=True).stdout.decode()  # fmt: skip
+    dg1 = dump.decode("DG1")
+    assert isinstance(dg1, DG1)
+    assert [line.strip() for line in text.splitlines() if line.strip()][-3:] == list(
+        dg1.mrz.lines())

@@ -86,3 +86,26 @@ def test_demo_without_text_fonts_says_why_and_still_issues(tmp_path: Path,
     lines: list[str] = []
     print_summary(outcome, lines.append)
     assert f"   Card face   {outcome.card_face}" in lines
+
+
+@pytest.mark.tool
+def test_card_face_prints_an_issued_dump_and_refuses_one_of_another_card(tmp_path: Path) -> None:
+    from tests.station.cardface_holders import TODAY, holders
+
+    from station.card_data import CardKeys, build_card_data
+
+    applicant = str(SAMPLES / "applicant.json")
+    own = tmp_path / "own"
+    build_card_data(holders()["sample"], CardKeys.generate(), today=TODAY).write(own)
+    result = CliRunner().invoke(main, ["card-face", applicant, "--dump", str(own),
+                                       "--out", str(tmp_path / "face")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert _back_text(tmp_path / "face" / "card-face.pdf")[0] == "IUUZBAD1234567731503902620452<"
+    other = tmp_path / "other"
+    build_card_data(holders()["child"], CardKeys.generate(), today=TODAY).write(other)
+    result = CliRunner().invoke(main, ["card-face", applicant, "--dump", str(other),
+                                       "--out", str(tmp_path / "other-face")])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == ("error: card face: document_number: printed 'AD1234567' but the MRZ "
+                             "(DG1) holds 'MW8888888'\n")
+    assert not (tmp_path / "other-face").exists()
