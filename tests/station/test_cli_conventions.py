@@ -51,6 +51,7 @@ def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         ("card", "prepare"): [g, "--dump", str(tmp / "d"), "--secrets", str(tmp / "s.json")],
         ("card", "read"): ["--image", g, "--can", "123456", "--out", str(tmp / "r")],
         ("card", "show"): [g],
+        ("card-face",): [g],
         ("dump", "show"): [e],
         ("esign", "init"): ["--dir", e, "--key-type", "no-such-key-type"],
         ("esign", "issue"): [g, "--dir", e, *record],

@@ -14,6 +14,9 @@ from station.cli.common import IdkartaGroup, LazyCommands
 COMMANDS: dict[str, tuple[str, str]] = {
     "card": ("station.cli.card:card",
              "Virtual chip images, personalization, serving a chip to pcscd, reading cards."),
+    "card-face": ("station.cli.cardface:card_face",
+                  "Render the printed face of APPLICANT's ID card: a PDF of ID-1 size and PNG "
+                  "previews."),
     "demo": ("station.cli.demo:demo",
              "Issue a sample ID card on a virtual chip, read it back and verify it."),
     "dump": ("station.cli.dump:dump",

@@ -7,7 +7,8 @@
 4. first issue: the station has the chip generate the holder's e-signature key, the holder sets
    a PIN, the chip signs a PKCS#10 request, the e-signature CA (file key store) issues the
    certificate, which goes back into the chip; the OneID registration event is delivered to a
-   local queue (decree of 19 January 2026); the chip image is saved;
+   local queue (decree of 19 January 2026); the chip image is saved, and the card body's print
+   job (:mod:`station.cardface`) next to it;
 5. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
    Active Authentication; DG3 opens through TA) and the files read are compared with the files
    issued;
@@ -30,7 +31,8 @@ import shlex
 import shutil
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,7 @@ from pki.esign import HolderRecord, IssuedCertificate
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
-from station.applicant import Applicant, sample_applicant
+from station.applicant import Applicant
 from station.card_data import CardKeys, build_card_data
 from station.cli.common import EXIT_FAILED, handle_errors
 from station.cli.esign import open_ca
@@ -91,7 +93,9 @@ def demo(out: Path, applicant: Path | None) -> None:
     The run's throwaway secrets (key store passphrase, holder PIN and PUK, CAN) are written to
     OUT/demo-secrets.sh (mode 0600); each step prints the commands that repeat it.
     """
-    outcome = run_demo(out, sample_applicant() if applicant is None else Applicant.load(applicant))
+    if applicant is None:  # the shipped sample, by its path (the card-face command names it)
+        applicant = Path(str(resources.files("station") / "samples" / "applicant.json"))
+    outcome = replace(run_demo(out, Applicant.load(applicant)), applicant_file=applicant)
     print_summary(outcome, click.echo)
     hint = path_hint(shutil.which("idkarta"), Path(sys.executable).parent)
     if hint:
@@ -127,6 +131,10 @@ class DemoOutcome:
     secrets_file: Path
     card_secrets: Path
     document_pdf: Path
+    card_face: tuple[Path, ...] | str = "not rendered"
+    """The card body's print job (PDF, front and back PNG) next to the chip image, or why not."""
+    applicant_file: Path | None = None
+    """The applicant file the card was issued from, for the commands that repeat a step."""
 
     @property
     def ok(self) -> bool:
@@ -216,6 +224,14 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     )
     oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
     chip.save(image)
+    # The card body's print job next to the chip image, its MRZ from the issued DG1.
+    try:
+        from station.cardface import CardFace, render_card_face
+
+        card_face: tuple[Path, ...] | str = render_card_face(
+            CardFace.from_card_data(applicant, issued)).write(out)
+    except StationError as exc:  # e.g. no DejaVu Sans on this system: the chip is still issued
+        card_face = f"not rendered: {exc}"
 
     # 5. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
     #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
@@ -256,7 +272,7 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
                        result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
                        enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports),
-                       out, secrets_file, card_secrets, out / "document.pdf")
+                       out, secrets_file, card_secrets, out / "document.pdf", card_face)
 
 
 def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
@@ -285,7 +301,10 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
         4: [secret(f"idkarta card new {again} --force && idkarta card personalize --image "
                    f"{again} --dump {card} --secrets {q(str(o.card_secrets))}"),
             f"idkarta card show {image}",
-            secret(f"idkarta esign crl --dir {esign} --out {esign}/esign.crl")],
+            secret(f"idkarta esign crl --dir {esign} --out {esign}/esign.crl"),
+            *([f"idkarta card-face {q(str(o.applicant_file))} --dump {card} "
+               f"--out {q(str(o.out))}"]
+              if o.applicant_file is not None and not isinstance(o.card_face, str) else [])],
         5: [secret(f'idkarta card read --image {image} --can "$IDKARTA_CAN" {terminal} '
                    f"--out {read} --force"),
             f"idkarta card serve {image}",
@@ -353,6 +372,8 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     )
     echo(f"   OneID       {count(o.oneid_delivered, 'registration event')} delivered to the local "
          "queue")
+    face = o.card_face
+    echo(f"   Card face   {face if isinstance(face, str) else ', '.join(map(str, face))}")
     repeat(4)
     echo(f"5. Read back  {o.read_dir} (CAN {applicant.can}, {result.access})")
     for run in result.protocols:
