@@ -11,10 +11,13 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
-REAL_WORLD = ROOT.parent / "shared" / "vectors" / "real-world"
+REAL_WORLD = Path(
+    os.environ.get("IDKARTA_REAL_WORLD") or ROOT.parent / "shared" / "vectors" / "real-world"
+)
 """National master lists and ICAO face samples as issuers publish them: the workplace's shared
 collection, read in place beside the checkout (its README: tests read ``real-world/`` in place;
-vectors/real-world/README.md lists the files and their sources)."""
+vectors/real-world/README.md lists the files and their sources). ``IDKARTA_REAL_WORLD`` names
+another place (``tools/mutation`` sets it for its scratch copy)."""
 IN_CI = os.environ.get("CI") == "true"
 
 settings.register_profile(

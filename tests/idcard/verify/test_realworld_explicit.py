@@ -131,10 +131,11 @@ def test_the_country_scope_ignores_letter_case() -> None:
     assert chain.status is Status.PASS, chain.reason
 
 
-def _fake_ds(issuer: ax509.Certificate, country: str) -> ax509.Certificate:
+def _fake_ds(issuer: ax509.Certificate, country: str | None) -> ax509.Certificate:
     k = ec.derive_private_key(77, ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COUNTRY_NAME, country),
-                      x509.NameAttribute(x509.NameOID.COMMON_NAME, "DS")])  # fmt: skip
+    country_name = [] if country is None else [x509.NameAttribute(x509.NameOID.COUNTRY_NAME,
+                                                                  country)]  # fmt: skip
+    name = x509.Name([*country_name, x509.NameAttribute(x509.NameOID.COMMON_NAME, "DS")])
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -159,6 +160,10 @@ def test_the_german_list_anchors_each_csca_for_its_own_country() -> None:
     assert wrong.status is Status.FAIL and "trusted only for country 'FR'" in wrong.reason
     right = trust.chain(_fake_ds(fr, "FR"))  # in scope; the forged signature is what fails
     assert right.status is Status.FAIL and "does not verify with the trusted CSCA" in right.reason
+    # a DS that names no country is in no listed CSCA's scope (and is no crash)
+    nowhere = trust.chain(_fake_ds(fr, None))
+    assert nowhere.status is Status.FAIL
+    assert nowhere.reason.endswith("trusted only for country 'FR', not for a DS of None")
 
 
 # -- the parameter checks --------------------------------------------------------------------
