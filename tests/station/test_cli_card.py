@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.conftest import ROOT
 from tests.idcard.chip.cards import CAN, TODAY, build_dump, sample_cvca
+from tests.idcard.chip.test_vpcd import FakeVPCD
 from tests.idcard.esign.esign_kit import PIN, PUK, enrolled_chip, personalized_chip
 from tests.pcsc_harness import PCSCD, READERS, PluggedChip, wait_absent
 
@@ -269,17 +270,7 @@ class StandInVPCD:
 
     def recv(self) -> bytes:
         assert self.conn is not None
-        conn = self.conn
-
-        def exact(n: int) -> bytes:
-            buf = b""
-            while len(buf) < n:
-                chunk = conn.recv(n - len(buf))
-                assert chunk, "the card closed the connection"
-                buf += chunk
-            return buf
-
-        return exact(int.from_bytes(exact(2), "big"))
+        return FakeVPCD.recv(self.conn)
 
     def transmit(self, apdu: bytes) -> bytes:
         self.send(apdu)
