@@ -1,5 +1,84 @@
-"""Registers the session's private pcscd (tests/pcsc_harness.py) for the station's CLI tests."""
+"""Fixtures of the station's tests: the session's private pcscd (tests/pcsc_harness.py) and the
+station databases, on SQLite and on PostgreSQL.
 
+- ``database_backend``: "sqlite" or "postgresql" (every test that uses the fixtures below runs
+  once on each; PostgreSQL is a private cluster of ``tests/postgres.py``, skipped locally when it
+  is not installed, required under CI=true).
+- ``new_database_url``: a factory, ``new_database_url(name) -> str``, of empty databases on that
+  backend (an SQLite file in ``tmp_path``; ``CREATE DATABASE`` in the cluster).
+- ``database_url``: one such empty database.
+- ``center_db`` / ``point_db``: a :class:`station.db.Database` of that role, migrated, each in a
+  database of its own (a test may use both: the Center and a point never share a database).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 from tests.pcsc_harness import pcscd
+
+from station.db import Database, Role, open_database, sqlite_url
+
+NewDatabaseURL = Callable[[str], str]
+
+
+@pytest.fixture(params=["sqlite"])  # postgresql: next commit (tests/postgres.py)
+def database_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def new_database_url(
+    database_backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[NewDatabaseURL]:
+    """Makes empty databases on ``database_backend``; dropped after the test."""
+    cleanups: list[Callable[[], None]] = []
+
+    def make(name: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
+            raise ValueError(f"database name {name!r}: lower-case letters, digits, _")
+        if database_backend == "sqlite":
+            path = tmp_path / f"{name}.db"
+            if path.exists():
+                raise ValueError(f"database {name!r} made twice in one test")
+            return sqlite_url(path)
+        cluster = request.getfixturevalue("postgres_cluster")
+        url, drop = cluster.create_database(name)
+        cleanups.append(drop)
+        return str(url)
+
+    yield make
+    for cleanup in reversed(cleanups):
+        cleanup()
+
+
+@pytest.fixture
+def database_url(new_database_url: NewDatabaseURL) -> str:
+    """An empty database (no tables) on ``database_backend``."""
+    return new_database_url("main")
+
+
+def _opened(url: str, role: Role) -> Iterator[Database]:
+    db = open_database(url, role)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def center_db(new_database_url: NewDatabaseURL) -> Iterator[Database]:
+    """The Center's database, migrated to head."""
+    yield from _opened(new_database_url("center"), Role.CENTER)
+
+
+@pytest.fixture
+def point_db(new_database_url: NewDatabaseURL) -> Iterator[Database]:
+    """A collection point's database, migrated to head."""
+    yield from _opened(new_database_url("point"), Role.POINT)
+
 
 __all__ = ["pcscd"]
