@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 from tests.pcsc_harness import pcscd
+from tests.postgres import postgres_cluster
 
 from station.db import Database, Role, open_database, sqlite_url
 
 NewDatabaseURL = Callable[[str], str]
 
 
-@pytest.fixture(params=["sqlite"])  # postgresql: next commit (tests/postgres.py)
+@pytest.fixture(params=["sqlite", "postgresql"])
 def database_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -81,4 +82,4 @@ def point_db(new_database_url: NewDatabaseURL) -> Iterator[Database]:
     yield from _opened(new_database_url("point"), Role.POINT)
 
 
-__all__ = ["pcscd"]
+__all__ = ["pcscd", "postgres_cluster"]

@@ -1,0 +1,54 @@
+"""tests/postgres.py: the private cluster listens on nothing but its socket, runs unprivileged,
+and is gone (process and folder) after stop."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+
+from tests.postgres import PostgresCluster
+
+
+def _uid(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError("no Uid line")
+
+
+def test_session_cluster_is_private(postgres_cluster: PostgresCluster) -> None:
+    with psycopg.connect(**postgres_cluster.connect_args("postgres")) as conn:
+        assert conn.execute("SHOW listen_addresses").fetchone() == ("",)
+        assert conn.execute("SHOW unix_socket_directories").fetchone() == (
+            str(postgres_cluster.socket_dir),
+        )
+        assert conn.execute("SHOW fsync").fetchone() == ("off",)
+    assert postgres_cluster.proc is not None
+    if os.geteuid() == 0:
+        assert _uid(postgres_cluster.proc.pid) != 0
+
+
+def test_create_database_gives_a_fresh_empty_database(postgres_cluster: PostgresCluster) -> None:
+    url, drop = postgres_cluster.create_database("harness")
+    dbname = url.split("/")[3].split("?")[0]
+    with psycopg.connect(**postgres_cluster.connect_args(dbname)) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone() == (0,)
+    drop()
+    with psycopg.connect(**postgres_cluster.connect_args("postgres")) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", (dbname,)
+        ).fetchone() == (0,)
+
+
+def test_stop_ends_the_server_and_removes_its_folder() -> None:
+    cluster = PostgresCluster()
+    cluster.start()
+    assert cluster.proc is not None
+    pid = cluster.proc.pid
+    cluster.stop()
+    assert not Path(f"/proc/{pid}").exists()
+    assert not cluster.tmp.exists()
