@@ -32,7 +32,6 @@ from station.errors import StationError
 
 BUSY_TIMEOUT = 60.0
 """Seconds an SQLite writer waits for the write lock before :class:`DatabaseError`."""
-_READ_ONLY = "station_read_only"
 
 
 class Role(enum.StrEnum):
@@ -82,10 +81,9 @@ class Database:
     def __init__(self, engine: Engine, role: Role) -> None:
         self.engine = engine
         self.role = role
+        self._read_engine = _read_only_engine(engine)
         self._write = sessionmaker(engine, expire_on_commit=False)
-        self._read = sessionmaker(
-            engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
-        )
+        self._read = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -96,10 +94,10 @@ class Database:
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back when it raises.
 
-        ``write=False`` is for transactions that only read (on SQLite they take no write lock and
-        never wait). Database failures come out as :class:`DatabaseError` /
-        :class:`ConstraintError` (the SQLAlchemy exception as ``__cause__``); other exceptions
-        pass through after the rollback.
+        ``write=False``: a read-only transaction (it never waits for SQLite's write lock; a
+        write in it fails, on both databases). Database failures come out as
+        :class:`DatabaseError` / :class:`ConstraintError` (the SQLAlchemy exception as
+        ``__cause__``); other exceptions pass through after the rollback.
         """
         maker = self._write if write else self._read
         try:
@@ -113,6 +111,7 @@ class Database:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        self._read_engine.dispose()
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r}, {self.role})"
@@ -188,7 +187,7 @@ def _sqlite_unique_name(metadata: MetaData, qualified: list[str]) -> str | None:
     return None
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
     if url.database in (None, "", ":memory:") or str(url.database).startswith("file::memory:"):
         raise DatabaseError("an SQLite station database must be a file (sqlite_url(path))")
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
@@ -199,18 +198,29 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA query_only = {int(read_only)}")
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        # A write transaction takes the write lock at BEGIN, waiting (busy_timeout) for it: a
+        # deferred one that read first and writes later fails at once when another wrote since.
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _read_only_engine(engine: Engine) -> Engine:
+    """The engine of ``session(write=False)``: SQLite, a second pool with ``query_only``;
+    PostgreSQL, the same pool with READ ONLY transactions."""
+    if engine.dialect.name == "sqlite":
+        return _sqlite_engine(engine.url, read_only=True)
+    return engine.execution_options(postgresql_readonly=True)
 
 
 def _postgresql_engine(url: URL) -> Engine:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from station.db import ConstraintError, Database, DatabaseError, Role, open_database
+from station.db import ConstraintError, Database, DatabaseError, Role, open_database, sqlite_url
 from station.db.center_tables import Point
 
 NOW = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC)
@@ -52,3 +53,33 @@ def test_other_roles_database_is_refused(database_url: str) -> None:
     open_database(database_url, Role.CENTER).close()
     with pytest.raises(DatabaseError, match="this database is a center's, not a point's"):
         open_database(database_url, Role.POINT)
+
+
+def test_read_only_session_cannot_write(center_db: Database) -> None:
+    with pytest.raises(DatabaseError), center_db.session(write=False) as session:
+        session.add(_point())
+    with center_db.session(write=False) as session:
+        assert session.get(Point, "TAS01") is None
+
+
+def test_unsupported_and_malformed_urls_are_database_errors() -> None:
+    with pytest.raises(DatabaseError, match="unsupported database 'mysql'"):
+        open_database("mysql://u:secret@host/db", Role.CENTER)
+    with pytest.raises(DatabaseError, match="not a database URL"):
+        open_database("not a url", Role.CENTER)
+    with pytest.raises(DatabaseError, match="must be a file"):
+        open_database("sqlite://", Role.CENTER)
+
+
+def test_unreachable_postgresql_is_a_database_error_without_the_password(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(DatabaseError) as caught:
+        open_database(f"postgresql://u:s3cret@/db?host={tmp_path}", Role.CENTER)
+    assert "s3cret" not in str(caught.value)
+    assert str(caught.value).startswith("database error (OperationalError): ")
+
+
+def test_sqlite_url_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert sqlite_url(Path("center.db")) == f"sqlite:///{tmp_path / 'center.db'}"

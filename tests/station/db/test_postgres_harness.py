@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import psycopg
-
 from tests.postgres import PostgresCluster
 
 
