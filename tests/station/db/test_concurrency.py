@@ -16,11 +16,11 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.conftest import ROOT
+from tests.station.db.serial_worker import take_serial
 
 from station.db import Database
 from station.db.center_tables import CardSeries, PINFLBlock, Point
-from tests.conftest import ROOT
-from tests.station.db.serial_worker import take_serial
 
 THREADS = 8
 PER_THREAD = 15

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from tests.conftest import ROOT
+from tests.station.db.crash_worker import ROWS
 
 from station.db import Database
 from station.db.center_tables import CardSeries, PINFLBlock
-from tests.conftest import ROOT
-from tests.station.db.crash_worker import ROWS
 
 
 def _start(url: str) -> subprocess.Popen[str]:
