@@ -2,9 +2,9 @@
 
 Writes batches forever (after those already there), one transaction each: batch n inserts
 ROWS ``pinfl_blocks`` rows ``nnnn`` + 6 digits and moves the ``card_series`` counter by ROWS.
-After the first half of a batch is flushed it prints ``writing n`` and writes the rest slowly; after the commit,
-``committed n``. On SQLite the page cache is tiny, so the uncommitted pages already sit in the
-WAL file when the kill comes (test_crash.py).
+After the first half of a batch is flushed it prints ``writing n`` and writes the rest
+slowly; after the commit, ``committed n``. On SQLite the page cache is tiny, so the uncommitted
+pages already sit in the WAL file when the kill comes (test_crash.py).
 """
 
 from __future__ import annotations
