@@ -1,0 +1,465 @@
+"""The collection point's use cases against the Center in process, on SQLite and PostgreSQL.
+
+Each rule cites the clause of the issuance scheme (shared/seeds/id-card-issuance-scheme.uz.txt)
+it implements; every refused input is checked to leave the point's tables as they were.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace as changed
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from tests.conftest import require_tool
+
+from station.client import CenterClient
+from station.db import Database
+from station.db.point_tables import Refusal as RefusalRow
+from station.domain.application import Applicant, ApplicantRole
+from station.domain.cards import CardStatus
+from station.domain.documents import DocumentKind as D
+from station.domain.errors import DomainError, MissingDocuments
+from station.domain.grounds import Ground, Scheme
+from station.domain.refusals import RefusalReason
+from station.point import service
+from station.point.errors import (
+    ApprovalRefused,
+    DuplicateApplication,
+    HandoverRefused,
+    NotFound,
+    UnknownOperator,
+    WrongState,
+)
+from station.point.models import ApplicationStatus
+
+from .conftest import (
+    ADULT,
+    CENTRE,
+    EMPTY,
+    NOW,
+    POINT,
+    RESIDENT,
+    adult_form,
+    child_form,
+    child_pinfl,
+    counts,
+)
+
+# -- stage 2: apply -------------------------------------------------------------------------
+
+
+def test_apply_accepts_and_sets_the_due_date(point_db: Database) -> None:
+    # scheme, stage 4, line 162: "Hujjatlar to‘liq qabul qilib olingandan so‘ng bir ish kuni
+    # mobaynida": accepted on Friday 4 December 2026 → due Monday 7 December.
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    assert app.status is ApplicationStatus.ACCEPTED and app.open
+    assert app.due_date == date(2026, 12, 7)
+    assert app.accepted_at == NOW and app.person_key == ADULT.pinfl
+    assert service.status(point_db, app.id) == app
+    assert counts(point_db) == {**EMPTY, "applications": 1, "point_events": 1}
+
+
+def _refused(point_db: Database, exc_type: type[Exception], field: str, **kwargs: object) -> str:
+    form = kwargs.pop("form", adult_form())
+    config = kwargs.pop("point", POINT)
+    with pytest.raises(exc_type) as caught:
+        service.apply(point_db, form, point=config, operator="aziza", now=NOW)  # type: ignore[arg-type]
+    assert getattr(caught.value, "field", None) == field, caught.value
+    assert counts(point_db) == EMPTY  # nothing written
+    return str(caught.value)
+
+
+def test_apply_names_a_missing_document_and_writes_nothing(point_db: Database) -> None:
+    # scheme, line 32: "davlat boji to‘langanligi haqida kvitantsiya (elektron to‘lov tizimlari
+    # orqali to‘langanda kvitantsiya majburiy emas)"
+    form = adult_form(documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
+                                           D.BIRTH_CERTIFICATE}))  # fmt: skip
+    message = _refused(point_db, MissingDocuments, "documents", form=form)
+    assert "fee-receipt" in message
+    # line 30: the birth certificate "ID-karta birinchi marotaba rasmiylashtirilayotganda"
+    form = adult_form(documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
+                                           D.FEE_RECEIPT}))  # fmt: skip
+    assert "birth-certificate" in _refused(point_db, MissingDocuments, "documents", form=form)
+
+
+def test_apply_refuses_a_pinfl_that_does_not_match_the_person(point_db: Database) -> None:
+    # scheme, stage 3, line 127: the PINFL's "mavjudligi va to‘g‘riligini tekshiradi"; the
+    # sample's PINFL says 15 March 1990: the person typed with 16 March does not match it.
+    person = changed(ADULT, birth_date=date(1990, 3, 16))
+    _refused(point_db, DomainError, "person.pinfl", form=adult_form(person=person))
+    person = changed(ADULT, pinfl="31503902620453")  # check digit
+    _refused(point_db, DomainError, "person.pinfl", form=adult_form(person=person))
+
+
+def test_a_resident_is_refused_at_a_public_service_centre(point_db: Database) -> None:
+    # second scheme, stage 2, line 292: only "ichki ishlar organlarining migratsiya va
+    # fuqarolikni rasmiylashtirish bo‘linmalari" collect residents' applications
+    form = adult_form(
+        scheme=Scheme.RESIDENT, ground=Ground.PERMIT_EXPIRED, person=RESIDENT,
+        applicant=Applicant(role=ApplicantRole.HOLDER, name="Ivanov Sergey",
+                            document="751234567", pinfl=None),
+        documents=frozenset({D.APPLICATION_FORM, D.NATIONAL_PASSPORT, D.PREVIOUS_DOCUMENT,
+                             D.BIRTH_CERTIFICATE, D.FEE_RECEIPT}),
+    )  # fmt: skip
+    with pytest.raises(DomainError) as caught:
+        service.apply(point_db, form, point=CENTRE, operator="aziza", now=NOW)
+    assert "internal-affairs" in str(caught.value) or "public" in str(caught.value)
+    assert counts(point_db) == EMPTY
+    app = service.apply(point_db, form, point=POINT, operator="aziza", now=NOW)
+    assert app.form.scheme is Scheme.RESIDENT
+
+
+def test_a_second_open_application_is_refused_by_the_index(point_db: Database) -> None:
+    # One open application per person and ground: the partial unique index decides, so two
+    # operators accepting the same person at once cannot both succeed.
+    first = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    before = counts(point_db)
+    with pytest.raises(DuplicateApplication) as caught:
+        service.apply(point_db, adult_form(), point=POINT, operator="bobur", now=NOW)
+    assert caught.value.field == "ground" and first.id in str(caught.value)
+    assert caught.value.exit_code == 1
+    assert counts(point_db) == before
+    # another ground of the same person is another application
+    changed_name = adult_form(ground=Ground.DATA_CHANGED, first_issue=False,
+                              documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
+                                                   D.FEE_RECEIPT, D.CHANGE_PROOF}),
+                              previous_card="AD0000009")  # fmt: skip
+    service.apply(point_db, changed_name, point=POINT, operator="bobur", now=NOW)
+    # once the first is closed (refused), the person may apply on that ground again
+    service.refuse(point_db, reason=RefusalReason.FINGERPRINTS, operator="aziza", now=NOW,
+                   point=POINT, app_id=first.id)  # fmt: skip
+    again = service.apply(point_db, adult_form(), point=POINT, operator="bobur", now=NOW)
+    assert again.id != first.id
+
+
+def test_apply_refuses_an_unknown_operator_and_a_bad_id(point_db: Database) -> None:
+    with pytest.raises(UnknownOperator) as caught:
+        service.apply(point_db, adult_form(), point=POINT, operator="mallory", now=NOW)
+    assert caught.value.field == "operator" and caught.value.exit_code == 2
+    with pytest.raises(DomainError) as bad:
+        service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW,
+                      app_id="x" * 37)  # fmt: skip
+    assert bad.value.field == "id"
+    assert counts(point_db) == EMPTY
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW,
+                        app_id="TAS-01-0001")  # fmt: skip
+    assert service.status(point_db, "TAS-01-0001") == app
+    with pytest.raises(NotFound):
+        service.status(point_db, "TAS-01-0002")
+
+
+# -- refusals (scheme, line 216) --------------------------------------------------------------
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    pdftotext = require_tool("pdftotext")
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([pdftotext, "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+
+
+@pytest.mark.parametrize("reason", list(RefusalReason))
+def test_refusal_records_reason_and_operator_and_prints_a_notice(
+    point_db: Database, center: CenterClient, tmp_path: Path, reason: RefusalReason
+) -> None:
+    # scheme, line 216: "Agar fuqaro qo‘l barmoq izlari olinishidan bosh tortsa yoxud
+    # ko‘zoynakda yoki bosh kiyimda suratga tushish istagidan qaytmasa, ma’lumotlarni yig‘ish
+    # punkti fuqaroga ID-karta rasmiylashtirishni rad etadi."
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    refusal = service.refuse(point_db, reason=reason, operator="bobur", now=NOW, point=POINT,
+                             app_id=app.id)  # fmt: skip
+    assert (refusal.reason, refusal.operator, refusal.application_id) == (reason.value, "bobur",
+                                                                          app.id)  # fmt: skip
+    closed = service.status(point_db, app.id)
+    assert closed.status is ApplicationStatus.REFUSED and not closed.open and closed.card is None
+    assert center.center_status().requests == 0  # no card requested
+    with point_db.session(write=False) as session:
+        row = session.scalars(select(RefusalRow)).one()
+        assert (row.reason, row.operator, row.notice_sha256) == (
+            reason.value, "bobur", refusal.notice_sha256)
+    import hashlib
+
+    assert hashlib.sha256(refusal.notice).hexdigest() == refusal.notice_sha256
+    text = " ".join(_pdf_text(refusal.notice, tmp_path).split())
+    assert reason.value in text and "216" in text
+    assert "qo‘l barmoq izlari olinishidan bosh tortsa" in text  # the clause quoted
+    assert "Gʻulomov Oʻtkir" in text and "bobur" in text and app.id in text
+    expected = "fingerprints" if reason is RefusalReason.FINGERPRINTS else "glasses or headwear"
+    assert expected in text
+    with pytest.raises(WrongState):  # refused once is enough; submit is refused too
+        service.submit(point_db, app.id, center=center, now=NOW)
+
+
+def test_refusal_before_an_application_is_saved(point_db: Database, tmp_path: Path) -> None:
+    refusal = service.refuse(point_db, reason=RefusalReason.HEADWEAR, operator="aziza", now=NOW,
+                             point=POINT, form=adult_form())  # fmt: skip
+    assert refusal.application_id is None and refusal.person["pinfl"] == ADULT.pinfl
+    assert counts(point_db) == {**EMPTY, "refusals": 1}
+    assert "glasses-or-headwear" in _pdf_text(refusal.notice, tmp_path)
+
+
+def test_only_an_accepted_application_is_refused(point_db: Database, center: CenterClient) -> None:
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    service.submit(point_db, app.id, center=center, now=NOW)
+    before = counts(point_db)
+    with pytest.raises(WrongState):
+        service.refuse(point_db, reason=RefusalReason.FINGERPRINTS, operator="aziza", now=NOW,
+                       point=POINT, app_id=app.id)  # fmt: skip
+    assert counts(point_db) == before
+
+
+# -- stage 2 → 3: submit ------------------------------------------------------------------------
+
+
+def test_submit_stores_the_centers_pinfl_and_card(point_db: Database, center: CenterClient) -> None:
+    # scheme, stage 3, lines 133-135: "b) arizachida … shaxsiy identifikatsiya raqami mavjud
+    # bo‘lsa: shakllantirilgan elektron talabnomani ma’lumotlarni yig‘ish punktiga yuboradi"
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    done = service.submit(point_db, app.id, center=center, now=NOW)
+    assert done.status is ApplicationStatus.RETURNED
+    assert done.pinfl == ADULT.pinfl and done.card == "AD0000001"
+    assert done.submitted_at == NOW and done.returned_at == NOW
+    info = center.card_info("AD0000001")
+    assert (info.status, info.pinfl, info.point, info.request_id) == (
+        CardStatus.ALLOCATED, ADULT.pinfl, "TAS-01", app.id)
+    with pytest.raises(WrongState):
+        service.submit(point_db, app.id, center=center, now=NOW)
+
+
+def test_submit_without_pinfl_gets_one_generated(point_db: Database, center: CenterClient) -> None:
+    # scheme, stage 3, lines 129-131: "a) … mavjud bo‘lmagan holda: jismoniy shaxsning shaxsiy
+    # identifikatsiya raqamini shakllantiradi"
+    app = service.apply(point_db, child_form(), point=POINT, operator="aziza", now=NOW)
+    assert app.pinfl is None
+    done = service.submit(point_db, app.id, center=center, now=NOW)
+    assert done.pinfl is not None and done.pinfl[:1] == "6" and done.pinfl[7:10] == "262"
+    assert done.pinfl[1:7] == "200516"
+
+
+def test_a_center_refusal_writes_nothing_at_the_point(
+    point_db: Database, center_db: Database
+) -> None:
+    from station.api import create_app
+    from station.center import service as center_service
+    from station.center.errors import CardNumbersExhausted
+
+    center_service.register_point(center_db, code=POINT.code, name=POINT.name, kind=POINT.kind,
+                                  place_code=POINT.place_code, now=NOW)  # fmt: skip
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    before = counts(point_db)
+    no_series = CenterClient.in_process(create_app(center_db))  # no card series open
+    with no_series, pytest.raises(CardNumbersExhausted):
+        service.submit(point_db, app.id, center=no_series, now=NOW)
+    assert service.status(point_db, app.id).status is ApplicationStatus.ACCEPTED
+    assert counts(point_db) == before
+
+
+# -- stage 4: marks and the handover -------------------------------------------------------------
+
+
+def _verified(point_db: Database, center: CenterClient, form: object = None,
+              now: datetime = NOW) -> str:  # fmt: skip
+    app = service.apply(point_db, form or adult_form(), point=POINT, operator="aziza", now=now)  # type: ignore[arg-type]
+    service.submit(point_db, app.id, center=center, now=now)
+    for new in (ApplicationStatus.PERSONALIZED, ApplicationStatus.VERIFIED):
+        service.mark(point_db, app.id, new, center=center, operator="aziza", point=POINT, now=now)
+    return app.id
+
+
+def test_marks_follow_the_order_and_reach_the_center(
+    point_db: Database, center: CenterClient
+) -> None:
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    with pytest.raises(WrongState):  # no card yet
+        service.mark(point_db, app.id, ApplicationStatus.PERSONALIZED, center=center,
+                     operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    card = service.submit(point_db, app.id, center=center, now=NOW).card
+    assert card is not None
+    with pytest.raises(WrongState):  # verified follows personalized
+        service.mark(point_db, app.id, ApplicationStatus.VERIFIED, center=center,
+                     operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    service.mark(point_db, app.id, ApplicationStatus.PERSONALIZED, center=center,
+                 operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    assert center.card_info(card).status is CardStatus.PERSONALIZED
+    with pytest.raises(DomainError):
+        service.mark(point_db, app.id, ApplicationStatus.HANDED_OVER, center=center,
+                     operator="aziza", point=POINT, now=NOW)  # fmt: skip
+
+
+def test_handover_needs_a_verified_card(point_db: Database, center: CenterClient) -> None:
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    service.submit(point_db, app.id, center=center, now=NOW)
+    before = counts(point_db)
+    with pytest.raises(WrongState) as caught:
+        service.handover(point_db, app.id, receiver_role=ApplicantRole.HOLDER,
+                         receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                         operator="aziza", point=POINT, center=center, now=NOW)  # fmt: skip
+    assert "verified" in str(caught.value) and counts(point_db) == before
+
+
+def test_handover_to_the_holder_on_time_and_late(point_db: Database, center: CenterClient) -> None:
+    # scheme, stage 4, line 162: "Hujjatlar to‘liq qabul qilib olingandan so‘ng bir ish kuni
+    # mobaynida" — accepted Friday 4 December, due Monday 7 December 2026.
+    app_id = _verified(point_db, center)
+    monday = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+    done = service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                            receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                            operator="bobur", point=POINT, center=center, now=monday)  # fmt: skip
+    assert done.on_time and done.due_date == date(2026, 12, 7) and done.card == "AD0000001"
+    info = center.card_info("AD0000001")
+    assert info.status is CardStatus.HANDED_OVER and info.history[-1].by == "bobur"
+    closed = service.status(point_db, app_id)
+    assert closed.status is ApplicationStatus.HANDED_OVER and not closed.open
+    # a second person's application handed over on Wednesday 9 December: late (8 December,
+    # Constitution Day, is a holiday, so the Monday deadline stands)
+    second = _verified(point_db, center, child_form(person=changed(
+        child_form().person, pinfl=child_pinfl())))
+    wednesday = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)
+    late = service.handover(point_db, second, receiver_role=ApplicantRole.PARENT,
+                            receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                            operator="bobur", point=POINT, center=center, now=wednesday)
+    assert not late.on_time and late.due_date == date(2026, 12, 7)
+
+
+def test_a_child_s_card_goes_only_to_the_parent_who_applied(
+    point_db: Database, center: CenterClient
+) -> None:
+    # scheme, line 219: "16 yoshga to‘lmagan shaxslarning ID-kartalari ularga ID-karta berish
+    # bo‘yicha murojaat qilgan ota-onalari yoki vasiylariga (homiylariga) beriladi"
+    app_id = _verified(point_db, center, child_form())
+    before = counts(point_db)
+    attempts = [
+        (ApplicantRole.HOLDER, "Gʻulomova Madina", "none", "receiver_role"),
+        (ApplicantRole.PARENT, "Gʻulomova Nodira", "FA7654321", "receiver_document"),  # mother
+        (ApplicantRole.GUARDIAN, "Gʻulomov Oʻtkir", "FA1234567", "receiver_document"),
+    ]
+    for role, name, document, field in attempts:
+        with pytest.raises(HandoverRefused) as caught:
+            service.handover(point_db, app_id, receiver_role=role, receiver_name=name,
+                             receiver_document=document, operator="aziza", point=POINT,
+                             center=center, now=NOW)  # fmt: skip
+        assert caught.value.field == field and caught.value.exit_code == 1
+    assert counts(point_db) == before
+    card = service.status(point_db, app_id).card
+    assert card is not None and center.card_info(card).status is CardStatus.VERIFIED
+    done = service.handover(point_db, app_id, receiver_role=ApplicantRole.PARENT,
+                            receiver_name="Gʻulomov Oʻtkir", receiver_document="fa 1234567",
+                            operator="aziza", point=POINT, center=center, now=NOW)  # fmt: skip
+    assert done.receiver_role == "parent"
+
+
+def test_an_adult_s_card_goes_to_the_holder(point_db: Database, center: CenterClient) -> None:
+    app_id = _verified(point_db, center)
+    with pytest.raises(HandoverRefused) as caught:
+        service.handover(point_db, app_id, receiver_role=ApplicantRole.PARENT,
+                         receiver_name="Gʻulomov Shuhrat", receiver_document="AA0000001",
+                         operator="aziza", point=POINT, center=center, now=NOW)  # fmt: skip
+    assert caught.value.field == "receiver_role"
+
+
+# -- stages 5-6: restoration and replacement ------------------------------------------------------
+
+
+def _handed_over(point_db: Database, center: CenterClient) -> str:
+    """A card in use, with its e-signature certificate recorded at issuance (decree §5д)."""
+    app_id = _verified(point_db, center)
+    card = service.status(point_db, app_id).card
+    assert card is not None
+    center.record_esign(card, serial=0x1234, fingerprint="ab" * 32)
+    service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                     receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                     operator="aziza", point=POINT, center=center, now=NOW)  # fmt: skip
+    return card
+
+
+def test_a_lost_card_is_restored_and_the_old_one_revoked(
+    point_db: Database, center: CenterClient
+) -> None:
+    # scheme, stage 5, line 180: "ID-karta yo‘qotib qo‘yilganda"; stage 6, lines 207-208: "ariza
+    # berilgan kundan boshlab besh ish kuni ichida" — applied Thursday 10 December 2026, due
+    # Wednesday 16 December (five working days: 11, the moved working Saturday 12, 14, 15, 16).
+    old = _handed_over(point_db, center)
+    applied = datetime(2026, 12, 10, 11, 0, tzinfo=UTC)
+    app = service.replace(point_db, previous_card=old, ground=Ground.LOST,
+                          documents=frozenset({D.APPLICATION_FORM, D.FEE_RECEIPT}),
+                          applicant_document="FA1234567", point=POINT, operator="bobur",
+                          center=center, now=applied)  # fmt: skip
+    assert app.form.previous_card == old and app.form.person.pinfl == ADULT.pinfl
+    assert app.form.ground is Ground.LOST and not app.fee_waived
+    assert app.due_date == date(2026, 12, 16)
+    assert center.card_info(old).status is CardStatus.HANDED_OVER  # not yet: nothing sent
+    new = service.submit(point_db, app.id, center=center, now=applied)
+    assert new.card == "AD0000002"
+    assert center.card_info(old).status is CardStatus.LOST
+    assert center.center_status().pending_revocations == 1
+
+
+def test_replace_refuses_a_card_not_in_use(point_db: Database, center: CenterClient) -> None:
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    card = service.submit(point_db, app.id, center=center, now=NOW).card
+    assert card is not None
+    before = counts(point_db)
+    with pytest.raises(WrongState) as caught:
+        service.replace(point_db, previous_card=card, ground=Ground.LOST,
+                        documents=frozenset({D.APPLICATION_FORM, D.FEE_RECEIPT}),
+                        point=POINT, operator="aziza", center=center, now=NOW)  # fmt: skip
+    assert caught.value.field == "previous_card" and counts(point_db) == before
+
+
+def test_free_replacement_needs_a_second_person(point_db: Database, center: CenterClient) -> None:
+    # scheme, line 217: "ID-karta rasmiylashtirish va berish jarayonida unda texnik nuqsonlar
+    # aniqlansa, basharti ular ma’lumotlarni yig‘ish punkti tomonidan yo‘l qo‘yilgan bo‘lsa,
+    # ID-karta bepul almashtiriladi"
+    old = _handed_over(point_db, center)
+    documents = frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT, D.CHANGE_PROOF})  # no fee
+    base: dict[str, object] = dict(previous_card=old, ground=Ground.DATA_ERROR,
+                                   documents=documents, point=POINT, operator="aziza",
+                                   center=center, now=NOW, point_fault=True,
+                                   waiver_reason="chip written with a wrong DG1")  # fmt: skip
+    before = counts(point_db)
+    for approver, field, exc_type in [(None, "approved_by", ApprovalRefused),
+                                      ("aziza", "approved_by", ApprovalRefused),  # the operator
+                                      ("bobur", "approved_by", ApprovalRefused),  # not supervisor
+                                      ("mallory", "approved_by", UnknownOperator)]:  # fmt: skip
+        with pytest.raises(exc_type) as caught:
+            service.replace(point_db, **{**base, "approved_by": approver})  # type: ignore[arg-type]
+        assert caught.value.field == field
+    with pytest.raises(ApprovalRefused) as caught:
+        service.replace(point_db, **{**base, "approved_by": "dilnoza", "waiver_reason": " "})  # type: ignore[arg-type]
+    assert caught.value.field == "waiver_reason"
+    with pytest.raises(ApprovalRefused) as caught:  # a lost card is not the point's fault
+        service.replace(point_db, **{**base, "approved_by": "dilnoza", "ground": Ground.LOST})  # type: ignore[arg-type]
+    assert caught.value.field == "ground"
+    with pytest.raises(MissingDocuments):  # without the point's fault the fee is due
+        service.replace(point_db, **{**base, "point_fault": False, "waiver_reason": None})  # type: ignore[arg-type]
+    assert counts(point_db) == before
+    app = service.replace(point_db, **{**base, "approved_by": "dilnoza"})  # type: ignore[arg-type]
+    assert app.fee_waived and app.form.fee_waived
+    assert (app.approved_by, app.waiver_reason) == ("dilnoza", "chip written with a wrong DG1")
+    assert service.status(point_db, app.id) == app
+    service.submit(point_db, app.id, center=center, now=NOW)
+    assert center.card_info(old).status is CardStatus.REPLACED
+
+
+# -- overdue ---------------------------------------------------------------------------------------
+
+
+def test_overdue_lists_open_applications_past_their_due_date(
+    point_db: Database, center: CenterClient
+) -> None:
+    # stage 4, line 162 (one working day) and stage 6, lines 207-208 (five working days)
+    first = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    child = service.apply(point_db, child_form(), point=POINT, operator="aziza",
+                          now=NOW + timedelta(days=3))  # Monday 7 → due Wednesday 9 (8: holiday)
+    assert (first.due_date, child.due_date) == (date(2026, 12, 7), date(2026, 12, 9))
+    assert service.overdue(point_db, today=date(2026, 12, 7)) == []  # due today: not overdue
+    assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 8))] == [first.id]
+    assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 10))] == [first.id,
+                                                                                  child.id]
+    service.refuse(point_db, reason=RefusalReason.FINGERPRINTS, operator="aziza", now=NOW,
+                   point=POINT, app_id=first.id)  # fmt: skip
+    assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 10))] == [child.id]
