@@ -13,7 +13,7 @@ Binaries from ``PATH`` or the newest ``/usr/lib/postgresql/*/bin`` (Debian's ``p
 (:func:`tests.conftest.require_component`).
 
 :meth:`PostgresCluster.create_database` makes a database (``CREATE DATABASE … TEMPLATE
-template0``) and returns its psycopg URL over the socket,
+template0``) and gives its psycopg URL over the socket,
 ``postgresql+psycopg://postgres@/NAME?host=SOCKETDIR``.
 """
 
@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -60,6 +61,14 @@ def find_binary(name: str) -> str | None:
         key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
     )
     return str(versions[-1]) if versions else None
+
+
+class CreatedDatabase(NamedTuple):
+    """A database made by :meth:`PostgresCluster.create_database`."""
+
+    url: str  # SQLAlchemy URL (psycopg 3, over the socket)
+    name: str
+    drop: Callable[[], None]  # DROP DATABASE … WITH (FORCE)
 
 
 class PostgresCluster:
@@ -148,10 +157,8 @@ class PostgresCluster:
         with psycopg.connect(**self.connect_args("postgres"), autocommit=True) as conn:
             conn.execute(sql.encode())
 
-    def create_database(
-        self, name: str, *, template: str = "template0"
-    ) -> tuple[str, Callable[[], None]]:
-        """A new empty database ``test_<n>_<name>``: its URL, and a function dropping it."""
+    def create_database(self, name: str, *, template: str = "template0") -> CreatedDatabase:
+        """A new database ``test_<n>_<name>``, a copy of ``template`` (by default empty)."""
         dbname = f"test_{next(self._names)}_{name}"
         self.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{template}"')
 
@@ -159,7 +166,7 @@ class PostgresCluster:
             if self.proc is not None and self.proc.poll() is None:
                 self.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
-        return self.url(dbname), drop
+        return CreatedDatabase(self.url(dbname), dbname, drop)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -92,7 +92,7 @@ def test_killed_at_random_moments_every_transaction_whole_or_absent(prepared: Da
     url = prepared.engine.url.render_as_string(hide_password=False)
     rng = random.Random(10)
     seen: set[int] = set()
-    for _ in range(4):
+    for _ in range(3):
         proc = _start(url)
         try:
             _read_until(proc, "writing")

@@ -30,8 +30,8 @@ def test_session_cluster_is_private(postgres_cluster: PostgresCluster) -> None:
 
 
 def test_create_database_gives_a_fresh_empty_database(postgres_cluster: PostgresCluster) -> None:
-    url, drop = postgres_cluster.create_database("harness")
-    dbname = url.split("/")[3].split("?")[0]
+    url, dbname, drop = postgres_cluster.create_database("harness")
+    assert url == f"postgresql+psycopg://postgres@/{dbname}?host={postgres_cluster.socket_dir}"
     with psycopg.connect(**postgres_cluster.connect_args(dbname)) as conn:
         assert conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
