@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m benchmarks.bench_registry [PERSONS] [LOOKUPS]`` (defaults 1,000,000
 and 20,000). A private PostgreSQL cluster (``tests/postgres.py``: initdb in a temporary folder,
 Unix socket only) gets the Center's schema by its Alembic migrations, one point, and PERSONS
-persons with valid PINFLs (COPY; birth dates 1930-2025, both sexes, 14 place codes). EXPLAIN shows
+persons with valid PINFLs and demographic keys of the Center's form (COPY; birth dates
+1930-2025, both sexes, 14 place codes, parents' PINFLs). EXPLAIN shows
 the plan of the lookup (the unique index ``uq_persons_pinfl``). Then LOOKUPS random PINFLs
 (nine in ten registered) are looked up three ways, in alternating rounds, best round kept:
 
@@ -46,6 +47,14 @@ SELECT = (
 )
 
 
+def _letters(i: int) -> str:
+    out = ""
+    while True:
+        out, i = "abcdefghijklmnopqrstuvwxyz"[i % 26] + out, i // 26
+        if i == 0:
+            return out
+
+
 def synthetic_rows(n: int, *, seed: int = 1) -> tuple[io.StringIO, list[str]]:
     """``n`` persons as COPY text (tab-separated) and their PINFLs."""
     rng = random.Random(seed)
@@ -63,10 +72,15 @@ def synthetic_rows(n: int, *, seed: int = 1) -> tuple[io.StringIO, list[str]]:
             continue
         serials[prefix] = serial
         pinfl = compose_pinfl(sex=sex, birth_date=birth, place_code=place, serial=serial)
-        surname, given = rng.choice(SURNAMES), rng.choice(GIVEN)
+        surname, given = rng.choice(SURNAMES), rng.choice(GIVEN) + _letters(len(pinfls))
+        patronymic = rng.choice(GIVEN) + (" o'g'li" if sex == "M" else " qizi")
+        father, mother = f"{rng.randrange(10**13, 10**14)}", f"{rng.randrange(10**13, 10**14)}"
+        key = "|".join((surname.casefold(), given.casefold(), patronymic.casefold(),
+                        birth.isoformat(), "toshkent shahri", f"f={father}", f"m={mother}"))
         buf.write("\t".join((
-            pinfl, f"synthetic|{pinfl}", surname, given, "", "", "", "", birth.isoformat(), sex,
-            "Toshkent shahri", "o'zbek", "UZB", "Toshkent shahri", "f", now, "P1",
+            pinfl, key, surname, given, patronymic, "", "", "", birth.isoformat(), sex,
+            "Toshkent shahri", "o'zbek", "UZB", "Toshkent shahri, Yunusobod tumani", "f", now,
+            "P1",
         )) + "\n")  # fmt: skip
         pinfls.append(pinfl)
     buf.seek(0)
@@ -107,6 +121,8 @@ def main(persons: int = 1_000_000, lookups: int = 20_000, rounds: int = 3) -> di
             conn.commit()
             load = time.perf_counter() - t0
             plan = [r[0] for r in conn.execute("EXPLAIN " + SELECT, (pinfls[0],), prepare=False)]
+            size = conn.execute("SELECT pg_total_relation_size('persons'), "
+                                "pg_indexes_size('persons')").fetchone()  # fmt: skip
         rng = random.Random(2)
         keys = [rng.choice(pinfls) if rng.random() < 0.9 else "3" + "0" * 13
                 for _ in range(lookups)]  # fmt: skip
@@ -143,6 +159,8 @@ def main(persons: int = 1_000_000, lookups: int = 20_000, rounds: int = 3) -> di
     finally:
         cluster.stop()
     print(f"registry: {persons:,} persons loaded by COPY in {load:.1f} s")
+    print(f"persons: {size[0] / 2**20:,.0f} MiB with indexes ({size[1] / 2**20:,.0f} MiB of "
+          f"indexes), {size[0] / persons:,.0f} bytes per person")
     print("plan:", " / ".join(line.strip() for line in plan))
     assert any("Index" in line and "uq_persons_pinfl" in line for line in plan), plan
     for name in ("bare", "service", "api"):
