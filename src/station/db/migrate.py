@@ -21,6 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
 
 from station.db.database import DatabaseError, Role, metadata_for
@@ -100,15 +101,27 @@ def _locked(engine: Engine, role: Role) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine, role: Role, revision: str = "head") -> None:
-    """Upgrade ``role``'s schema to ``revision`` (all or nothing)."""
-    with _locked(engine, role) as connection:
+    """Upgrade ``role``'s schema to ``revision`` (all or nothing).
+
+    A database at a revision this code does not know (written by a newer idkarta) is a
+    :class:`DatabaseError`, and is left as it is.
+    """
+    with _locked(engine, role) as connection, _command_errors(role):
         command.upgrade(alembic_config(role, connection), revision)
 
 
 def downgrade(engine: Engine, role: Role, revision: str = "base") -> None:
     """Downgrade ``role``'s schema to ``revision`` ("base": no tables; all or nothing)."""
-    with _locked(engine, role) as connection:
+    with _locked(engine, role) as connection, _command_errors(role):
         command.downgrade(alembic_config(role, connection), revision)
+
+
+@contextmanager
+def _command_errors(role: Role) -> Iterator[None]:
+    try:
+        yield
+    except CommandError as error:
+        raise DatabaseError(f"cannot migrate the {role.value}'s schema: {error}") from error
 
 
 def run_env(config: Config) -> None:

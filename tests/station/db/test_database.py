@@ -83,3 +83,25 @@ def test_unreachable_postgresql_is_a_database_error_without_the_password(
 def test_sqlite_url_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert sqlite_url(Path("center.db")) == f"sqlite:///{tmp_path / 'center.db'}"
+
+
+def test_missing_sqlite_folder_is_a_database_error(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match=r"^database error \(OperationalError\): unable to"):
+        open_database(sqlite_url(tmp_path / "no" / "such" / "center.db"), Role.CENTER)
+
+
+def test_schema_from_a_newer_idkarta_is_refused_and_left_alone(database_url: str) -> None:
+    from sqlalchemy import text
+
+    open_database(database_url, Role.POINT).close()
+    engine = open_database(database_url, Role.POINT, migrate=False).engine
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version_point SET version_num = 'point_9999'"))
+    engine.dispose()
+    with pytest.raises(DatabaseError, match=r"cannot migrate the point's schema: .*point_9999"):
+        open_database(database_url, Role.POINT)
+    engine = open_database(database_url, Role.POINT, migrate=False).engine
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version_point"))
+        assert version.scalar_one() == "point_9999"
+    engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import tomllib
 from contextlib import redirect_stdout
 
 import pytest
@@ -13,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from tests.conftest import ROOT
 
 from station.db import Role, metadata_for, open_database
 from station.db.database import create_station_engine
@@ -130,3 +132,21 @@ def test_offline_sql_for_postgresql_has_the_partial_index() -> None:
         "(person_key, ground) WHERE open;" in sql
     )
     assert "CREATE TABLE alembic_version_point" in sql
+
+
+def test_every_migration_file_is_package_data() -> None:
+    """pyproject's package-data globs take every file of both trees into the wheel (an
+    installed ``idkarta`` must find its revisions)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    package = ROOT / "src" / "station"
+    globs = config["tool"]["setuptools"]["package-data"]["station"]
+    packaged = {p for pattern in globs for p in package.glob(pattern)}
+    files = {
+        p for p in (package / "db" / "migrations").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert {p.relative_to(package).as_posix() for p in files} >= {
+        "db/migrations/center/env.py", "db/migrations/point/script.py.mako",
+        "db/migrations/point/versions/point_0001_initial.py",
+    }
+    assert files - packaged == set()
