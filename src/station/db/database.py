@@ -17,17 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    MetaData,
-    PrimaryKeyConstraint,
-    UniqueConstraint,
-    create_engine,
-    event,
-    exc,
-)
+from sqlalchemy import MetaData, PrimaryKeyConstraint, UniqueConstraint, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from station.db.center_tables import CenterBase
+from station.db.point_tables import PointBase
 from station.errors import StationError
 
 BUSY_TIMEOUT = 60.0
@@ -49,8 +44,9 @@ class ConstraintError(DatabaseError):
     """A constraint refused a write (the transaction was rolled back, nothing was written).
 
     ``constraint`` is the constraint's or unique index's name, the same on SQLite and PostgreSQL
-    (e.g. ``uq_persons_demographic_key``), or None when the database does not say (SQLite's
-    foreign keys); ``kind`` is "unique", "foreign-key", "not-null", "check" or "other".
+    (e.g. ``uq_persons_demographic_key``; ``table.column`` for a missing value), or None when
+    the database does not say (SQLite's foreign keys); ``kind`` is "unique", "foreign-key",
+    "not-null", "check" or "other".
     """
 
     def __init__(self, message: str, *, constraint: str | None, kind: str) -> None:
@@ -66,13 +62,7 @@ def sqlite_url(path: Path) -> str:
 
 def metadata_for(role: Role) -> MetaData:
     """The tables of ``role``'s database."""
-    if role is Role.CENTER:
-        from station.db.center_tables import CenterBase
-
-        return CenterBase.metadata
-    from station.db.point_tables import PointBase
-
-    return PointBase.metadata
+    return CenterBase.metadata if role is Role.CENTER else PointBase.metadata
 
 
 class Database:
@@ -140,8 +130,10 @@ def constraint_error(error: exc.IntegrityError, metadata: MetaData) -> Constrain
     kind = "other"
     diag = getattr(orig, "diag", None)
     if diag is not None:  # psycopg
-        constraint = diag.constraint_name
         kind = _PG_KINDS.get(getattr(orig, "sqlstate", None) or "", "other")
+        constraint = diag.constraint_name
+        if kind == "not-null" and diag.table_name and diag.column_name:
+            constraint = f"{diag.table_name}.{diag.column_name}"  # as SQLite says it
     else:  # sqlite3: the message names the columns, the metadata names the constraint
         text = str(orig)
         if match := _SQLITE_COLUMNS.match(text):

@@ -124,3 +124,11 @@ def test_naive_instant_is_refused(center_db: Database) -> None:
                               created_at=dt.datetime(2026, 12, 4, 9, 30)))
     with center_db.session(write=False) as session:
         assert session.get(Point, "TAS01") is None
+
+
+def test_missing_value_names_the_column(center_db: Database) -> None:
+    with pytest.raises(ConstraintError) as caught:
+        _add(center_db, Point(code="TAS01", name=None, kind="k", place_code="261",
+                              created_at=NOW))
+    assert (caught.value.kind, caught.value.constraint) == ("not-null", "points.name")
+    assert str(caught.value) == "a required value is missing (points.name)"
