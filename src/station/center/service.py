@@ -188,18 +188,27 @@ def _set_status(
                              created_at=now))  # fmt: skip
 
 
-def _same_request(row: Request, request: CenterRequest) -> bool:
-    return (row.point_code, row.scheme, row.ground) == (
-        request.point, request.scheme.value, request.ground.value
+def _same_request(s: Session, row: Request, request: CenterRequest, answer: CenterAnswer) -> bool:
+    """Whether a request with a known id is that request again (a retry), not another one."""
+    person = s.get(PersonRow, row.person_id)
+    assert person is not None
+    same_person = (
+        request.person.pinfl == person.pinfl
+        if request.person.pinfl is not None
+        else request.person.demographic_key() == person.demographic_key
+    )
+    return same_person and (row.point_code, row.scheme, row.ground, answer.previous_card) == (
+        request.point, request.scheme.value, request.ground.value, request.previous_card
     )
 
 
 def _receive(s: Session, request: CenterRequest, now: datetime) -> CenterAnswer:
     known = s.get(Request, request.id)
     if known is not None:
-        if not _same_request(known, request):
+        answer = CenterAnswer.from_json(json.loads(known.answer))
+        if not _same_request(s, known, request, answer):
             raise RequestConflict("id", f"request {request.id} was used for another request")
-        return CenterAnswer.from_json(json.loads(known.answer))
+        return answer
     point = s.get(Point, request.point)
     if point is None:
         raise NotFound("point", f"no point {request.point!r} is registered at the Center")

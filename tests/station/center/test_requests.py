@@ -269,9 +269,16 @@ def test_the_same_request_again_gets_the_same_answer_and_no_second_card(center: 
     assert receive_request(center, replace(sent, operator="op2"), now=later) == first
     with center.session(write=False) as s:
         assert len(s.scalars(select(Card.id)).all()) == 1
-    with pytest.raises(RequestConflict) as info:
-        receive_request(center, replace(sent, ground=Ground.LOST), now=NOW)
-    assert info.value.field == "id"
+    for other in (
+        replace(sent, ground=Ground.LOST),
+        replace(sent, point="SAM01"),
+        replace(sent, person=numbered(1)),
+        replace(sent, previous_card="AD0000001"),
+    ):
+        with pytest.raises(RequestConflict) as info:
+            receive_request(center, other, now=NOW)
+        assert info.value.field == "id"
+    assert center_status(center).requests == 1
 
 
 def test_the_same_request_sent_twice_at_once_gets_one_card(center: Database) -> None:
