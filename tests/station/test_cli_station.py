@@ -280,3 +280,19 @@ def test_refuse_writes_the_notice(tmp_path: Path) -> None:
     neither = run("point", "refuse", "--station", str(folder), "--operator", "aziza",
                   "--reason", "fingerprints-refused")  # fmt: skip
     assert neither.exit_code == 2
+
+
+def test_center_on_a_database_url(new_database_url: object, tmp_path: Path) -> None:
+    """`--database URL` in place of a folder, on SQLite and PostgreSQL; a point registers."""
+    url = new_database_url("center")  # type: ignore[operator]
+    sam = "SAM-01,public-service-centre,101,Samarqand davlat xizmatlari markazi"
+    result = run("center", "init", "--database", url, "--point", sam, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["points"] == ["SAM-01"]
+    status = run("center", "status", "--database", url, "--json")
+    assert status.exit_code == 0, status.output
+    shown = json.loads(status.stdout)
+    assert (shown["points"], shown["persons"], shown["pending_revocations"]) == (1, 0, 0)
+    again = run("center", "init", "--database", url, "--point",
+                "SAM-01,public-service-centre,101,Samarqand", "--json")  # fmt: skip
+    assert again.exit_code == 1 and json.loads(again.stdout)["error"].startswith("code: ")

@@ -34,7 +34,7 @@ from station.domain.application import (
 from station.domain.calendar import WorkCalendar
 from station.domain.cards import CardStatus
 from station.domain.documents import DocumentKind, missing_documents
-from station.domain.errors import DomainError, MissingDocuments
+from station.domain.errors import DomainError, MissingDocuments, TransitionError
 from station.domain.grounds import Ground, Scheme
 from station.domain.person import CITIZEN, Person
 from station.domain.refusals import RefusalReason
@@ -138,6 +138,7 @@ def _accept(
     app_id: str | None = None,
 ) -> Application:
     """:func:`apply`; ``waiver`` = (approving supervisor, reason) of a free replacement."""
+    _aware(now)
     point.role(operator)
     today = now.date()
     problems = form_problems(form, point=point, today=today)
@@ -224,6 +225,7 @@ def refuse(
     glasses or headwear insisted on): a refusal record with the reason and the operator, the
     application (if saved, still ``accepted``: no card was requested) closed as ``refused``, and
     a printable notice naming the reason and the clause (:attr:`Refusal.notice`)."""
+    _aware(now)
     point.role(operator)
     if (form is None) == (app_id is None):
         raise DomainError("application", "give either the application form or the id")
@@ -276,6 +278,7 @@ def submit(db: Database, app_id: str, *, center: CenterAPI, now: datetime) -> Ap
     lines 127-135: the PINFL checked, or generated when absent, and the card number): the
     application becomes ``returned``. The request id is the application id, so a repeated
     submit after a lost answer gets the same PINFL and card from the Center."""
+    _aware(now)
     with db.session() as session:
         row = _row(session, app_id, for_update=True)
         if row.status != ApplicationStatus.ACCEPTED.value:
@@ -312,6 +315,7 @@ def mark(
     """Record that the card was personalized, or read back and verified (stage 4, line 158:
     "personallashtiradi"), at the point and in the Center's registry. The pipeline that does
     the work is issue 11's; this records its outcome."""
+    _aware(now)
     point.role(operator)
     if new not in _MARKS:
         raise DomainError("status", f"{new.value!r} is not one of: personalized, verified")
@@ -321,7 +325,7 @@ def mark(
         if row.status != before.value or row.card is None:
             raise WrongState("application", f"{app_id} is {row.status}: {new.value} follows "
                              f"{before.value}")  # fmt: skip
-        center.record_card_status(row.card, card_status, operator=operator)
+        _record_status(center, row.card, card_status, operator=operator)
         row.status = new.value
         session.add(PointEvent(application_id=app_id, at=now, operator=operator,
                                what=new.value, detail=row.card))  # fmt: skip
@@ -347,6 +351,7 @@ def handover(
     the parent or guardian who applied, showing the same document; from 16 the holder. On time
     when handed over by the due date (stage 4, line 162; stage 6, lines 207-208).
     """
+    _aware(now)
     point.role(operator)
     if not receiver_name.strip() or not receiver_document.strip():
         raise DomainError("receiver", "the receiver's name and identity document are required")
@@ -358,7 +363,7 @@ def handover(
         form = ApplicationForm.from_json(json.loads(row.form))
         today = now.date()
         _check_receiver(form, receiver_role, receiver_document, today)
-        center.record_card_status(row.card, CardStatus.HANDED_OVER, operator=operator)
+        _record_status(center, row.card, CardStatus.HANDED_OVER, operator=operator)
         on_time = today <= row.due_date
         session.add(HandoverRow(
             application_id=app_id, card=row.card, receiver_role=receiver_role.value,
@@ -374,6 +379,17 @@ def handover(
                         receiver_role=receiver_role.value, receiver_name=receiver_name,
                         receiver_document=receiver_document, operator=operator, at=now,
                         due_date=row.due_date, on_time=on_time)  # fmt: skip
+
+
+def _record_status(center: CenterAPI, card: str, new: CardStatus, *, operator: str) -> None:
+    """Record ``new`` at the Center; a card already there (an earlier attempt reached the Center
+    but the point's transaction did not commit) is that attempt's result, not a conflict, so a
+    repeated command completes the step instead of failing forever."""
+    try:
+        center.record_card_status(card, new, operator=operator)
+    except TransitionError:
+        if center.card_info(card).status is not new:
+            raise
 
 
 def _check_receiver(form: ApplicationForm, role: ApplicantRole, document: str,
@@ -511,6 +527,11 @@ def _snapshot(row: ApplicationRow) -> Application:
         submitted_at=row.submitted_at, returned_at=row.returned_at, fee_waived=row.fee_waived,
         waiver_reason=row.waiver_reason, approved_by=row.approved_by,
     )  # fmt: skip
+
+
+def _aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise DomainError("now", "the point's clock must give an aware time (UTC)")
 
 
 def _dumps(obj: object) -> str:

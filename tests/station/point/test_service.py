@@ -12,16 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from tests.conftest import require_tool
 
+from station.center.models import CenterRequest
 from station.client import CenterClient
 from station.db import Database
 from station.db.point_tables import Refusal as RefusalRow
 from station.domain.application import Applicant, ApplicantRole
 from station.domain.cards import CardStatus
 from station.domain.documents import DocumentKind as D
-from station.domain.errors import DomainError, MissingDocuments
+from station.domain.errors import DomainError, MissingDocuments, TransitionError
 from station.domain.grounds import Ground, Scheme
 from station.domain.refusals import RefusalReason
 from station.point import service
@@ -463,3 +466,79 @@ def test_overdue_lists_open_applications_past_their_due_date(
     service.refuse(point_db, reason=RefusalReason.FINGERPRINTS, operator="aziza", now=NOW,
                    point=POINT, app_id=first.id)  # fmt: skip
     assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 10))] == [child.id]
+
+
+# -- retries: the Center reached, the point's commit lost ----------------------------------------
+
+
+def test_a_repeated_submit_gets_the_same_answer(point_db: Database, center: CenterClient) -> None:
+    # The request id is the application id: a request that reached the Center before the
+    # point's transaction failed is answered again, not allocated a second card.
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    earlier = center.send_request(CenterRequest(
+        id=app.id, point=POINT.code, operator="aziza", scheme=Scheme.CITIZEN,
+        ground=Ground.EXPIRED, person=ADULT,
+    ))  # fmt: skip
+    done = service.submit(point_db, app.id, center=center, now=NOW)
+    assert (done.card, done.pinfl) == (earlier.card, earlier.pinfl)
+    assert center.center_status().requests == 1
+    assert sum(center.center_status().cards.values()) == 1
+
+
+def test_a_repeated_mark_or_handover_completes(point_db: Database, center: CenterClient) -> None:
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    card = service.submit(point_db, app.id, center=center, now=NOW).card
+    assert card is not None
+    center.record_card_status(card, CardStatus.PERSONALIZED, operator="aziza")  # reached it
+    marked = service.mark(point_db, app.id, ApplicationStatus.PERSONALIZED, center=center,
+                          operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    assert marked.status is ApplicationStatus.PERSONALIZED
+    service.mark(point_db, app.id, ApplicationStatus.VERIFIED, center=center, operator="aziza",
+                 point=POINT, now=NOW)  # fmt: skip
+    center.record_card_status(card, CardStatus.HANDED_OVER, operator="aziza")
+    done = service.handover(point_db, app.id, receiver_role=ApplicantRole.HOLDER,
+                            receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                            operator="aziza", point=POINT, center=center, now=NOW)  # fmt: skip
+    assert done.on_time
+    # a card the Center holds in another status is still a conflict
+    other = service.apply(point_db, child_form(), point=POINT, operator="aziza", now=NOW)
+    other_card = service.submit(point_db, other.id, center=center, now=NOW).card
+    assert other_card is not None
+    center.record_card_status(other_card, CardStatus.CANCELLED, operator="dilnoza")
+    with pytest.raises(TransitionError):
+        service.mark(point_db, other.id, ApplicationStatus.PERSONALIZED, center=center,
+                     operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    assert service.status(point_db, other.id).status is ApplicationStatus.RETURNED
+
+
+def test_a_naive_clock_is_refused(point_db: Database) -> None:
+    with pytest.raises(DomainError) as caught:
+        service.apply(point_db, adult_form(), point=POINT, operator="aziza",
+                      now=NOW.replace(tzinfo=None))  # fmt: skip
+    assert caught.value.field == "now" and counts(point_db) == EMPTY
+
+
+# -- the handover rule as a property -------------------------------------------------------------
+
+_DOCS = st.sampled_from(["FA1234567", "fa 1234567", "AB7654321", "FA1234568"])
+
+
+@given(age=st.integers(0, 90), role=st.sampled_from(list(ApplicantRole)), document=_DOCS,
+       applied_role=st.sampled_from([ApplicantRole.PARENT, ApplicantRole.GUARDIAN]))  # fmt: skip
+def test_who_may_take_the_card(age: int, role: ApplicantRole, document: str,
+                               applied_role: ApplicantRole) -> None:  # fmt: skip
+    # scheme, line 219: under 16, only "murojaat qilgan ota-onalari yoki vasiylariga"; from 16
+    # (line 12) the holder's own card, to the holder.
+    today = date(2026, 12, 4)
+    birth = date(today.year - age - 1, 12, 31) if age else date(2026, 1, 1)
+    form = child_form(person=changed(ADULT, birth_date=birth, pinfl=None),
+                      applicant=Applicant(role=applied_role if age < 16 else ApplicantRole.HOLDER,
+                                          name="X", document="FA1234567"))  # fmt: skip
+    allowed = (role is ApplicantRole.HOLDER) if age >= 16 else (
+        role is applied_role and document.replace(" ", "").upper() == "FA1234567")
+    try:
+        service._check_receiver(form, role, document, today)
+    except HandoverRefused:
+        assert not allowed
+    else:
+        assert allowed
