@@ -296,3 +296,17 @@ def test_center_on_a_database_url(new_database_url: object, tmp_path: Path) -> N
     again = run("center", "init", "--database", url, "--point",
                 "SAM-01,public-service-centre,101,Samarqand", "--json")  # fmt: skip
     assert again.exit_code == 1 and json.loads(again.stdout)["error"].startswith("code: ")
+
+
+def test_point_init_of_a_point_the_center_registered(tmp_path: Path) -> None:
+    folder = tmp_path / "station"
+    spec = "TAS-01,internal-affairs,262,Toshkent"
+    assert run("center", "init", "--dir", str(folder), "--point", spec).exit_code == 0
+    result = run("point", "init", "--station", str(folder), "--code", "TAS-01", "--name",
+                 "Toshkent", "--kind", "internal-affairs", "--place-code", "262", "--operator",
+                 "aziza", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["registered"] == "already"
+    again = run("point", "init", "--station", str(folder), "--code", "TAS-01", "--name", "T",
+                "--kind", "internal-affairs", "--place-code", "262", "--operator", "aziza")
+    assert again.exit_code == 2 and "point.json exists" in again.stderr

@@ -23,7 +23,7 @@ __all__ = ["CONFIG_NAME", "OperatorRole", "PointConfig"]
 
 CONFIG_NAME = "point.json"
 
-_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 _LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 
 
@@ -44,7 +44,7 @@ class PointConfig:
 
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code):
-            raise UsageError(f"point.code: {self.code!r} is not 2-32 capitals, digits or '-'")
+            raise UsageError(f"point.code: {self.code!r} is not 2-16 capitals, digits or '-'")
         if not (len(self.place_code) == 3 and self.place_code.isdigit()):
             raise UsageError(f"point.place_code: {self.place_code!r} is not 3 digits")
         if not self.name.strip():
