@@ -96,20 +96,33 @@ def register_point(
     db: Database, *, code: str, name: str, kind: PointKind, place_code: str, now: datetime
 ) -> PointInfo:
     """Register a data-collection point (scheme, stage 2, line 97: internal affairs' migration
-    and citizenship units, public service centres); ``place_code`` goes into PINFL digits 8-10."""
+    and citizenship units, public service centres); ``place_code`` goes into PINFL digits 8-10.
+
+    Registering the same point again with the same data is a no-op (a point's set-up may be
+    re-run); the same code with other data is a :class:`Conflict`."""
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise DomainError("code", "a point's code is 1-16 letters, digits, '-' or '_'")
     if not isinstance(place_code, str) or not _PLACE.fullmatch(place_code):
         raise DomainError("place_code", "the place code is 3 digits (PINFL digits 8-10)")
     if not name or not name.strip():
         raise DomainError("name", "must not be empty")
-    point_kind = PointKind(kind)
-    with db.session() as s:
-        if s.get(Point, code) is not None:
-            raise Conflict("code", f"point {code} is already registered")
-        s.add(Point(code=code, name=name, kind=point_kind.value, place_code=place_code,
-                    created_at=_aware(now)))  # fmt: skip
-    return PointInfo(code=code, name=name, kind=point_kind, place_code=place_code)
+    info = PointInfo(code=code, name=name, kind=PointKind(kind), place_code=place_code)
+    for attempt in range(_ATTEMPTS):
+        try:
+            with db.session() as s:
+                row = s.get(Point, code)
+                if row is None:
+                    s.add(Point(code=code, name=name, kind=info.kind.value, place_code=place_code,
+                                created_at=_aware(now)))  # fmt: skip
+                    return info
+                known = PointInfo(row.code, row.name, PointKind(row.kind), row.place_code)
+                if known != info:
+                    raise Conflict("code", f"point {code} is registered with other data")
+                return info
+        except ConstraintError:  # registered at the same moment by another call: look again
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def add_operator(db: Database, *, point: str, login: str, name: str, role: str) -> None:
