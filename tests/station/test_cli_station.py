@@ -302,11 +302,13 @@ def test_point_init_of_a_point_the_center_registered(tmp_path: Path) -> None:
     folder = tmp_path / "station"
     spec = "TAS-01,internal-affairs,262,Toshkent"
     assert run("center", "init", "--dir", str(folder), "--point", spec).exit_code == 0
-    result = run("point", "init", "--station", str(folder), "--code", "TAS-01", "--name",
-                 "Toshkent", "--kind", "internal-affairs", "--place-code", "262", "--operator",
-                 "aziza", "--json")  # fmt: skip
+    init = ["point", "init", "--station", str(folder), "--code", "TAS-01", "--kind",
+            "internal-affairs", "--place-code", "262", "--operator", "aziza", "--json"]
+    other = run(*init, "--name", "Toshkent shahri")  # not what the Center has
+    assert other.exit_code == 1 and json.loads(other.stdout)["error"].startswith("code: ")
+    assert not (folder / "point.json").exists() and not (folder / "point.db").exists()
+    result = run(*init, "--name", "Toshkent")  # the same point: no conflict
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["registered"] == "already"
-    again = run("point", "init", "--station", str(folder), "--code", "TAS-01", "--name", "T",
-                "--kind", "internal-affairs", "--place-code", "262", "--operator", "aziza")
+    assert json.loads(result.stdout)["code"] == "TAS-01"
+    again = run(*init, "--name", "Toshkent")
     assert again.exit_code == 2 and "point.json exists" in again.stderr

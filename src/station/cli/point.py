@@ -111,7 +111,7 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
     """Set up a collection point in the station folder and register it at the Center.
 
     Writes point.json and creates point.db; an existing point.json is never overwritten. A
-    point the Center already has (center init --point) keeps the Center's record.
+    point the Center already has (center init --point) must be given with the same data.
     """
     from station.domain.application import PointKind
     from station.point.config import CONFIG_NAME, OperatorRole, PointConfig
@@ -126,17 +126,9 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
     if path.exists():
         raise UsageError(f"{path} exists: the point is already set up")
     station.mkdir(parents=True, exist_ok=True)
-    from station.center.errors import Conflict
-
-    registered = "now"
-    with _center(station, center_at) as client:
-        try:
-            client.register_point(code=config.code, name=config.name, kind=config.kind,
-                                  place_code=config.place_code)  # fmt: skip
-        except Conflict as exc:
-            if exc.field != "code":
-                raise
-            registered = "already"  # by 'center init --point': the Center's record stands
+    with _center(station, center_at) as client:  # the same point again is no conflict
+        client.register_point(code=config.code, name=config.name, kind=config.kind,
+                              place_code=config.place_code)  # fmt: skip
     from pki.filestore import write_atomic
 
     with _point_db(station):
@@ -144,11 +136,9 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
     write_atomic(path, (json.dumps(config.to_json(), ensure_ascii=False, indent=2) + "\n")
                  .encode())  # fmt: skip
     if as_json:
-        echo_json({**config.to_json(), "registered": registered})
+        echo_json(config.to_json())
         return
     click.echo(f"Point         {config.code} ({config.kind.value}, place {config.place_code})")
-    if registered == "already":
-        click.echo("Center        already registered there (its record stands)")
     click.echo(f"Operators     {', '.join(f'{k} ({v.value})' for k, v in sorted(staff.items()))}")
 
 
