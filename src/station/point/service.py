@@ -9,6 +9,7 @@ here formats output or knows about HTTP or the command line.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -53,6 +54,7 @@ from station.rules import age_on
 __all__ = [
     "CenterAPI",
     "apply",
+    "form_problems",
     "handover",
     "mark",
     "overdue",
@@ -78,21 +80,20 @@ class CenterAPI(Protocol):
 
 
 _APP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,35}")
-_CALENDAR: WorkCalendar | None = None
 
 
+@functools.cache
 def _calendar() -> WorkCalendar:
-    global _CALENDAR
-    if _CALENDAR is None:
-        _CALENDAR = WorkCalendar()
-    return _CALENDAR
+    """Uzbekistan's working-day calendar (built once: the holidays of its years)."""
+    return WorkCalendar()
 
 
 # -- stage 2: the application --------------------------------------------------------------
 
 
-def form_problems(form: ApplicationForm, *, point: PointConfig, today: date) -> list[tuple[str,
-                                                                                        str]]:
+def form_problems(
+    form: ApplicationForm, *, point: PointConfig, today: date
+) -> list[tuple[str, str]]:
     """Every problem of ``form`` at ``point`` (the domain's rules and the PINFL's agreement with
     the person): an empty list is an application the point may accept."""
     problems = list(application_problems(form, point_kind=point.kind, today=today))

@@ -7,6 +7,7 @@ it implements; every refused input is checked to leave the point's tables as the
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import replace as changed
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -542,3 +543,27 @@ def test_who_may_take_the_card(age: int, role: ApplicantRole, document: str,
         assert not allowed
     else:
         assert allowed
+
+
+def test_two_operators_at_once_one_application(point_db: Database) -> None:
+    """The same person and ground accepted by two operators at the same moment: the partial
+    unique index lets one through, the other gets DuplicateApplication (both backends)."""
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def accept(operator: str) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(service.apply(point_db, adult_form(), point=POINT,
+                                          operator=operator, now=NOW))  # fmt: skip
+        except Exception as exc:  # the outcome is the result
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=accept, args=(op,)) for op in ("aziza", "bobur")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    kinds = sorted(type(o).__name__ for o in outcomes)
+    assert kinds == ["Application", "DuplicateApplication"], outcomes
+    assert counts(point_db) == {**EMPTY, "applications": 1, "point_events": 1}
