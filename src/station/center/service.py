@@ -41,7 +41,8 @@ from station.domain.cards import (
     previous_card_status,
 )
 from station.domain.errors import DomainError, TransitionError
-from station.domain.person import Person
+from station.domain.grounds import Scheme, rule
+from station.domain.person import CITIZEN, Person
 from station.errors import StationError
 from station.rules import expiry_date
 
@@ -215,6 +216,26 @@ def _same_request(s: Session, row: Request, request: CenterRequest, answer: Cent
     )
 
 
+def _request_problems(request: CenterRequest, point: Point) -> list[tuple[str, str]]:
+    """What the Center refuses in a request whatever the registry holds (the point checked the
+    application fully; the Center does not trust a caller with the scheme's basic rules)."""
+    problems: list[tuple[str, str]] = []
+    # scheme, line 292 (residents' stage 2): "Ma’lumotlarni yig‘ish punkti (ichki ishlar
+    # organlarining migratsiya va fuqarolikni rasmiylashtirish bo‘linmalari)" — only those
+    if request.scheme is Scheme.RESIDENT and point.kind != PointKind.INTERNAL_AFFAIRS.value:
+        problems.append(("point", f"{point.code} is a {point.kind}: residents apply only at a "
+                         "migration and citizenship unit of internal affairs (scheme, line 292)"))
+    # scheme, lines 14-23 (citizens' grounds), 251-259 (residents'), 178-184 (both: stage 5)
+    if request.scheme not in rule(request.ground).schemes:
+        problems.append(("ground", f"{request.ground.value} is not a ground of the "
+                         f"{request.scheme.value} scheme"))
+    # line 5: a citizen's card; line 229: foreign citizens and stateless persons (residents)
+    if (request.person.citizenship == CITIZEN) != (request.scheme is Scheme.CITIZEN):
+        problems.append(("person.citizenship", f"{request.person.citizenship} does not belong "
+                         f"in the {request.scheme.value} scheme"))
+    return problems
+
+
 def _receive(s: Session, request: CenterRequest, now: datetime) -> CenterAnswer:
     known = s.get(Request, request.id)
     if known is not None:
@@ -227,11 +248,14 @@ def _receive(s: Session, request: CenterRequest, now: datetime) -> CenterAnswer:
         raise NotFound("point", f"no point {request.point!r} is registered at the Center")
     issue_date = now.astimezone(TASHKENT).date()
     person = request.person
+    problems = _request_problems(request, point)
     if person.birth_date > issue_date:
-        raise DomainError(
+        problems.append((
             "person.birth_date",
             f"{person.birth_date.isoformat()} is after the day of issue {issue_date.isoformat()}",
-        )
+        ))
+    if problems:
+        raise DomainError.from_problems(problems)
     row, generated = resolve_person(
         s, person, ground=request.ground, point=point.code, place_code=point.place_code, now=now
     )

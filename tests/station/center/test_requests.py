@@ -38,7 +38,7 @@ from station.db import Database
 from station.db.center_tables import Card, CardSeries, PINFLBlock
 from station.db.center_tables import Person as PersonRow
 from station.domain.errors import DomainError
-from station.domain.grounds import Ground
+from station.domain.grounds import Ground, Scheme
 from station.domain.person import PersonName
 from station.rules import expiry_date
 
@@ -286,3 +286,29 @@ def test_the_same_request_sent_twice_at_once_gets_one_card(center: Database) -> 
     answers = _in_threads(4, lambda i: receive_request(center, sent, now=NOW))
     assert len({a.card for a in answers}) == 1
     assert sum(center_status(center).cards.values()) == 1
+
+
+def test_scheme_rules_the_center_checks_itself(center: Database) -> None:
+    resident = person(citizenship="KAZ", foreign_document="N1234567")
+    refused = [
+        # scheme, line 292: residents apply only at internal affairs' migration units
+        (replace(request(resident, ground=Ground.PERMIT_EXPIRED, point="SAM01"),
+                 scheme=Scheme.RESIDENT), "point"),
+        # lines 14-23 vs 251-259: a residents' ground in the citizens' scheme
+        (request(person(), ground=Ground.PERMIT_EXPIRED), "ground"),
+        # line 229: the residents' scheme is for foreign citizens and stateless persons
+        (replace(request(person(), ground=Ground.PERMIT_EXPIRED), scheme=Scheme.RESIDENT),
+         "person.citizenship"),
+        (request(resident), "person.citizenship"),
+        (request(person(birth_date=TODAY.replace(day=5))), "person.birth_date"),
+    ]  # fmt: skip
+    for sent, field in refused:
+        with pytest.raises(DomainError) as info:
+            receive_request(center, sent, now=NOW)
+        assert info.value.field == field, sent
+    assert center_status(center).requests == 0
+    ok = replace(request(resident, ground=Ground.PERMIT_EXPIRED), scheme=Scheme.RESIDENT)
+    answer = receive_request(center, ok, now=NOW)  # at TAS01, internal affairs
+    assert answer.pinfl == with_check_digit("3150788023001")
+    lost = replace(request(resident, ground=Ground.LOST), scheme=Scheme.RESIDENT)  # both schemes
+    assert receive_request(center, lost, now=NOW).pinfl == answer.pinfl
