@@ -3,12 +3,15 @@ number allocated, idempotent; on SQLite and PostgreSQL (``center_db``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from tests.station.center.kit import (
     ALISHER_PINFL,
@@ -312,3 +315,27 @@ def test_scheme_rules_the_center_checks_itself(center: Database) -> None:
     assert answer.pinfl == with_check_digit("3150788023001")
     lost = replace(request(resident, ground=Ground.LOST), scheme=Scheme.RESIDENT)  # both schemes
     assert receive_request(center, lost, now=NOW).pinfl == answer.pinfl
+
+
+_counter = iter(range(10**9))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    birth=st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY),
+    sex=st.sampled_from(["M", "F"]),
+    point=st.sampled_from(["TAS01", "SAM01"]),
+)
+def test_every_generated_pinfl_is_correct_for_its_person(
+    center: Database, birth: dt.date, sex: str, point: str
+) -> None:
+    # scheme, lines 127-131: the PINFL the Center forms must pass its own check ("to‘g‘riligini")
+    who = numbered(next(_counter), birth_date=birth, sex=sex)
+    answer = receive_request(center, request(who, point=point), now=NOW)
+    assert who.pinfl_problems(answer.pinfl) == []
+    parsed = PINFL.parse(answer.pinfl)
+    assert parsed.place_code == {"TAS01": TASHKENT_PLACE, "SAM01": "114"}[point]
+    # scheme, lines 10-12: 2, 5 or 10 years by age on the day of issue
+    assert answer.expiry_date == expiry_date(birth, TODAY)
+    assert person_by_pinfl(center, answer.pinfl).pinfl == answer.pinfl
