@@ -12,12 +12,16 @@ import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from station.cli.common import EXIT_FAILED, EXIT_USAGE, echo_json, fail, handle_errors
 from station.errors import UsageError
+
+if TYPE_CHECKING:
+    from station.center.models import CenterStatus
+    from station.client import CenterClient
 
 __all__ = ["CENTER_DB", "center", "embedded_center", "run_errors"]
 
@@ -39,7 +43,7 @@ def center_url(folder: Path | None, database: str | None) -> str:
 
 
 @contextlib.contextmanager
-def embedded_center(folder: Path) -> Iterator[Any]:
+def embedded_center(folder: Path) -> Iterator[CenterClient]:
     """A :class:`~station.client.CenterClient` of the Center of ``folder/center.db``, served by
     its ASGI application in this process (no network)."""
     from station.api import create_app
@@ -221,7 +225,7 @@ def status(folder: Path | None, database: str | None, center_at: str | None,
     click.echo(f"Revocations   {result.pending_revocations} pending")
 
 
-def _status(folder: Path | None, database: str | None, center_at: str | None) -> Any:
+def _status(folder: Path | None, database: str | None, center_at: str | None) -> CenterStatus:
     if center_at is not None:
         from station.client import CenterClient
 

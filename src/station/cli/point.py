@@ -13,13 +13,20 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from station.cli.center import embedded_center, run_errors
 from station.cli.common import echo_json
 from station.errors import UsageError
+
+if TYPE_CHECKING:
+    from station.client import CenterClient
+    from station.db import Database
+    from station.domain.application import ApplicationForm
+    from station.point.config import PointConfig
+    from station.point.models import Application
 
 __all__ = ["point"]
 
@@ -42,21 +49,28 @@ def _now() -> datetime:
 
 
 @contextlib.contextmanager
-def _point(station: Path) -> Iterator[tuple[Any, Any]]:
+def _point(station: Path) -> Iterator[tuple[PointConfig, Database]]:
     """The point's configuration and database."""
-    from station.db import Role, open_database, sqlite_url
     from station.point.config import PointConfig
 
     config = PointConfig.load(station)
+    with _point_db(station) as db:
+        yield config, db
+
+
+@contextlib.contextmanager
+def _point_db(station: Path) -> Iterator[Database]:
+    from station.db import Role, open_database, sqlite_url
+
     db = open_database(sqlite_url(station / POINT_DB), Role.POINT)
     try:
-        yield config, db
+        yield db
     finally:
         db.close()
 
 
 @contextlib.contextmanager
-def _center(station: Path, center_at: str | None) -> Iterator[Any]:
+def _center(station: Path, center_at: str | None) -> Iterator[CenterClient]:
     if center_at is None:
         with embedded_center(station) as client:
             yield client
@@ -67,7 +81,7 @@ def _center(station: Path, center_at: str | None) -> Iterator[Any]:
         yield client
 
 
-def _print_application(app: Any, as_json: bool, headline: str) -> None:
+def _print_application(app: Application, as_json: bool, headline: str) -> None:
     if as_json:
         echo_json(app.to_json())
         return
@@ -142,18 +156,7 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
     click.echo(f"Operators     {', '.join(f'{k} ({v.value})' for k, v in sorted(staff.items()))}")
 
 
-@contextlib.contextmanager
-def _point_db(station: Path) -> Iterator[Any]:
-    from station.db import Role, open_database, sqlite_url
-
-    db = open_database(sqlite_url(station / POINT_DB), Role.POINT)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def _load_form(path: Path) -> Any:
+def _load_form(path: Path) -> ApplicationForm:
     from station.domain.application import ApplicationForm
 
     try:
