@@ -20,7 +20,7 @@ from station.db.center_tables import Person as PersonRow
 from station.db.center_tables import PINFLBlock
 from station.domain.errors import DomainError
 from station.domain.grounds import Ground
-from station.domain.person import Person, PersonName
+from station.domain.person import Person, PersonName, normalise
 from station.domain.pinfl import MAX_SERIAL, compose_pinfl, pinfl_prefix
 
 __all__ = ["person_of_row", "resolve_person"]
@@ -29,10 +29,6 @@ __all__ = ["person_of_row", "resolve_person"]
 # (scheme, line 19: "familiyasi, ismi, otasining ismi, millati, tug‘ilgan sanasi, jinsi
 # o‘zgarganda"; line 20: "ma’lumotlarda noaniqliklar, xatolar … aniqlanganda").
 _DATA_GROUNDS = frozenset({Ground.DATA_CHANGED, Ground.DATA_ERROR})
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def person_of_row(row: PersonRow) -> Person:
@@ -65,7 +61,7 @@ def _identity_differences(row: PersonRow, person: Person, ground: Ground) -> lis
             ("given_name", row.given_name_lat, person.given_name.latin),
             ("patronymic", row.patronymic_lat, person.patronymic.latin),
         ]
-    found = [name for name, old, new in pairs if _fold(old) != _fold(new)]
+    found = [name for name, old, new in pairs if normalise(old) != normalise(new)]
     if row.birth_date != person.birth_date:
         found.append("birth_date")
     if row.sex != person.sex:

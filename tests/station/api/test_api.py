@@ -212,3 +212,25 @@ def test_pinfl_exhausted_rebuilt_by_the_client(center: Database, client: CenterC
     with pytest.raises(PINFLExhausted) as info:
         client.send_request(request(person()))
     assert info.value.field == "person.pinfl"
+
+
+def test_one_in_process_client_shared_by_threads(client: CenterClient) -> None:
+    """The embedded default used by several threads of a point at once: every answer arrives,
+    card numbers without gaps or duplicates (decree §6б)."""
+    import threading
+
+    cards: list[str] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        for k in range(3):
+            card = client.send_request(request(numbered(i * 10 + k))).card
+            with lock:
+                cards.append(card)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(cards) == [f"AD{n:07d}" for n in range(1, 19)]

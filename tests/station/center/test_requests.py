@@ -118,12 +118,15 @@ def test_incorrect_pinfl_is_refused_naming_person_pinfl(
 
 def test_known_pinfl_with_another_persons_data_is_a_conflict(center: Database) -> None:
     receive_request(center, request(person(pinfl=ALISHER_PINFL)), now=NOW)
+    # the same person typed differently (case, spaces, another apostrophe) is not another one
+    retyped = person(pinfl=ALISHER_PINFL, patronymic=PersonName("BAXTIYOR  O'G'LI", ""))
+    assert receive_request(center, request(retyped), now=NOW).pinfl == ALISHER_PINFL
     impostor = person(pinfl=ALISHER_PINFL, given_name=PersonName("Bobur", "Бобур"))
     with pytest.raises(PersonMismatch) as info:
         receive_request(center, request(impostor), now=NOW)
     assert info.value.field == "person.pinfl"
     assert "given_name" in info.value.reason
-    assert center_status(center).requests == 1
+    assert center_status(center).requests == 2
 
 
 def test_data_changed_ground_updates_the_names_under_the_same_pinfl(center: Database) -> None:

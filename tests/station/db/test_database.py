@@ -105,3 +105,17 @@ def test_schema_from_a_newer_idkarta_is_refused_and_left_alone(database_url: str
         version = connection.execute(text("SELECT version_num FROM alembic_version_point"))
         assert version.scalar_one() == "point_9999"
     engine.dispose()
+
+
+def test_nested_write_transaction_is_refused_at_once(center_db: Database) -> None:
+    """Not a 60 s wait for a lock this thread holds itself (SQLite), nor a second transaction
+    (PostgreSQL): one use case, one transaction."""
+    with center_db.session() as outer:
+        outer.add(_point())
+        with pytest.raises(DatabaseError, match="already open in this thread"), \
+                center_db.session():
+            pass  # pragma: no cover
+        with center_db.session(write=False) as reader:  # reading beside it is fine
+            assert reader.get(Point, "SAM01") is None
+    with center_db.session() as session:  # and the next one after it
+        assert session.get(Point, "TAS01") is not None
