@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, FastAPI, Path
 
@@ -32,7 +32,7 @@ from station.center import service
 from station.center.models import CenterRequest, PointInfo
 from station.db import Database
 
-__all__ = ["API_VERSION", "create_app"]
+__all__ = ["API_VERSION", "create_app", "openapi_document"]
 
 API_VERSION = "1"
 log = logging.getLogger(__name__)
@@ -127,3 +127,9 @@ def create_app(
 
     app.include_router(v1)
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of the ``/v1`` API (``docs/api/center-v1.openapi.json``); the routes
+    and schemas do not depend on the database, so none is opened."""
+    return create_app(cast(Database, None)).openapi()
