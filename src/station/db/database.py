@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ class Database:
         self._read_engine = _read_only_engine(engine)
         self._write = sessionmaker(engine, expire_on_commit=False)
         self._read = sessionmaker(self._read_engine, expire_on_commit=False)
+        self._writing = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -89,14 +91,24 @@ class Database:
         :class:`DatabaseError` / :class:`ConstraintError` (the SQLAlchemy exception as
         ``__cause__``); other exceptions pass through after the rollback.
         """
+        if write and getattr(self._writing, "active", False):
+            # On SQLite the inner BEGIN IMMEDIATE would wait for the outer one's lock, held by
+            # this very thread, until the busy timeout: say so at once, on both databases.
+            raise DatabaseError("a write transaction is already open in this thread "
+                                "(one use case, one transaction)")
         maker = self._write if write else self._read
         try:
+            if write:
+                self._writing.active = True
             with maker() as session, session.begin():
                 yield session
         except exc.IntegrityError as error:
             raise constraint_error(error, metadata_for(self.role)) from error
         except exc.SQLAlchemyError as error:
             raise database_error(error) from error
+        finally:
+            if write:
+                self._writing.active = False
 
     def close(self) -> None:
         """Close every pooled connection."""
