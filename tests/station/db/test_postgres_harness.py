@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import psycopg
-from tests.postgres import PostgresCluster
+import pytest
+from tests.postgres import SETTINGS, PostgresCluster
 
 
 def _uid(pid: int) -> int:
@@ -50,4 +51,15 @@ def test_stop_ends_the_server_and_removes_its_folder() -> None:
     pid = cluster.proc.pid
     cluster.stop()
     assert not Path(f"/proc/{pid}").exists()
+    assert not cluster.tmp.exists()
+
+
+def test_a_server_that_does_not_start_fails_with_its_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SETTINGS, "shared_buffers", "lots")
+    cluster = PostgresCluster()
+    with pytest.raises(pytest.fail.Exception) as caught:
+        cluster.start()
+    assert "postgres did not start" in str(caught.value)
+    assert 'invalid value for parameter "shared_buffers": "lots"' in str(caught.value)
+    assert cluster.proc is None
     assert not cluster.tmp.exists()
