@@ -7,6 +7,15 @@ also serialises concurrent openers (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a t
 advisory lock), so two processes opening a fresh database do not both create it. On SQLite,
 foreign keys are off while the schema changes (batch mode copies tables) and checked with
 ``PRAGMA foreign_key_check`` before the commit, as SQLite's documentation prescribes.
+
+A new revision, after changing ``center_tables.py`` or ``point_tables.py``: draft it against a
+database at head, then read and tidy it by hand (``tests/station/db/test_migrations.py`` checks
+the result equals the models on SQLite and PostgreSQL, both ways)::
+
+    config = alembic_config(Role.CENTER)
+    config.set_main_option("sqlalchemy.url", sqlite_url(Path("/tmp/at-head.db")))
+    command.upgrade(config, "head")
+    command.revision(config, message="…", autogenerate=True, rev_id="center_0002")
 """
 
 from __future__ import annotations

@@ -150,3 +150,18 @@ def test_every_migration_file_is_package_data() -> None:
         "db/migrations/point/versions/point_0001_initial.py",
     }
     assert files - packaged == set()
+
+
+@ROLES
+def test_alembic_commands_by_url(database_url: str, role: Role) -> None:
+    """Alembic's own commands on a URL (no connection handed in): what a developer runs to
+    write the next revision (``command.revision(config, autogenerate=True)``)."""
+    config = alembic_config(role)
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+    engine = create_station_engine(database_url)
+    try:
+        assert current(engine, role) == head(role)
+        assert _diff(engine, role) == []
+    finally:
+        engine.dispose()
