@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import tests.conftest
+import tests.postgres
 from tests.postgres import SETTINGS, PostgresCluster
 
 
@@ -63,3 +65,25 @@ def test_a_server_that_does_not_start_fails_with_its_log(monkeypatch: pytest.Mon
     assert 'invalid value for parameter "shared_buffers": "lots"' in str(caught.value)
     assert cluster.proc is None
     assert not cluster.tmp.exists()
+
+
+@pytest.mark.parametrize(("in_ci", "outcome"), [(False, pytest.skip.Exception),
+                                                (True, pytest.fail.Exception)])
+def test_missing_postgresql_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, in_ci: bool, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(tests.conftest, "IN_CI", in_ci)
+    monkeypatch.setattr(tests.postgres, "find_binary", lambda name: None)
+    with pytest.raises(outcome, match="PostgreSQL"):
+        PostgresCluster()
+
+
+def test_binaries_found_on_path_or_under_usr_lib_postgresql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    installed = list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    tests.conftest.require_component(bool(installed), "Debian's PostgreSQL (/usr/lib/postgresql)")
+    newest = max(installed, key=lambda p: int(p.parts[-3]))
+    monkeypatch.setenv("PATH", "/nonexistent")  # Debian keeps them off PATH
+    assert tests.postgres.find_binary("initdb") == str(newest)
+    assert tests.postgres.find_binary("no-such-postgres-tool") is None
