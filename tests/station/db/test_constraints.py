@@ -83,6 +83,9 @@ def test_foreign_keys_are_enforced(center_db: Database) -> None:
     with pytest.raises(ConstraintError) as caught:
         _add(center_db, Operator(point_code="NOWHERE", login="ali", name="Ali", role="operator"))
     assert caught.value.kind == "foreign-key"
+    # PostgreSQL names it; SQLite only says "FOREIGN KEY constraint failed"
+    named = "fk_operators_point_code_points" if center_db.dialect == "postgresql" else None
+    assert caught.value.constraint == named
     assert "NOWHERE" not in str(caught.value)
 
 
