@@ -96,7 +96,7 @@ class Applicant:
             problems.append(("applicant.pinfl", "must be a string or null"))
         if problems or role is None or not isinstance(name, str) or not isinstance(document, str):
             raise DomainError.from_problems(problems)
-        return cls(role, name, document, pinfl if isinstance(pinfl, str) else None)
+        return cls(role, name, document, pinfl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,7 +92,9 @@ class Person:
         problems += [(f"person.{k}", "unknown field") for k in data if k not in names]
         values: dict[str, Any] = {}
         for key in ("surname", "given_name", "patronymic"):
-            values[key] = _name(data, key, problems)
+            name = _name(data, key, problems)
+            if name is not None:
+                values[key] = name
         raw_date = data.get("birth_date")
         if isinstance(raw_date, str) and _ISO_DATE.fullmatch(raw_date):
             try:
@@ -113,9 +115,8 @@ class Person:
                 values[key] = value
             else:
                 problems.append((f"person.{key}", "must be a string or null"))
-        if problems:  # list the other fields' problems too
-            checked = {f for f, _ in problems}
-            problems += [p for p in _shape_problems(values) if p[0] not in checked]
+        if problems:  # and those of the fields that were read
+            problems += _shape_problems(values)
             raise DomainError.from_problems(problems)
         return cls(**values)
 

@@ -21,7 +21,7 @@ from station.domain.application import (
     application_problems,
     check_application,
 )
-from station.domain.documents import DocumentKind, required_documents
+from station.domain.documents import ApplicationFacts, DocumentKind, required_documents
 from station.domain.errors import DomainError, MissingDocuments
 from station.domain.grounds import GROUND_RULES, Ground, Scheme
 from station.domain.person import Person, PersonName
@@ -319,3 +319,145 @@ def test_form_json_not_an_object() -> None:
     with pytest.raises(DomainError) as info:
         ApplicationForm.from_json("lost")
     assert info.value.field == "form"
+
+
+def test_problem_messages() -> None:
+    # The reasons are shown to the operator as they are: each one exactly.
+    resident = form(Ground.PERMIT_EXPIRED, person=FOREIGNER)
+    assert problems(resident, PSC) == [(
+        "point_kind", "residents apply only at a migration and citizenship unit of internal "
+        "affairs, not at a public service centre (scheme, line 292)")]
+    assert problems(form(Ground.PERMIT_EXPIRED, scheme=Scheme.CITIZEN)) == [
+        ("ground", "permit-expired is not a ground of the citizen scheme")]
+    assert problems(form(Ground.EXPIRED, person=FOREIGNER)) == [
+        ("person.citizenship", "KAZ in the citizens' scheme: a citizen's citizenship is UZB")]
+    assert problems(form(Ground.PERMIT_EXPIRED, person=person())) == [
+        ("person.citizenship", "UZB in the residents' scheme: it is for foreign citizens and "
+         "stateless persons (XXA)")]
+    child = form(Ground.PARENTS_WISH, person=CHILD, applicant=HOLDER, first_issue=True)
+    assert problems(child) == [
+        ("applicant.role", "the holder is 7: a parent or guardian applies for a holder under 16")]
+    who = person(pinfl="40703851230058")
+    assert problems(form(person=who, applicant=replace(HOLDER, pinfl="40101601230011"))) == [
+        ("applicant.pinfl", "the holder applies, but this is not the holder's PINFL")]
+    kid = replace(CHILD, pinfl="40106191230015")
+    assert problems(form(person=kid, applicant=replace(MOTHER, pinfl=kid.pinfl))) == [
+        ("applicant.pinfl", "the parent has the holder's PINFL")]
+    assert problems(form(Ground.LOST, fee_paid_electronically=True)) == [
+        ("payment_reference", "a fee paid electronically needs its payment reference")]
+    assert problems(form(Ground.LOST, fee_waived=True)) == [
+        ("fee_waived", "the fee is waived only for a technical defect the point caused (ground "
+         "data-error), not on lost")]
+    assert problems(form(Ground.LOST, previous_card=None)) == [
+        ("previous_card", "the card replaced on ground lost is needed (series and number, "
+         "AD1234567)")]
+
+
+def test_sixteenth_birthday() -> None:
+    # line 15 "16 yoshga to‘lguniga qadar" / line 16 "16 yoshga to‘lganda": 16 on the day itself
+    sixteen = person(birth_date=date(2010, 12, 4))
+    assert problems(form(Ground.TURNED_16, person=sixteen, first_issue=True)) == []
+    by_mother = form(Ground.TURNED_16, person=sixteen, first_issue=True, applicant=MOTHER)
+    assert problems(by_mother) == [
+        ("applicant.role", "the holder is 16: from 16 the holder applies, not a parent")]
+    fifteen = person(birth_date=date(2010, 12, 5))
+    assert problems(form(Ground.PARENTS_WISH, person=fifteen, first_issue=True,
+                         applicant=MOTHER)) == []
+    assert problems(form(Ground.PARENTS_WISH, person=sixteen, first_issue=True,
+                         applicant=MOTHER)) == [
+        ("ground", "parents-wish is for a holder under 16; the holder is 16"),
+        ("applicant.role", "the holder is 16: from 16 the holder applies, not a parent"),
+    ]
+    assert problems(form(Ground.TURNED_16, person=fifteen, first_issue=True,
+                         applicant=MOTHER)) == [
+        ("ground", "turned-16 is for a holder of 16 or more; the holder is 15")]
+
+
+def test_born_today() -> None:
+    # line 10: "yangi tug‘ilgan bolaga" (a newborn)
+    newborn = person(birth_date=TODAY)
+    f = form(Ground.PARENTS_WISH, person=newborn, applicant=MOTHER, first_issue=True)
+    assert problems(f) == []
+
+
+def test_application_facts() -> None:
+    f = form(Ground.RESIDENT_PARENTS_WISH, person=replace(FOREIGNER, birth_date=date(2019, 6, 1)),
+             applicant=MOTHER, first_issue=True, fee_paid_electronically=True)
+    assert application_facts(f, today=TODAY) == ApplicationFacts(
+        scheme=Scheme.RESIDENT, ground=Ground.RESIDENT_PARENTS_WISH, first_issue=True,
+        holder_age=7, applicant_is_holder=False, fee_paid_electronically=True, fee_waived=False,
+        foreign_citizen=True)
+    holder = application_facts(form(Ground.LOST, fee_waived=True), today=TODAY)
+    assert (holder.applicant_is_holder, holder.fee_waived, holder.foreign_citizen,
+            holder.holder_age) == (True, True, False, 41)
+    with pytest.raises(DomainError) as info:
+        application_facts(form(Ground.LOST), today=date(1985, 3, 6))
+    assert info.value.problems == (("person.birth_date", "1985-03-07 is after 1985-03-06"),)
+
+
+def test_check_application_passes_a_resident_at_internal_affairs() -> None:
+    check_application(form(Ground.PERMIT_EXPIRED, person=FOREIGNER), point_kind=IA, today=TODAY)
+
+
+def test_applicant_shape() -> None:
+    assert Applicant("parent", "x", "y").role is ApplicantRole.PARENT  # type: ignore[arg-type]
+    with pytest.raises(DomainError) as info:
+        Applicant("uncle", " ", "", "123")  # type: ignore[arg-type]
+    assert info.value.problems == (
+        ("applicant.role", "'uncle' is not one of: holder, parent, guardian"),
+        ("applicant.name", "must not be empty"),
+        ("applicant.document", "must not be empty"),
+        ("applicant.pinfl", "a PINFL is exactly 14 digits"),
+    )
+    with pytest.raises(DomainError) as info:
+        Applicant(ApplicantRole.HOLDER, "x", "y", 40703851230058)  # type: ignore[arg-type]
+    assert info.value.problems == (("applicant.pinfl", "a PINFL is exactly 14 digits"),)
+
+
+def test_applicant_json_problems() -> None:
+    with pytest.raises(DomainError) as info:
+        Applicant.from_json({"role": 1, "name": 2, "document": None, "pinfl": 3, "age": 4})
+    assert info.value.problems == (
+        ("applicant.age", "unknown field"),
+        ("applicant.role", "must be one of: holder, parent, guardian"),
+        ("applicant.name", "must be a string"),
+        ("applicant.document", "must be a string"),
+        ("applicant.pinfl", "must be a string or null"),
+    )
+    with pytest.raises(DomainError) as info:
+        Applicant.from_json("holder")
+    assert info.value.problems == (("applicant", "must be a JSON object"),)
+    assert Applicant.from_json({"role": "holder", "name": "a", "document": "b"}).pinfl is None
+
+
+def test_form_shape() -> None:
+    with pytest.raises(DomainError) as info:
+        replace(form(), scheme="tourist", documents=frozenset({"selfie"}))  # type: ignore[arg-type]
+    assert info.value.problems == (
+        ("scheme", "'tourist' is not one of: citizen, resident"),
+        ("documents", "'selfie' is not one of: " + ", ".join(k.value for k in DocumentKind)),
+    )
+
+
+def test_form_json_defaults_and_messages() -> None:
+    data = form(Ground.LOST).to_json()
+    for key in ("fee_paid_electronically", "fee_waived", "payment_reference", "previous_card"):
+        del data[key]
+    f = ApplicationForm.from_json(data)
+    assert (f.fee_paid_electronically, f.fee_waived, f.payment_reference, f.previous_card) == (
+        False, False, None, None)
+    bad = {**data, "colour": 1, "documents": "x", "first_issue": None, "fee_waived": "no",
+           "payment_reference": 5, "ground": "z" * 50}
+    with pytest.raises(DomainError) as info:
+        ApplicationForm.from_json(bad)
+    assert info.value.problems == (
+        ("colour", "unknown field"),
+        ("ground", f"{'z' * 40!r} is not one of: " + ", ".join(g.value for g in Ground)),
+        ("documents", "must be a list of document codes"),
+        ("first_issue", "must be true or false"),
+        ("fee_waived", "must be true or false"),
+        ("payment_reference", "must be a string or null"),
+    )
+    with pytest.raises(DomainError) as info:
+        ApplicationForm.from_json(None)
+    assert info.value.problems == (("form", "must be a JSON object"),)

@@ -132,3 +132,34 @@ def test_outside_the_calendar(day: date) -> None:
     with pytest.raises(DeadlineError) as info:
         CAL.is_working_day(day)
     assert info.value.field == "day" and "1992-2100" in info.value.reason
+
+
+def test_a_fresh_calendar_and_an_injected_one() -> None:
+    # built inside the test (CAL is built at import time)
+    assert WorkCalendar().due_date(RESTORE, accepted_on=date(2026, 12, 4)) == date(2026, 12, 12)
+    # another country's calendar, injected: Kazakhstan has no working Saturday on 12 Dec 2026
+    kz = WorkCalendar(holidays.country_holidays("KZ"))
+    assert not kz.is_working_day(date(2026, 12, 12))
+    assert kz.is_working_day(date(2026, 12, 8))
+
+
+def test_count_and_year_limits() -> None:
+    cal = WorkCalendar()
+    assert cal.add_working_days(date(2026, 1, 1), 366) > date(2027, 1, 1)
+    with pytest.raises(DeadlineError) as info:
+        cal.add_working_days(date(2026, 12, 4), 367)
+    assert info.value.reason == "367 is not 1-366"
+    assert cal.is_working_day(date(1992, 1, 3)) and cal.is_working_day(date(2100, 12, 31))
+    with pytest.raises(DeadlineError) as info:
+        cal.is_working_day(date(1991, 12, 31))
+    assert info.value.reason == "1991-12-31 is outside the working-day calendar (1992-2100)"
+
+
+def test_span_limit() -> None:
+    cal = WorkCalendar()
+    start = date(2026, 1, 1)
+    assert cal.working_days_between(start, date.fromordinal(start.toordinal() + 732)) > 400
+    with pytest.raises(DeadlineError) as info:
+        cal.working_days_between(start, date.fromordinal(start.toordinal() + 733))
+    assert info.value.field == "day"
+    assert info.value.reason == "2026-01-01 to 2028-01-04 is too long a span"

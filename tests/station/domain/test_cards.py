@@ -65,7 +65,10 @@ def test_transition_error_lists_what_is_allowed() -> None:
 def test_unknown_status(old: str, new: str, bad: str) -> None:
     with pytest.raises(TransitionError) as info:
         check_transition(old, new)
-    assert info.value.field == "status" and bad in info.value.reason
+    assert info.value.field == "status"
+    assert info.value.reason == (
+        f"unknown card status {bad} (one of allocated, personalized, verified, handed-over, "
+        "lost, stolen, seized, replaced, expired, cancelled)")
 
 
 class CardLife(RuleBasedStateMachine):
@@ -134,6 +137,10 @@ def test_bad_card_number_parts(series: str, number: int) -> None:
     with pytest.raises(DomainError) as info:
         format_card_number(series, number)
     assert info.value.field == "card"
+    if series != "AD":
+        assert info.value.reason == f"series {series!r} is not 2 letters A-Z"
+    else:
+        assert info.value.reason == f"number {number!r} is not 1-9999999"
 
 
 @pytest.mark.parametrize("text", ["AD123456", "AD12345678", "ad1234567", "AD 1234567",
@@ -142,3 +149,11 @@ def test_bad_card_number_text(text: str) -> None:
     with pytest.raises(DomainError) as info:
         parse_card_number(text, field="previous_card")
     assert info.value.field == "previous_card"
+    assert info.value.reason == (
+        f"{text!r} is not a card number: 2 letters A-Z and 7 digits (not all zero)")
+
+
+def test_card_number_not_text() -> None:
+    with pytest.raises(DomainError) as info:
+        parse_card_number(None)  # type: ignore[arg-type]
+    assert info.value.field == "card"

@@ -59,3 +59,12 @@ def test_rebuild_from_poor_json() -> None:
     assert type(back) is DomainError and back.problems == (("x", "y"),)
     bare = error_from_json({"type": "MissingDocuments", "field": "documents", "message": "m"})
     assert isinstance(bare, MissingDocuments) and bare.missing == ()
+
+
+def test_rebuild_keeps_missing_documents_problems_and_defaults() -> None:
+    err = MissingDocuments("documents", "missing: fee-receipt", missing=["fee-receipt"],
+                           problems=[("ground", "x")])
+    back = error_from_json(err.to_json())
+    assert back.problems == (("documents", "missing: fee-receipt"), ("ground", "x"))
+    empty = error_from_json({})
+    assert type(empty) is DomainError and (empty.field, empty.reason) == ("", "")

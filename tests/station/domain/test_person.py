@@ -176,3 +176,75 @@ def test_construction_refuses_bad_shape() -> None:
     with pytest.raises(DomainError) as info:
         person(surname=PersonName("Ali\x00"))
     assert info.value.field == "person.surname.latin"
+
+
+def test_bad_json_problems_exactly() -> None:
+    data = {
+        **person().to_json(),
+        "surname": "Ganiyeva", "given_name": {"latin": 5, "cyrillic": "x", "x": 1},
+        "patronymic": {"latin": "Olimovna", "cyrillic": 7},
+        "birth_date": "1985-02-30", "sex": 1, "citizenship": 5, "pinfl": 7, "height": 170,
+    }
+    with pytest.raises(DomainError) as info:
+        Person.from_json(data)
+    assert info.value.problems == (
+        ("person.height", "unknown field"),
+        ("person.surname", 'must be an object {"latin": ..., "cyrillic": ...}'),
+        ("person.given_name.x", "unknown field"),
+        ("person.given_name.latin", "must be a string"),
+        ("person.patronymic.cyrillic", "must be a string"),
+        ("person.birth_date", "'1985-02-30' is not a date"),
+        ("person.sex", "must be a string"),
+        ("person.citizenship", "must be a string"),
+        ("person.pinfl", "must be a string or null"),
+    )
+    with pytest.raises(DomainError) as info:
+        Person.from_json({**person().to_json(), "birth_date": 19850307, "sex": "W",
+                          "father_pinfl": "1"})
+    assert info.value.problems == (
+        ("person.birth_date", "must be a date YYYY-MM-DD"),
+        ("person.sex", "must be 'M' or 'F', not 'W'"),
+        ("person.father_pinfl", "a PINFL is exactly 14 digits"),
+    )
+    with pytest.raises(DomainError) as info:
+        Person.from_json(None)
+    assert (info.value.field, info.value.reason) == ("person", "must be a JSON object")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"surname": "Ganiyeva"}, ("person.surname", "must be a PersonName")),
+        ({"given_name": PersonName("")}, ("person.given_name.latin", "must not be empty")),
+        ({"given_name": PersonName("Nodira", "Но\nдира")},
+         ("person.given_name.cyrillic", "must be text without control characters")),
+        ({"patronymic": PersonName("Olim\tovna")},
+         ("person.patronymic.latin", "must be text without control characters")),
+        ({"patronymic": None}, ("person.patronymic", "must be a PersonName")),
+        ({"birth_date": "1985-03-07"}, ("person.birth_date", "must be a date")),
+        ({"nationality": " "}, ("person.nationality", "must not be empty")),
+        ({"place_of_birth": None}, ("person.place_of_birth", "must not be empty")),
+        ({"citizenship": "UZ"}, ("person.citizenship",
+                                 "'UZ' is not UZB, a state's 3-letter code or XXA")),
+        ({"foreign_document": " "}, ("person.foreign_document",
+                                     "must be a document number or null")),
+        ({"mother_pinfl": "4070385123005x"}, ("person.mother_pinfl",
+                                              "a PINFL is exactly 14 digits")),
+    ],
+)
+def test_construction_names_each_field(change: dict[str, Any], problem: tuple[str, str]) -> None:
+    with pytest.raises(DomainError) as info:
+        person(**change)
+    assert info.value.problems == (problem,)
+
+
+def test_construction_checks_every_name() -> None:
+    with pytest.raises(DomainError) as info:
+        person(surname="x", given_name=PersonName(" "), patronymic=PersonName("\x07"))
+    assert [f for f, _ in info.value.problems] == [
+        "person.surname", "person.given_name.latin", "person.patronymic.latin"]
+
+
+def test_normalise_bar() -> None:
+    # "|" separates the key's parts: inside a name it counts as a space
+    assert normalise("a|b") == "a b"

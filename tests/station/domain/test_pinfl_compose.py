@@ -79,3 +79,19 @@ def test_serial_bounds_are_inclusive() -> None:
     low = compose_pinfl(sex="M", birth_date=date(2000, 1, 1), place_code="001", serial=1)
     high = compose_pinfl(sex="M", birth_date=date(2000, 1, 1), place_code="001", serial=999)
     assert (low[10:13], high[10:13]) == ("001", "999")
+
+
+def test_bad_part_reasons() -> None:
+    born = date(2000, 1, 1)
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"sex": "X"}, "must be 'M' or 'F', not 'X'"),
+        ({"birth_date": date(2100, 1, 1)}, "a PINFL holds birth years 1800-2099, not 2100"),
+        ({"place_code": "1234"}, "'1234' is not 3 digits"),
+        ({"serial": 1000}, "1000 is not a serial 1-999"),
+    ]
+    for change, reason in cases:
+        args: dict[str, object] = {"sex": "M", "birth_date": born, "place_code": "001",
+                                   "serial": 1, **change}
+        with pytest.raises(DomainError) as info:
+            compose_pinfl(**args)  # type: ignore[arg-type]
+        assert info.value.reason == reason

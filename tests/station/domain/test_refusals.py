@@ -27,4 +27,7 @@ def test_reason_codes() -> None:
     assert refusal_reason(RefusalReason.FINGERPRINTS) is RefusalReason.FINGERPRINTS
     with pytest.raises(DomainError) as info:
         refusal_reason("rude")  # not a reason the scheme gives
-    assert info.value.field == "reason" and "'rude'" in info.value.reason
+    assert info.value.field == "reason"
+    assert info.value.reason == (
+        "'rude' is not a reason to refuse (one of fingerprints-refused, glasses-or-headwear); "
+        + CLAUSE)
