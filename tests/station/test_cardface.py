@@ -105,9 +105,10 @@ def test_png_previews_are_300_dpi_of_the_card(job: PrintJob) -> None:
 
 
 def test_mrz_zone_has_no_background(job: PrintJob) -> None:
-    """The bottom 17.9 mm of the back is white apart from the MRZ's black print."""
+    """Zone VII, the bottom 23.3 mm of the back (Doc 9303-5 Figure 6), is white apart from the
+    MRZ's black print."""
     image = Image.open(io.BytesIO(job.back_png)).convert("L")
-    top = image.height - round(17.9 / 25.4 * 300) + 2
+    top = image.height - round(23.3 / 25.4 * 300) + 2
     band = image.crop((0, top, image.width, image.height))
     assert band.getextrema() == (0, 255)
     histogram = band.histogram()
