@@ -284,3 +284,12 @@ def test_any_name_prints_dg1s_mrz_or_is_refused_naming_the_field(
     assert isinstance(dg1, DG1)
     assert [line.strip() for line in text.splitlines() if line.strip()][-3:] == list(
         dg1.mrz.lines())
+
+
+@pytest.mark.parametrize("can", ["12345", "1234567", "12345A"])
+def test_a_can_that_is_not_six_digits_is_refused(sample_face: CardFace, can: str) -> None:
+    face = dataclasses.replace(sample_face, can=can)
+    with pytest.raises(CardFaceError) as info:
+        render_card_face(face)
+    assert info.value.field == "can"
+    assert str(info.value) == f"card face: can: {len(can)} characters, not the CAN's 6 digits"

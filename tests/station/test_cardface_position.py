@@ -24,7 +24,7 @@ import itertools
 from dataclasses import dataclass
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from tests.station.cardface_holders import face_of, holders
 
 from station.cardface import CARD_HEIGHT_MM, CARD_WIDTH_MM, PREVIEW_DPI, render_card_face
@@ -54,13 +54,14 @@ class Glyph:
     top: float
 
 
-def mrz_glyphs(pdf: bytes, lines: tuple[str, ...]) -> list[list[Glyph]]:
-    """The glyphs of each MRZ line on the back page (page 2) of ``pdf``."""
+def mrz_glyphs(pdf: bytes, lines: tuple[str, ...], page_index: int = 1) -> list[list[Glyph]]:
+    """The glyphs of each MRZ line (or other OCR-B text) on the back page (page 2) of ``pdf``
+    (or page ``page_index``), each checked to be in OCR-B."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
     try:
-        page = document[1]
+        page = document[page_index]
         width, height = page.get_size()
         assert abs(width * _PT - CARD_WIDTH_MM) < 0.01 and abs(height * _PT - CARD_HEIGHT_MM) < 0.01
         text = page.get_textpage()
@@ -73,12 +74,27 @@ def mrz_glyphs(pdf: bytes, lines: tuple[str, ...]) -> list[list[Glyph]]:
             glyphs = []
             for index in range(start, start + len(line)):
                 left, bottom, right, top = (v * _PT for v in text.get_charbox(index))
+                assert _font_name(text, index).endswith("+OCRB"), content[index]
                 loose = [v * _PT for v in text.get_charbox(index, loose=True)]
                 glyphs.append(Glyph(content[index], loose[0], loose[1], left, bottom, right, top))
             result.append(glyphs)
         return result
     finally:
         document.close()
+
+
+def _font_name(text: object, index: int) -> str:
+    """The name of the font of character ``index`` of a pdfium text page (subset tag
+    included)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    flags = ctypes.c_int()
+    size = pdfium_c.FPDFText_GetFontInfo(text, index, None, 0, ctypes.byref(flags))
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFText_GetFontInfo(text, index, buffer, size, ctypes.byref(flags))
+    return buffer.value.decode()
 
 
 def middle_line_centres(lines: list[list[Glyph]]) -> tuple[float, float]:
@@ -216,3 +232,37 @@ def test_middle_line_centres_finds_no_room_for_misplaced_lines() -> None:
     assert low <= 11.5 <= high
     low, high = middle_line_centres([line(15.2), line(10.17), line(5.14)])
     assert low > high
+
+
+def test_the_can_is_printed_like_an_mrz_line() -> None:
+    """Doc 9303-5 §3.2.3: the CAN on the front in the MRZ's font (OCR-B size 1, 2.54 mm pitch),
+    field and background (white), at the vertical position of one of the MRZ lines (here the
+    lower one: inside its 2.95 mm printing zone, the MRZ's ± 1.0 mm allowed), not over the
+    portrait (zone V, 3-24 mm) and 2.0 mm clear of the edges (§2.3)."""
+    face = face_of(holders()["sample"])
+    job = render_card_face(face)
+    (glyphs,) = mrz_glyphs(job.pdf, (face.can,), page_index=0)
+    for before, after in itertools.pairwise(glyphs):
+        assert abs(after.origin_x - before.origin_x - PITCH_MM) < 0.005
+    digits = [g for g in glyphs if g.char in "147"]
+    assert all(abs(g.top - g.bottom - DIGIT_MM) < 0.05 * DIGIT_MM for g in digits)
+    half = PRINTING_ZONE_HEIGHT_MM / 2
+    low = max(g.top for g in glyphs) - half  # the reference centre lines whose zone holds all
+    high = min(g.bottom for g in glyphs) + half
+    nominal = MIDDLE_LINE_CENTRE_MM - LINE_SPACING_MM
+    low = max(low, nominal - MIDDLE_LINE_TOLERANCE_MM)
+    high = min(high, nominal + MIDDLE_LINE_TOLERANCE_MM)
+    assert low <= high, glyphs
+    assert glyphs[0].left >= 24.0 and glyphs[-1].right <= CARD_WIDTH_MM - EDGE_MARGIN_MM
+    assert min(g.bottom for g in glyphs) >= EDGE_MARGIN_MM
+    # white behind the digits: the pixels around them and between them are white or ink
+    image = Image.open(io.BytesIO(job.front_png)).convert("RGB")
+    per_mm = PREVIEW_DPI / 25.4
+    left, right = glyphs[0].left, glyphs[-1].right
+    bottom, top = min(g.bottom for g in glyphs), max(g.top for g in glyphs)
+    box = (round(left * per_mm) - 2, round((CARD_HEIGHT_MM - top) * per_mm) - 2,
+           round(right * per_mm) + 2, round((CARD_HEIGHT_MM - bottom) * per_mm) + 2)
+    red, green, blue = image.crop(box).split()  # black on white: greys only, no tint
+    assert ImageChops.difference(red, green).getextrema() == (0, 0)
+    assert ImageChops.difference(green, blue).getextrema() == (0, 0)
+    assert image.crop(box).convert("L").getextrema() == (0, 255)

@@ -73,6 +73,7 @@ _PORTRAIT = (3.0, 10.5, 21.0, 28.0)  # zone V
 _SIGNATURE = (3.0, 44.0, 21.0, 8.0)  # zone IV
 _GHOST = (73.6, 39.5, 9.0, 12.0)  # ghost image of the portrait
 _FIELDS_X, _FIELDS_RIGHT = 27.0, 83.0
+_CAN_X = 57.0  # 57.0-72.2 mm, between the expiry date's column and the ghost image
 _VALUE_PT, _MIN_VALUE_PT, _CAPTION_PT, _MIN_CAPTION_PT = 6.5, 4.5, 4.2, 3.2
 _PORTRAIT_MIN_DPI = 200  # fewer pixels than this over the zone print visibly blurred
 _PORTRAIT_RATIO_TOLERANCE = 0.08
@@ -200,9 +201,7 @@ class _Card(FPDF):
         self._field("expiry_date", "Amal qilish muddati / Date of expiry",
                     [_day(face.expiry_date)], x + 23.0, y, 23.0)  # fmt: skip
         if face.can:
-            self._caption("CAN", 61.0, 50.3)
-            self.set_text_color(0, 0, 0)
-            self._fit("can", face.can, 61.0, 52.6, 12.0, _VALUE_PT, "B")
+            self._can(face.can)
 
     # -- back -----------------------------------------------------------------------------
 
@@ -219,8 +218,7 @@ class _Card(FPDF):
         self.rect(0, CARD_HEIGHT_MM - MRZ_ZONE_MM, CARD_WIDTH_MM, MRZ_ZONE_MM, style="F")
         self.set_text_color(0, 0, 0)
         ink = _ocrb_ink()
-        em = MRZ_PITCH_MM / ink.advance  # the font's advance → 2.54 mm
-        self.set_font("OCRB", "", em / _PT_MM)
+        em = self._mrz_font()  # the font's advance → 2.54 mm
         # The widest characters (0, B, M, W, …) start 5.0 mm from the edge, the narrowest (I,
         # F) a third of a millimetre further right; all inside 5.0 ± 1.0 mm.
         left = MRZ_FIRST_CHARACTER_MM - ink.left * em
@@ -230,6 +228,27 @@ class _Card(FPDF):
         for offset, line in zip((1, 0, -1), face.mrz_lines, strict=True):
             centre = MRZ_MIDDLE_CENTRE_MM + offset * MRZ_LINE_PITCH_MM
             self.text(left, CARD_HEIGHT_MM - centre + half, line)
+
+    def _can(self, can: str) -> None:
+        """The CAN (Doc 9303-5 §3.2.3): OCR-B size 1 on white, like the MRZ, on the lower MRZ
+        line's reference centre line; right of zone V, left of the ghost image."""
+        if len(can) != 6 or not can.isdigit():
+            raise CardFaceError("can", f"{len(can)} characters, not the CAN's 6 digits")
+        em = self._mrz_font()
+        ink = _ocrb_ink()
+        centre = CARD_HEIGHT_MM - (MRZ_MIDDLE_CENTRE_MM - MRZ_LINE_PITCH_MM)
+        x, width = _CAN_X, MRZ_PITCH_MM * len(can)
+        self.set_fill_color(255, 255, 255)
+        self.rect(x - 0.5, centre - 1.9, width + 1.0, 3.8, style="F")
+        self.set_text_color(0, 0, 0)
+        self.text(x, centre + (ink.bottom + ink.top) / 2 * em, can)
+        self._caption("CAN", x - 6.5, centre + 0.6, 6.0)
+
+    def _mrz_font(self) -> float:
+        """Select OCR-B at the size whose advance is the MRZ pitch; returns that em in mm."""
+        em = MRZ_PITCH_MM / _ocrb_ink().advance
+        self.set_font("OCRB", "", em / _PT_MM)
+        return em
 
     # -- helpers --------------------------------------------------------------------------
 
