@@ -42,7 +42,7 @@ from idcard.lds.dump import Dump
 from idcard.reader import PCSCTransport, TerminalCredentials, read_document
 from station.applicant import sample_applicant
 from station.cli import main as cli
-from station.cli.card import load_terminal, run_read
+from station.folders.card import load_terminal, run_read
 
 PASS = "bench-passphrase"
 PORTRAIT_SIZE = 20_000
@@ -114,10 +114,10 @@ def main(n: int = 5) -> dict[str, float]:
             counting = PluggedChip(chip)
             with harness.card(counting, 0):
                 with PCSCTransport.connect(READERS[0]) as t:  # one traced read: the counts
-                    result, code = run_read(t, mrz=None, can=CAN, terminal=terminal,
-                                            out=tmp / "traced",
-                                            trace=tmp / "trace.log")  # fmt: skip
-                if code != 0 or dict(result.dump.files) != dict(dump.files):
+                    result = run_read(t, mrz=None, can=CAN, terminal=terminal,
+                                      out=tmp / "traced", trace=tmp / "trace.log")  # fmt: skip
+                ok = all(run.ok for run in result.protocols)
+                if not ok or dict(result.dump.files) != dict(dump.files):
                     raise SystemExit("the traced read did not read the whole card")
                 protocol, chunk, minimum, by_select = minimum_apdus(tmp / "trace.log",
                                                                     result.dump)  # fmt: skip

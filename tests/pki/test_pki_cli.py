@@ -330,7 +330,7 @@ def test_sign_sod_picks_a_document_signer_that_may_sign(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["ds"] == "ds-2", err
 
     from pki.sod import DocumentSignerRefused
-    from station.cli.pki import run_sign_sod
+    from station.folders.pki import run_sign_sod
 
     keys = FileKeyStore(d / "keys", lambda: ENV["IDKARTA_PASSPHRASE"].encode())
     now = dt.datetime.now(dt.UTC)
@@ -428,7 +428,8 @@ def test_file_init_is_all_or_nothing(tmp_path: Path) -> None:
     """A failure half-way leaves the folder as it was; init into a folder with other files
     moves its files in beside them."""
     from pki.errors import KeyStoreError
-    from station.cli.pki import open_stores, run_init_staged
+    from station.folders.keys import open_stores
+    from station.folders.pki import run_init_staged
 
     class Refusing(FileKeyStore):
         def generate(self, label: str, spec: Any, algorithm: Any = None) -> Any:

@@ -105,9 +105,10 @@ def test_png_previews_are_300_dpi_of_the_card(job: PrintJob) -> None:
 
 
 def test_mrz_zone_has_no_background(job: PrintJob) -> None:
-    """The bottom 17.9 mm of the back is white apart from the MRZ's black print."""
+    """Zone VII, the bottom 23.3 mm of the back (Doc 9303-5 Figure 6), is white apart from the
+    MRZ's black print."""
     image = Image.open(io.BytesIO(job.back_png)).convert("L")
-    top = image.height - round(17.9 / 25.4 * 300) + 2
+    top = image.height - round(23.3 / 25.4 * 300) + 2
     band = image.crop((0, top, image.width, image.height))
     assert band.getextrema() == (0, 255)
     histogram = band.histogram()
@@ -283,3 +284,12 @@ def test_any_name_prints_dg1s_mrz_or_is_refused_naming_the_field(
     assert isinstance(dg1, DG1)
     assert [line.strip() for line in text.splitlines() if line.strip()][-3:] == list(
         dg1.mrz.lines())
+
+
+@pytest.mark.parametrize("can", ["12345", "1234567", "12345A"])
+def test_a_can_that_is_not_six_digits_is_refused(sample_face: CardFace, can: str) -> None:
+    face = dataclasses.replace(sample_face, can=can)
+    with pytest.raises(CardFaceError) as info:
+        render_card_face(face)
+    assert info.value.field == "can"
+    assert str(info.value) == f"card face: can: {len(can)} characters, not the CAN's 6 digits"

@@ -40,8 +40,8 @@ from idcard.lds.dg15 import DG15
 from idcard.lds.dump import Dump
 from station.card_data import CardKeys
 from station.cli import main
-from station.cli.card import load_secrets
 from station.errors import UsageError
+from station.folders.card import load_secrets
 
 PASS = "card-test-passphrase"
 ENV = {"IDKARTA_PASSPHRASE": PASS}

@@ -4,8 +4,11 @@ Layout of a TD1 card (ICAO Doc 9303-5 §3, ID-1 85.60 × 53.98 mm): front, the v
 zone — zone I (issuing State, document name), zones II and III (names in Latin and Cyrillic,
 personal and document data, captions in Uzbek and English), zone IV (the holder's signature,
 DG7), zone V (the portrait, DG2, with a ghost image); back, zone VI (place of birth, authority)
-and zone VII, the three-line MRZ in OCR-B size I at 10 characters per 25.4 mm (Doc 9303-3 §4.2:
-2.54 mm pitch), in the bottom 17.9 mm of the card, which is kept free of any background.
+and zone VII, the three-line MRZ in OCR-B size 1 at a fixed 2.54 mm pitch (Doc 9303-3 §4.4),
+placed as Doc 9303-5 §4.2.1.3 and Figure 6 place it: the first character's left-hand edge
+5.0 mm from the left edge, the middle line's reference centre line 11.5 mm above the bottom edge
+and the other two 4.23 mm above and below it, each line centred on its reference centre line;
+zone VII, the bottom 23.3 mm (Figure 6's machine reading zone), is kept free of any background.
 
 The PDF has vector text and embedded (subset) fonts: OCR-B shipped with the package
 (``fonts/README.md``), DejaVu Sans from the system. The PNGs are rendered from the PDF itself
@@ -16,7 +19,9 @@ field at the smallest allowed size, and a portrait of the wrong shape or too few
 
 from __future__ import annotations
 
+import functools
 import io
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,7 +37,11 @@ from station.cardface.record import CardFace, CardFaceError
 __all__ = [
     "CARD_HEIGHT_MM",
     "CARD_WIDTH_MM",
+    "MRZ_FIRST_CHARACTER_MM",
+    "MRZ_LINE_PITCH_MM",
+    "MRZ_MIDDLE_CENTRE_MM",
     "MRZ_PITCH_MM",
+    "MRZ_ZONE_MM",
     "PREVIEW_DPI",
     "PrintJob",
     "render_card_face",
@@ -44,13 +53,15 @@ CARD_HEIGHT_MM = 53.98
 """ID-1 (ISO/IEC 7810), the TD1 size of Doc 9303-5 §2.1."""
 
 MRZ_PITCH_MM = 2.54
-"""Doc 9303-3 §4.2.2: OCR-B size I, ten characters per 25.4 mm."""
+"""Doc 9303-3 §4.4: OCR-B size 1 at a fixed 2.54 mm, ten characters per 25.4 mm."""
 MRZ_LINE_PITCH_MM = 4.23
-"""Distance of the MRZ lines' reference centre lines (six lines per 25.4 mm)."""
-MRZ_ZONE_MM = 17.9
-"""Height of the TD1 MRZ's effective reading zone from the bottom edge (Doc 9303-5)."""
-MRZ_BOTTOM_CENTRE_MM = 4.6
-"""Bottom edge to the reference centre line of the third MRZ line."""
+"""Doc 9303-5 Figure 6: distance of the MRZ lines' reference centre lines (6 lines per 25.4 mm)."""
+MRZ_MIDDLE_CENTRE_MM = 11.5
+"""Doc 9303-5 Figure 6: bottom edge to the middle line's reference centre line (± 1.0 mm)."""
+MRZ_FIRST_CHARACTER_MM = 5.0
+"""Doc 9303-5 §4.2.1.3: left edge to the left-hand edge of the first character (± 1.0 mm)."""
+MRZ_ZONE_MM = 23.3
+"""Doc 9303-5 Figure 6: height of the machine reading zone (zone VII) from the bottom edge."""
 
 PREVIEW_DPI = 300
 
@@ -62,6 +73,7 @@ _PORTRAIT = (3.0, 10.5, 21.0, 28.0)  # zone V
 _SIGNATURE = (3.0, 44.0, 21.0, 8.0)  # zone IV
 _GHOST = (73.6, 39.5, 9.0, 12.0)  # ghost image of the portrait
 _FIELDS_X, _FIELDS_RIGHT = 27.0, 83.0
+_CAN_X = 57.0  # 57.0-72.2 mm, between the expiry date's column and the ghost image
 _VALUE_PT, _MIN_VALUE_PT, _CAPTION_PT, _MIN_CAPTION_PT = 6.5, 4.5, 4.2, 3.2
 _PORTRAIT_MIN_DPI = 200  # fewer pixels than this over the zone print visibly blurred
 _PORTRAIT_RATIO_TOLERANCE = 0.08
@@ -189,9 +201,7 @@ class _Card(FPDF):
         self._field("expiry_date", "Amal qilish muddati / Date of expiry",
                     [_day(face.expiry_date)], x + 23.0, y, 23.0)  # fmt: skip
         if face.can:
-            self._caption("CAN", 61.0, 50.3)
-            self.set_text_color(0, 0, 0)
-            self._fit("can", face.can, 61.0, 52.6, 12.0, _VALUE_PT, "B")
+            self._can(face.can)
 
     # -- back -----------------------------------------------------------------------------
 
@@ -207,15 +217,38 @@ class _Card(FPDF):
         self.set_fill_color(255, 255, 255)
         self.rect(0, CARD_HEIGHT_MM - MRZ_ZONE_MM, CARD_WIDTH_MM, MRZ_ZONE_MM, style="F")
         self.set_text_color(0, 0, 0)
-        self.set_font("OCRB", "", 10)
-        size = 10 * MRZ_PITCH_MM / self.get_string_width("0")  # the font's advance → 2.54 mm
-        self.set_font("OCRB", "", size)
-        lines = face.mrz_lines
-        cap = 0.701 * size * _PT_MM  # OCR-B cap height 701/1000 em
-        left = (CARD_WIDTH_MM - MRZ_PITCH_MM * len(lines[0])) / 2
-        for i, line in enumerate(lines):
-            centre = MRZ_BOTTOM_CENTRE_MM + (len(lines) - 1 - i) * MRZ_LINE_PITCH_MM
-            self.text(left, CARD_HEIGHT_MM - centre + cap / 2, line)
+        ink = _ocrb_ink()
+        em = self._mrz_font()  # the font's advance → 2.54 mm
+        # The widest characters (0, B, M, W, …) start 5.0 mm from the edge, the narrowest (I,
+        # F) a third of a millimetre further right; all inside 5.0 ± 1.0 mm.
+        left = MRZ_FIRST_CHARACTER_MM - ink.left * em
+        # Each line's characters centred on its reference centre line: from the lowest
+        # character bottom to the highest digit top, 2.77 mm of the printing zone's 2.95 mm.
+        half = (ink.bottom + ink.top) / 2 * em
+        for offset, line in zip((1, 0, -1), face.mrz_lines, strict=True):
+            centre = MRZ_MIDDLE_CENTRE_MM + offset * MRZ_LINE_PITCH_MM
+            self.text(left, CARD_HEIGHT_MM - centre + half, line)
+
+    def _can(self, can: str) -> None:
+        """The CAN (Doc 9303-5 §3.2.3): OCR-B size 1 on white, like the MRZ, on the lower MRZ
+        line's reference centre line; right of zone V, left of the ghost image."""
+        if len(can) != 6 or not can.isdigit():
+            raise CardFaceError("can", f"{len(can)} characters, not the CAN's 6 digits")
+        em = self._mrz_font()
+        ink = _ocrb_ink()
+        centre = CARD_HEIGHT_MM - (MRZ_MIDDLE_CENTRE_MM - MRZ_LINE_PITCH_MM)
+        x, width = _CAN_X, MRZ_PITCH_MM * len(can)
+        self.set_fill_color(255, 255, 255)
+        self.rect(x - 0.5, centre - 1.9, width + 1.0, 3.8, style="F")
+        self.set_text_color(0, 0, 0)
+        self.text(x, centre + (ink.bottom + ink.top) / 2 * em, can)
+        self._caption("CAN", x - 6.5, centre + 0.6, 6.0)
+
+    def _mrz_font(self) -> float:
+        """Select OCR-B at the size whose advance is the MRZ pitch; returns that em in mm."""
+        em = MRZ_PITCH_MM / _ocrb_ink().advance
+        self.set_font("OCRB", "", em / _PT_MM)
+        return em
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -261,6 +294,32 @@ class _Card(FPDF):
         scale = min(w / image.width, h / image.height)
         iw, ih = image.width * scale, image.height * scale
         self.image(image, x + (w - iw) / 2, y + (h - ih) / 2, iw, ih)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ink:
+    """OCR-B's metrics over the MRZ characters, in em: the (common) advance width, the least
+    left side bearing, and the lowest and highest outline points about the baseline."""
+
+    advance: float
+    left: float
+    bottom: float
+    top: float
+
+
+@functools.cache
+def _ocrb_ink() -> _Ink:
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # (fpdf2's dependency)
+
+    with resources.as_file(resources.files("station.cardface") / "fonts" / "OCRB.ttf") as path:
+        font = TTFont(path)
+    em = font["head"].unitsPerEm
+    cmap, glyf, hmtx = font.getBestCmap(), font["glyf"], font["hmtx"]
+    names = [cmap[ord(c)] for c in string.ascii_uppercase + string.digits + "<"]
+    (advance,) = {hmtx[name][0] for name in names}  # fixed pitch: one advance for all
+    boxes = [glyf[name] for name in names]
+    return _Ink(advance / em, min(b.xMin for b in boxes) / em, min(b.yMin for b in boxes) / em,
+                max(b.yMax for b in boxes) / em)  # fmt: skip
 
 
 def _open(name: str, data: bytes) -> Image.Image:

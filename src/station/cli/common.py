@@ -36,6 +36,7 @@ __all__ = [
     "echo_json",
     "fail",
     "handle_errors",
+    "prompt_secret",
     "spell_choices",
     "report_failure",
 ]
@@ -95,6 +96,13 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             fail(str(exc), EXIT_USAGE)
 
     return wrapper
+
+
+def prompt_secret(prompt: str, confirm: bool = False) -> str:
+    """A secret typed at a hidden prompt on standard error (``confirm``: typed twice); the
+    ``ask`` of :mod:`station.folders.keys`."""
+    entered: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return entered
 
 
 def echo_json(obj: Any) -> None:

@@ -56,12 +56,12 @@ from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_p
 from station.applicant import Applicant
 from station.card_data import CardKeys, build_card_data
 from station.cli.common import EXIT_FAILED, handle_errors
-from station.cli.esign import open_ca
-from station.cli.esign import run_init as esign_init
-from station.cli.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.cli.verify import format_report
 from station.enrollment import enroll_card
 from station.errors import StationError
+from station.folders.esign import open_ca
+from station.folders.esign import run_init as esign_init
+from station.folders.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.outbox import JSONLEndpoint, Outbox
 from station.rules import check_applicant, expiry_date
 

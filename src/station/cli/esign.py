@@ -6,138 +6,31 @@ revocations, outbox), ``tsa.pem`` and, with the file key store, ``keys/``. Keys 
 token (``--pkcs11-module``/``--token`` at init) or in the encrypted file key store; the PIN or
 passphrase comes from ``IDKARTA_PIN`` / ``IDKARTA_PASSPHRASE`` or a hidden prompt, never from an
 argument.
+
+The folder and the work on it are :mod:`station.folders.esign`; these commands parse, call it
+and print.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
-from asn1crypto import pem
 
-from pki.ca import pem_certificate, pem_crl
-from pki.errors import PKIError
-from pki.esign import EsignCA, EsignRegister, HolderRecord, RevocationCause, ServiceURLs
+from pki.ca import pem_crl
+from pki.esign import HolderRecord, RevocationCause
 from pki.filestore import write_atomic
-from pki.keys import KeySpec, KeyStore
-from pki.tsa import TimeStampAuthority
-from station.cli.common import echo_json, fail, handle_errors, spell_choices
-from station.cli.pki import load_certificate_file, open_store
-from station.outbox import Outbox
+from pki.keys import KeySpec
+from station.cli.common import echo_json, fail, handle_errors, prompt_secret, spell_choices
+from station.folders.esign import EsignFolder, run_init, run_issue
 
-__all__ = ["esign", "open_ca", "run_init", "run_issue"]
+__all__ = ["esign"]
 
-_CONFIG = "esign.json"
 _REASONS = {
     "key-compromise": RevocationCause.LOST_CARD,
     "superseded": RevocationCause.REPLACED_CARD,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Folder:
-    root: Path
-
-    @property
-    def config(self) -> dict[str, Any]:
-        try:
-            obj: dict[str, Any] = json.loads((self.root / _CONFIG).read_text("utf-8"))
-        except FileNotFoundError:
-            raise PKIError(
-                f"{self.root} is not an e-signature CA (run `idkarta esign init`)"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise PKIError(f"{self.root / _CONFIG} is unreadable: {exc}") from None
-        return obj
-
-    @property
-    def register(self) -> EsignRegister:
-        return EsignRegister(self.root / "esign.sqlite")
-
-    def urls(self) -> ServiceURLs:
-        return ServiceURLs.at(str(self.config["base_url"]))
-
-    def ca(self, store: KeyStore) -> EsignCA:
-        return EsignCA(self.register, store.load(self.config["ca_key"]), self.urls())
-
-    def tsa(self, store: KeyStore) -> TimeStampAuthority:
-        cert = load_certificate_file(self.root / "tsa.pem")
-        return TimeStampAuthority(cert, store.load(self.config["tsa_key"]))
-
-
-@contextmanager
-def _store(folder: _Folder, *, new: bool = False) -> Iterator[KeyStore]:
-    with open_store(folder.root, folder.config["backend"], new=new) as store:
-        yield store
-
-
-def run_init(
-    root: Path,
-    backend: dict[str, str],
-    *,
-    base_url: str,
-    key_spec: KeySpec,
-    common_name: str,
-    store: KeyStore | None = None,
-) -> dict[str, Any]:
-    """Create the CA key, its self-signed certificate, the TSA key and certificate.
-
-    ``store`` is the key store to generate in (the demo passes its own); by default the one
-    ``backend`` names, opened with ``IDKARTA_PIN`` / ``IDKARTA_PASSPHRASE`` or a prompt.
-    """
-    if (root / _CONFIG).exists():
-        raise PKIError(f"{root} already holds an e-signature CA")
-    config = {
-        "base_url": base_url.rstrip("/"),
-        "backend": backend,
-        "ca_key": "esign-ca",
-        "tsa_key": "esign-tsa",
-        "key_spec": str(key_spec),
-    }
-    root.mkdir(parents=True, exist_ok=True)
-    write_atomic(root / _CONFIG, (json.dumps(config, indent=2) + "\n").encode())
-    folder = _Folder(root)
-    with nullcontext(store) if store is not None else _store(folder, new=True) as keys:
-        ca = EsignCA.create(
-            folder.register, keys.generate("esign-ca", key_spec), folder.urls(),
-            common_name=common_name,
-        )
-        tsa = ca.issue_tsa(keys.generate("esign-tsa", key_spec).public_key())
-    write_atomic(root / "ca.pem", pem_certificate(ca.certificate))
-    write_atomic(root / "tsa.pem", pem_certificate(tsa.certificate))
-    return {"ca": str(root / "ca.pem"), "tsa": str(root / "tsa.pem"), "base_url": base_url}
-
-
-def open_ca(root: Path, store: KeyStore) -> EsignCA:
-    """The e-signature CA of the folder ``root`` with its key from ``store``."""
-    return _Folder(root).ca(store)
-
-
-def run_issue(
-    root: Path, store: KeyStore, request: bytes, record: HolderRecord, *, validity_days: int
-) -> dict[str, Any]:
-    """Issue from a PKCS#10 request (DER or PEM) and queue the OneID event."""
-    if pem.detect(request):
-        _, _, request = pem.unarmor(request)
-    folder = _Folder(root)
-    ca = folder.ca(store)
-    outbox = Outbox(ca.register.path)
-    issued = ca.issue(
-        request, record, validity=dt.timedelta(days=validity_days), on_record=outbox.hook()
-    )
-    return {
-        "serial": format(issued.serial, "x"),
-        "subject": issued.subject,
-        "not_after": issued.not_after.isoformat(),
-        "sha256": issued.fingerprint,
-        "pem": pem_certificate(issued.certificate).decode(),
-    }
 
 
 _dir_option = click.option(
@@ -175,7 +68,7 @@ def init_cmd(
         else {"type": "file"}
     )
     result = run_init(ca_dir, backend, base_url=base_url, key_spec=KeySpec.parse(key_type),
-                      common_name=common_name)
+                      common_name=common_name, ask=prompt_secret)
     echo_json(result) if as_json else click.echo(f"e-signature CA created: {result['ca']}")
 
 
@@ -197,8 +90,8 @@ def issue_cmd(
 ) -> None:
     """Issue a holder certificate from REQUEST (PKCS#10) checked against the given record."""
     record = HolderRecord(pinfl, surname, given_name, card_number, card_expiry.date())
-    folder = _Folder(ca_dir)
-    with _store(folder) as store:
+    folder = EsignFolder(ca_dir)
+    with folder.store(ask=prompt_secret) as store:
         result = run_issue(ca_dir, store, request.read_bytes(), record,
                            validity_days=validity_days)
     if out is not None:
@@ -220,8 +113,8 @@ def revoke_cmd(serial: str, ca_dir: Path, reason: str) -> None:
         number = int(serial, 16)
     except ValueError:
         fail(f"serial must be hexadecimal, got {serial!r}")
-    folder = _Folder(ca_dir)
-    with _store(folder) as store:
+    folder = EsignFolder(ca_dir)
+    with folder.store(ask=prompt_secret) as store:
         folder.ca(store).revoke(number, _REASONS[reason])
     click.echo(f"revoked {serial} ({reason})")
 
@@ -232,8 +125,8 @@ def revoke_cmd(serial: str, ca_dir: Path, reason: str) -> None:
 @handle_errors
 def crl_cmd(ca_dir: Path, out: Path | None) -> None:
     """Issue a CRL (PEM to --out or standard output)."""
-    folder = _Folder(ca_dir)
-    with _store(folder) as store:
+    folder = EsignFolder(ca_dir)
+    with folder.store(ask=prompt_secret) as store:
         data = pem_crl(folder.ca(store).issue_crl())
     if out is not None:
         write_atomic(out, data)
@@ -250,8 +143,8 @@ def serve_cmd(ca_dir: Path, host: str, port: int) -> None:
     """Serve CRL, OCSP and TSA over HTTP until interrupted."""
     from station.services import ServiceServer
 
-    folder = _Folder(ca_dir)
-    with _store(folder) as store:
+    folder = EsignFolder(ca_dir)
+    with folder.store(ask=prompt_secret) as store:
         server = ServiceServer(folder.ca(store), tsa=folder.tsa(store), host=host, port=port)
         click.echo(f"serving on {server.url} (CRL /crl/esign.crl, OCSP /ocsp, TSA /tsa)",
                    err=True)

@@ -52,7 +52,7 @@ from idcard.reader import (
 )
 from idcard.sm import SecureTransport
 from station.cli import main
-from station.cli.card import load_terminal
+from station.folders.card import load_terminal
 
 pytestmark = pytest.mark.pcsc
 

@@ -24,7 +24,7 @@ LAST = "pki.json"
 
 StoresOpener = Callable[[Path], AbstractContextManager[tuple[KeyStore, KeyStore]]]
 """Opens the document PKI's and the EAC PKI's key stores for a folder
-(see :func:`station.cli.pki.open_stores`)."""
+(see :func:`station.folders.keys.open_stores`)."""
 
 
 class _TokenRun:
