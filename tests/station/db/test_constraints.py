@@ -86,6 +86,8 @@ def test_foreign_keys_are_enforced(center_db: Database) -> None:
     # PostgreSQL names it; SQLite only says "FOREIGN KEY constraint failed"
     named = "fk_operators_point_code_points" if center_db.dialect == "postgresql" else None
     assert caught.value.constraint == named
+    assert str(caught.value) == "the write refers to a row that does not exist" + (
+        f" ({named})" if named else "")
     assert "NOWHERE" not in str(caught.value)
 
 

@@ -119,3 +119,22 @@ def test_nested_write_transaction_is_refused_at_once(center_db: Database) -> Non
             assert reader.get(Point, "SAM01") is None
     with center_db.session() as session:  # and the next one after it
         assert session.get(Point, "TAS01") is not None
+
+
+def test_unknown_driver_is_a_database_error() -> None:
+    with pytest.raises(DatabaseError, match=r"^cannot use sqlite\+nosuch: NoSuchModuleError$"):
+        open_database("sqlite+nosuch:///x.db", Role.CENTER)
+    with pytest.raises(DatabaseError, match="must be a file"):
+        open_database("sqlite:///:memory:", Role.CENTER)
+
+
+def test_an_unclassified_integrity_error_still_says_nothing_of_the_data() -> None:
+    """A refusal the driver does not classify (neither sqlite3's nor psycopg's known kinds)."""
+    from sqlalchemy import exc
+
+    from station.db.database import constraint_error, metadata_for
+
+    error = exc.IntegrityError("INSERT …", {"pinfl": "31503901234567"}, Exception("odd"))
+    converted = constraint_error(error, metadata_for(Role.CENTER))
+    assert (converted.kind, converted.constraint) == ("other", None)
+    assert str(converted) == "the database refused the write"
