@@ -1,10 +1,11 @@
 """Eight collection points against one Center over loopback HTTP, on PostgreSQL.
 
-Run: ``.venv/bin/python -m benchmarks.bench_center_load [APPLICATIONS] [POINTS]`` (defaults
-5,000 and 8). A private PostgreSQL cluster (``tests/postgres.py``) holds the Center's database;
-the Center runs as its own process (uvicorn, one worker, the same ``station.api.create_app`` as
-``idkarta center serve``); POINTS processes send the applications through
-:class:`station.client.CenterClient` over HTTP, all at once:
+Run: ``.venv/bin/python -m benchmarks.bench_center_load [APPLICATIONS] [POINTS] [KNOWN]``
+(defaults 5,000, 8 and 500 persons registered beforehand). A private PostgreSQL cluster
+(``tests/postgres.py``) holds the Center's database; the Center runs as its own process
+(uvicorn, one worker, the same ``station.api.create_app`` as ``idkarta center serve``); POINTS
+processes send the applications through :class:`station.client.CenterClient` over HTTP, all at
+once:
 
 - 30 % known persons (registered beforehand, sent with their PINFL, ground ``expired``),
 - 60 % new persons (no PINFL: the Center generates one; ground ``turned-16``),
@@ -317,4 +318,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(sys.argv[2], int(sys.argv[3]))
     else:
-        main(*(int(a) for a in sys.argv[1:3]))
+        main(*(int(a) for a in sys.argv[1:4]))
