@@ -27,6 +27,10 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class NaiveInstantError(ValueError):
+    """A ``datetime`` without a time zone was given for an instant column."""
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """An instant: an aware ``datetime`` in, an aware UTC ``datetime`` out, on every database.
 
@@ -42,7 +46,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("a naive datetime cannot be stored: give it a time zone (UTC)")
+            raise NaiveInstantError("a naive datetime cannot be stored: give it a time zone (UTC)")
         utc = value.astimezone(dt.UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
@@ -55,4 +59,4 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-__all__ = ["NAMING_CONVENTION", "UTCDateTime", "new_metadata"]
+__all__ = ["NAMING_CONVENTION", "NaiveInstantError", "UTCDateTime", "new_metadata"]

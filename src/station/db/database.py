@@ -22,6 +22,7 @@ from sqlalchemy import MetaData, PrimaryKeyConstraint, UniqueConstraint, create_
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from station.db.base import NaiveInstantError
 from station.db.center_tables import CenterBase
 from station.db.point_tables import PointBase
 from station.errors import StationError
@@ -123,6 +124,8 @@ def database_error(error: exc.SQLAlchemyError) -> DatabaseError:
     """A :class:`DatabaseError` for ``error`` naming its kind (and, for a connection or lock
     problem, the driver's first line), never the statement or its parameters."""
     orig = getattr(error, "orig", None)
+    if isinstance(orig, NaiveInstantError):  # our own message, naming no value
+        return DatabaseError(str(orig))
     kind = type(orig).__name__ if orig is not None else type(error).__name__
     if isinstance(error, exc.OperationalError) and orig is not None:
         first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""

@@ -126,7 +126,8 @@ def test_instants_come_back_aware_utc(center_db: Database) -> None:
 
 
 def test_naive_instant_is_refused(center_db: Database) -> None:
-    with pytest.raises(DatabaseError):
+    with pytest.raises(DatabaseError, match=r"^a naive datetime cannot be stored: give it a "
+                                            r"time zone \(UTC\)$"):
         _add(center_db, Point(code="TAS01", name="T", kind="k", place_code="261",
                               created_at=dt.datetime(2026, 12, 4, 9, 30)))
     with center_db.session(write=False) as session:

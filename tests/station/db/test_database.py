@@ -67,7 +67,8 @@ def test_unsupported_and_malformed_urls_are_database_errors() -> None:
         open_database("mysql://u:secret@host/db", Role.CENTER)
     with pytest.raises(DatabaseError, match="not a database URL"):
         open_database("not a url", Role.CENTER)
-    with pytest.raises(DatabaseError, match="must be a file"):
+    with pytest.raises(DatabaseError, match=r"^an SQLite station database must be a file "
+                                            r"\(sqlite_url\(path\)\)$"):
         open_database("sqlite://", Role.CENTER)
 
 
@@ -124,8 +125,9 @@ def test_nested_write_transaction_is_refused_at_once(center_db: Database) -> Non
 def test_unknown_driver_is_a_database_error() -> None:
     with pytest.raises(DatabaseError, match=r"^cannot use sqlite\+nosuch: NoSuchModuleError$"):
         open_database("sqlite+nosuch:///x.db", Role.CENTER)
-    with pytest.raises(DatabaseError, match="must be a file"):
-        open_database("sqlite:///:memory:", Role.CENTER)
+    for memory in ("sqlite:///:memory:", "sqlite:///file::memory:?uri=true"):
+        with pytest.raises(DatabaseError, match="must be a file"):
+            open_database(memory, Role.CENTER)
 
 
 def test_an_unclassified_integrity_error_still_says_nothing_of_the_data() -> None:
