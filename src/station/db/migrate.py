@@ -101,7 +101,10 @@ def _locked(engine: Engine, role: Role) -> Iterator[Connection]:
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
-                        raise DatabaseError(f"the migration broke {len(broken)} foreign keys")
+                        n = len(broken)
+                        raise DatabaseError(
+                            f"the migration broke {n} foreign-key reference{'s' * (n != 1)}"
+                        )
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute(  # type: ignore[union-attr]

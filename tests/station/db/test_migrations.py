@@ -8,6 +8,7 @@ import io
 import threading
 import tomllib
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -163,5 +164,29 @@ def test_alembic_commands_by_url(database_url: str, role: Role) -> None:
     try:
         assert current(engine, role) == head(role)
         assert _diff(engine, role) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_breaks_foreign_keys_is_rolled_back(tmp_path: Path) -> None:
+    """SQLite: foreign keys are off while a migration runs (batch mode copies tables), and
+    checked before its commit; a broken reference undoes the whole migration."""
+    from sqlalchemy import text
+
+    from station.db import DatabaseError, sqlite_url
+    from station.db.migrate import _locked
+
+    engine = create_station_engine(sqlite_url(tmp_path / "center.db"))
+    try:
+        upgrade(engine, Role.CENTER)
+        with pytest.raises(DatabaseError, match=r"^the migration broke 1 foreign-key reference$"), \
+                _locked(engine, Role.CENTER) as connection:
+            connection.execute(text(
+                "INSERT INTO operators (id, point_code, login, name, role) "
+                "VALUES (1, 'NOWHERE', 'ali', 'Ali', 'operator')"
+            ))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM operators")).scalar_one() == 0
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
     finally:
         engine.dispose()
