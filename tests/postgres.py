@@ -6,7 +6,8 @@ by this process (its PID is ours to stop), listening on a Unix socket in that fo
 (``listen_addresses = ''``: no TCP port, nothing shared with the host). PostgreSQL refuses to run
 as root, so as root both run as ``nobody`` (``Popen(user=…, group=…, extra_groups=[])``: the
 folder is chowned to it). Stopped by PID at the end of the session (fast shutdown, then SIGKILL),
-and the folder removed; if it does not start, the test fails with the server's log.
+and the folder removed; if it does not start, the test fails with the server's log, and when tests
+failed, the end of the log is shown after them.
 
 Binaries from ``PATH`` or the newest ``/usr/lib/postgresql/*/bin`` (Debian's ``postgresql``, as
 ``tools/system-deps`` installs it); missing ones skip locally and fail under CI=true
@@ -184,8 +185,9 @@ _CLUSTER: PostgresCluster | None = None
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """The session's private PostgreSQL cluster (started on first use)."""
+def postgres_cluster(request: pytest.FixtureRequest) -> Iterator[PostgresCluster]:
+    """The session's private PostgreSQL cluster (started on first use); when tests failed, the
+    end of its log is shown at the end of the session."""
     global _CLUSTER
     if _CLUSTER is None:
         cluster = PostgresCluster()
@@ -193,5 +195,17 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         _CLUSTER = cluster
     yield _CLUSTER
     if _CLUSTER is not None:
+        if request.session.testsfailed:
+            _show_log(request.config, _CLUSTER.log)
         _CLUSTER.stop()
         _CLUSTER = None
+
+
+def _show_log(config: pytest.Config, log: Path, lines: int = 40) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not log.exists():
+        return
+    tail = log.read_text(errors="replace").splitlines()[-lines:]
+    reporter.write_sep("-", f"PostgreSQL server log (last {len(tail)} lines)")
+    for line in tail:
+        reporter.write_line(line)
