@@ -14,14 +14,26 @@ not list yet are not known.
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import holidays
 
 from station.domain.errors import DeadlineError
 from station.domain.grounds import Ground, rule
 
-__all__ = ["WorkCalendar", "is_overdue"]
+__all__ = ["TASHKENT", "WorkCalendar", "is_overdue", "local_day"]
+
+TASHKENT = timezone(timedelta(hours=5), "UZT")
+"""Uzbekistan's time (UTC+5, no daylight saving since 1992): the day of an instant, for the
+point's and the Center's dates alike, is the day in Tashkent."""
+
+
+def local_day(at: datetime) -> date:
+    """The day in Uzbekistan of the aware instant ``at`` (a naive one is refused: its day is
+    unknown)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise DeadlineError("now", "a time without its zone (naive) has no known day")
+    return at.astimezone(TASHKENT).date()
 
 _MAX_WORKING_DAYS = 366  # far beyond any deadline of the scheme
 

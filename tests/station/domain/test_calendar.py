@@ -163,3 +163,17 @@ def test_span_limit() -> None:
         cal.working_days_between(start, date.fromordinal(start.toordinal() + 733))
     assert info.value.field == "day"
     assert info.value.reason == "2026-01-01 to 2028-01-04 is too long a span"
+
+
+def test_the_day_of_an_instant_is_tashkents() -> None:
+    """At 19:00 UTC it is already tomorrow in Tashkent (UTC+5): the point's dates and the
+    Center's issue date are the same day."""
+    from datetime import UTC, datetime
+
+    from station.domain.calendar import local_day
+
+    assert local_day(datetime(2026, 12, 4, 18, 59, 59, tzinfo=UTC)) == date(2026, 12, 4)
+    assert local_day(datetime(2026, 12, 4, 19, 0, tzinfo=UTC)) == date(2026, 12, 5)
+    with pytest.raises(DeadlineError) as err:
+        local_day(datetime(2026, 12, 4, 12, 0))
+    assert err.value.field == "now"
