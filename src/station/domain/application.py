@@ -299,13 +299,10 @@ def check_application(form: ApplicationForm, *, point_kind: PointKind, today: da
     problems = application_problems(form, point_kind=point_kind, today=today)
     if not problems:
         return
-    documents = [p for p in problems if p[0] == "documents"]
-    if documents:
-        missing = missing_documents(application_facts(form, today=today), form.documents)
-        raise MissingDocuments.from_problems(
-            documents + [p for p in problems if p[0] != "documents"],
-            missing=[k.value for k in missing],
-        )
+    missing = missing_documents(application_facts(form, today=today), form.documents)
+    if missing:  # the documents' problem first, then the others in their order
+        problems.sort(key=lambda p: p[0] != "documents")
+        raise MissingDocuments.from_problems(problems, missing=[k.value for k in missing])
     raise DomainError.from_problems(problems)
 
 

@@ -87,9 +87,8 @@ class Person:
         (``person.birth_date``, ``person.surname.latin``) and listing every one."""
         if not isinstance(data, dict):
             raise DomainError("person", "must be a JSON object")
-        problems: list[tuple[str, str]] = []
         names = {f.name for f in fields(cls)}
-        problems += [(f"person.{k}", "unknown field") for k in data if k not in names]
+        problems = [(f"person.{k}", "unknown field") for k in data if k not in names]
         values: dict[str, Any] = {}
         for key in ("surname", "given_name", "patronymic"):
             name = _name(data, key, problems)

@@ -183,6 +183,7 @@ def test_bad_json_problems_exactly() -> None:
         **person().to_json(),
         "surname": "Ganiyeva", "given_name": {"latin": 5, "cyrillic": "x", "x": 1},
         "patronymic": {"latin": "Olimovna", "cyrillic": 7},
+        "address": "",
         "birth_date": "1985-02-30", "sex": 1, "citizenship": 5, "pinfl": 7, "height": 170,
     }
     with pytest.raises(DomainError) as info:
@@ -197,6 +198,15 @@ def test_bad_json_problems_exactly() -> None:
         ("person.sex", "must be a string"),
         ("person.citizenship", "must be a string"),
         ("person.pinfl", "must be a string or null"),
+        ("person.address", "must not be empty"),
+    )
+    with pytest.raises(DomainError) as info:
+        Person.from_json({**person().to_json(), "surname": None,
+                          "given_name": {"latin": ""}, "patronymic": {"latin": "\x00"}})
+    assert info.value.problems == (
+        ("person.surname", 'must be an object {"latin": ..., "cyrillic": ...}'),
+        ("person.given_name.latin", "must not be empty"),
+        ("person.patronymic.latin", "must be text without control characters"),
     )
     with pytest.raises(DomainError) as info:
         Person.from_json({**person().to_json(), "birth_date": 19850307, "sex": "W",
