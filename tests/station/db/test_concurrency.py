@@ -135,3 +135,41 @@ def test_writer_processes_queue(center_db: Database) -> None:
         assert proc.returncode == 0, err
         serials += [int(line) for line in out.split()]
     assert sorted(serials) == list(range(1, 61))
+
+
+def test_a_reader_does_not_wait_for_a_writer_and_a_second_writer_queues(
+    center_db: Database,
+) -> None:
+    with center_db.session() as session:
+        session.add(PINFLBlock(prefix=PREFIX, next_serial=1))
+    holding, release, second_done = threading.Event(), threading.Event(), threading.Event()
+    taken: list[int] = []
+
+    def first_writer() -> None:
+        with center_db.session() as session:
+            taken.append(take_serial(session, PREFIX))
+            holding.set()
+            release.wait(30)
+
+    def second_writer() -> None:
+        with center_db.session() as session:
+            taken.append(take_serial(session, PREFIX))
+        second_done.set()
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    second = threading.Thread(target=second_writer)
+    try:
+        assert holding.wait(30)
+        started = time.monotonic()
+        with center_db.session(write=False) as session:  # the last committed state, at once
+            assert session.scalars(select(PINFLBlock.next_serial)).one() == 1
+        assert time.monotonic() - started < 5
+        second.start()
+        assert not second_done.wait(0.5)  # queued behind the first writer, not failed
+    finally:
+        release.set()
+        first.join(30)
+    assert second_done.wait(30)
+    second.join(30)
+    assert taken == [1, 2]
