@@ -13,13 +13,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import ROOT
 from tests.station.db.serial_worker import take_serial
 
-from station.db import Database
+import station.db.database
+from station.db import Database, DatabaseError, Role, open_database, sqlite_url
 from station.db.center_tables import CardSeries, PINFLBlock, Point
 
 THREADS = 8
@@ -173,3 +176,23 @@ def test_a_reader_does_not_wait_for_a_writer_and_a_second_writer_queues(
     assert second_done.wait(30)
     second.join(30)
     assert taken == [1, 2]
+
+
+def test_a_writer_that_waits_too_long_gets_a_database_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: past BUSY_TIMEOUT the waiting writer gives up with a typed error."""
+    url = sqlite_url(tmp_path / "center.db")
+    holder = open_database(url, Role.CENTER)
+    monkeypatch.setattr(station.db.database, "BUSY_TIMEOUT", 0.2)
+    impatient = open_database(url, Role.CENTER)
+    try:
+        with holder.session() as session:
+            session.add(PINFLBlock(prefix=PREFIX, next_serial=1))
+            session.flush()
+            locked = r"^database error \(OperationalError\): database is locked$"
+            with pytest.raises(DatabaseError, match=locked), impatient.session() as waiting:
+                waiting.get(PINFLBlock, PREFIX)
+    finally:
+        impatient.close()
+        holder.close()
