@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from station.db import ConstraintError, Database, DatabaseError
+from station.db import ConstraintError, Database, DatabaseError, Role, metadata_for
 from station.db.center_tables import CardSeries, Operator, Person, Point
 from station.db.point_tables import Application
 
@@ -170,3 +170,24 @@ def test_any_aware_instant_round_trips(center_db: Database, instant: dt.datetime
         assert stored is not None
         assert stored.created_at == instant
         assert stored.created_at.tzinfo == dt.UTC
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_every_unique_rule_is_found_by_its_columns(role: Role) -> None:
+    """SQLite names only the columns of a failed unique rule; each rule of the schema must be
+    found back from them (no two rules of a table on the same columns), as PostgreSQL names it."""
+    from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
+
+    from station.db.database import _sqlite_unique_name
+
+    metadata = metadata_for(role)
+    rules = 0
+    for table in metadata.tables.values():
+        named = [(i.name, [c.name for c in i.columns]) for i in table.indexes if i.unique]
+        named += [(c.name, [col.name for col in c.columns]) for c in table.constraints
+                  if isinstance(c, UniqueConstraint | PrimaryKeyConstraint)]
+        for name, columns in named:
+            rules += 1
+            qualified = [f"{table.name}.{column}" for column in columns]
+            assert _sqlite_unique_name(metadata, qualified) == name
+    assert rules == {Role.CENTER: 15, Role.POINT: 6}[role]  # 13 primary keys, 8 unique rules
