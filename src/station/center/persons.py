@@ -61,31 +61,30 @@ def _identity_differences(row: PersonRow, person: Person, ground: Ground) -> lis
             ("given_name", row.given_name_lat, person.given_name.latin),
             ("patronymic", row.patronymic_lat, person.patronymic.latin),
         ]
-    found = [name for name, old, new in pairs if normalise(old) != normalise(new)]
-    if row.birth_date != person.birth_date:
-        found.append("birth_date")
-    if row.sex != person.sex:
-        found.append("sex")
-    return found
+    # The birth date and sex need no comparison: the PINFL encodes them and was checked
+    # against the person first (Person.pinfl_problems).
+    return [name for name, old, new in pairs if normalise(old) != normalise(new)]
 
 
-def _write(row: PersonRow, person: Person, *, names: bool) -> None:
-    """Copy ``person``'s data into ``row``: always the address and documents (they change),
-    the names and nationality only on a data-changed / data-error ground."""
+def _write(row: PersonRow, person: Person, *, identity: bool) -> None:
+    """Copy ``person``'s data into ``row``: always the address, citizenship and documents
+    (they change) and the Cyrillic names when given; the Latin names, nationality and
+    parents' PINFLs (what the demographic key is made of) only on a data-changed /
+    data-error ground, the key then made again from the stored data."""
     row.address = person.address
     row.citizenship = person.citizenship
     row.foreign_document = person.foreign_document
-    row.father_pinfl = person.father_pinfl or row.father_pinfl
-    row.mother_pinfl = person.mother_pinfl or row.mother_pinfl
     row.surname_cyr = person.surname.cyrillic or row.surname_cyr
     row.given_name_cyr = person.given_name.cyrillic or row.given_name_cyr
     row.patronymic_cyr = person.patronymic.cyrillic or row.patronymic_cyr
-    if names:
+    if identity:
         row.surname_lat = person.surname.latin
         row.given_name_lat = person.given_name.latin
         row.patronymic_lat = person.patronymic.latin
         row.nationality = person.nationality
-        row.demographic_key = person.demographic_key()
+        row.father_pinfl = person.father_pinfl or row.father_pinfl
+        row.mother_pinfl = person.mother_pinfl or row.mother_pinfl
+        row.demographic_key = person_of_row(row).demographic_key()
 
 
 def _new_row(
@@ -170,9 +169,7 @@ def resolve_person(
     if person.pinfl is not None:
         problems = person.pinfl_problems(person.pinfl)
         if problems:
-            raise DomainError.from_problems(
-                [(f if f.startswith("person.") else f"person.{f}", r) for f, r in problems]
-            )
+            raise DomainError.from_problems(problems)  # fields person.pinfl
         row = s.scalars(
             select(PersonRow).where(PersonRow.pinfl == person.pinfl).with_for_update()
         ).one_or_none()
@@ -184,7 +181,7 @@ def resolve_person(
                     "this PINFL is registered for another person "
                     f"({', '.join(differences)} differ)",
                 )
-            _write(row, person, names=ground in _DATA_GROUNDS)
+            _write(row, person, identity=ground in _DATA_GROUNDS)
             return row, False
         other = s.scalar(
             select(PersonRow.pinfl).where(PersonRow.demographic_key == person.demographic_key())
@@ -203,7 +200,7 @@ def resolve_person(
         .with_for_update()
     ).one_or_none()
     if row is not None:
-        _write(row, person, names=False)
+        _write(row, person, identity=False)
         return row, False
     pinfl = next_pinfl(s, sex=person.sex, birth_date=person.birth_date, place_code=place_code)
     row = _new_row(person, pinfl, generated=True, point=point, now=now)

@@ -125,7 +125,18 @@ def test_known_pinfl_with_another_persons_data_is_a_conflict(center: Database) -
     with pytest.raises(PersonMismatch) as info:
         receive_request(center, request(impostor), now=NOW)
     assert info.value.field == "person.pinfl"
-    assert "given_name" in info.value.reason
+    assert info.value.reason == "this PINFL is registered for another person (given_name differ)"
+    elsewhere = person(pinfl=ALISHER_PINFL, surname=PersonName("Rahimov", ""),
+                       patronymic=PersonName("Olim o‘g‘li", ""), place_of_birth="Xiva")
+    with pytest.raises(PersonMismatch) as info:
+        receive_request(center, request(elsewhere), now=NOW)
+    assert info.value.reason == (
+        "this PINFL is registered for another person (place_of_birth, surname, patronymic differ)"
+    )
+    # on a data-changed ground the names may differ, the place of birth may not
+    with pytest.raises(PersonMismatch) as info:
+        receive_request(center, request(elsewhere, ground=Ground.DATA_CHANGED), now=NOW)
+    assert info.value.reason.endswith("(place_of_birth differ)")
     assert center_status(center).requests == 2
 
 
@@ -134,8 +145,11 @@ def test_data_changed_ground_updates_the_names_under_the_same_pinfl(center: Data
     receive_request(center, request(person(pinfl=ALISHER_PINFL)), now=NOW)
     renamed = person(pinfl=ALISHER_PINFL, surname=PersonName("Karimov", "Каримов"))
     answer = receive_request(center, request(renamed, ground=Ground.DATA_CHANGED), now=NOW)
-    assert answer.pinfl == ALISHER_PINFL
+    assert (answer.pinfl, answer.pinfl_generated) == (ALISHER_PINFL, False)
     assert person_by_pinfl(center, ALISHER_PINFL).surname == PersonName("Karimov", "Каримов")
+    # the demographic key follows: the renamed person without a PINFL is found again
+    again = receive_request(center, request(replace(renamed, pinfl=None)), now=NOW)
+    assert (again.pinfl, again.pinfl_generated) == (ALISHER_PINFL, False)
 
 
 def test_a_person_known_under_another_pinfl_is_a_conflict(center: Database) -> None:
@@ -144,6 +158,42 @@ def test_a_person_known_under_another_pinfl_is_a_conflict(center: Database) -> N
     with pytest.raises(PersonMismatch) as info:
         receive_request(center, request(person(pinfl=other)), now=NOW)
     assert info.value.field == "person.pinfl"
+    assert info.value.reason == "the Center knows this person under another PINFL"
+
+
+def _stored(db: Database, pinfl: str) -> PersonRow:
+    with db.session(write=False) as s:
+        row = s.scalars(select(PersonRow).where(PersonRow.pinfl == pinfl)).one()
+        s.expunge(row)
+        return row
+
+
+def test_what_a_known_person_keeps_and_what_a_request_updates(center: Database) -> None:
+    father, mother = with_check_digit("3010160023001"), with_check_digit("4020262023001")
+    resident = person(citizenship="KAZ", foreign_document="N1234567", father_pinfl=father,
+                      mother_pinfl=mother)  # fmt: skip
+    sent = replace(request(resident, ground=Ground.PERMIT_EXPIRED), scheme=Scheme.RESIDENT)
+    first = receive_request(center, sent, now=NOW)
+    stored = person_by_pinfl(center, first.pinfl)
+    assert stored == replace(resident, pinfl=first.pinfl)  # every field kept, both scripts
+    assert _stored(center, first.pinfl).pinfl_generated is True
+    moved = replace(
+        resident, pinfl=first.pinfl, address="Samarqand shahri, Registon ko‘chasi, 1-uy",
+        foreign_document="N7654321", given_name=PersonName("Alisher", ""),
+        surname=PersonName("TOSHMATOV", ""), father_pinfl=None,
+    )  # fmt: skip
+    again = receive_request(center, replace(sent, id="r2", person=moved), now=NOW)
+    assert (again.pinfl, again.pinfl_generated) == (first.pinfl, False)
+    now_stored = person_by_pinfl(center, first.pinfl)
+    # the address and document change; names as first registered, Cyrillic kept when not given
+    assert (now_stored.address, now_stored.foreign_document) == (moved.address, "N7654321")
+    assert now_stored.surname == PersonName("Toshmatov", "Тошматов")
+    assert now_stored.given_name == PersonName("Alisher", "Алишер")
+    assert (now_stored.father_pinfl, now_stored.mother_pinfl) == (father, mother)
+    own = with_check_digit("3150788023555")
+    given = receive_request(center, request(numbered(1, pinfl=own)), now=NOW)
+    assert given.pinfl_generated is False
+    assert _stored(center, own).pinfl_generated is False
 
 
 # -- no PINFL: generated ----------------------------------------------------------------------
@@ -172,6 +222,7 @@ def test_the_same_person_again_gets_the_same_pinfl(center: Database) -> None:
     again = receive_request(center, request(typed_again, point="SAM01"), now=NOW)
     assert (again.pinfl, again.pinfl_generated) == (first.pinfl, False)
     assert center_status(center).persons == 1
+    assert person_by_pinfl(center, first.pinfl).surname == PersonName("Toshmatov", "Тошматов")
 
 
 def test_a_generated_pinfl_skips_a_serial_already_given(center: Database) -> None:
