@@ -26,6 +26,7 @@ from station.db import Database
 from station.domain.application import PointKind
 from station.domain.cards import CardStatus
 from station.domain.errors import DomainError
+from station.errors import StationError
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 
@@ -99,3 +100,13 @@ def test_the_center_services_do_not_import_http_fronts() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(SRC)})  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+def test_naive_clock_and_empty_operator_are_refused(center: Database) -> None:
+    card = receive_request(center, request(person()), now=NOW).card
+    with pytest.raises(StationError, match="aware datetime"):
+        receive_request(center, request(numbered(1)), now=NOW.replace(tzinfo=None))
+    with pytest.raises(DomainError) as info:
+        record_card_status(center, card, CardStatus.PERSONALIZED, operator=" ", now=NOW)
+    assert info.value.field == "operator"
+    assert card_info(center, card).status is CardStatus.ALLOCATED

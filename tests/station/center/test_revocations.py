@@ -228,3 +228,51 @@ def test_the_api_applies_revocations_and_retries_on_the_next_call(
     client.record_card_status(answer.card, CardStatus.PERSONALIZED, operator="op1")
     assert _ocsp(ca, cert) == ("revoked", "key_compromise")
     assert client.center_status().pending_revocations == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (CardStatus.LOST, "key_compromise"),
+        (CardStatus.STOLEN, "key_compromise"),
+        (CardStatus.SEIZED, "key_compromise"),
+        (CardStatus.REPLACED, "superseded"),
+        (CardStatus.CANCELLED, "cessation_of_operation"),
+        (CardStatus.EXPIRED, None),  # the certificate ends with the card: nothing to revoke
+    ],
+)
+def test_which_end_of_a_card_revokes_its_certificate(
+    center: Database, ca: EsignCA, status: CardStatus, reason: str | None
+) -> None:
+    card, cert = _issued_card(center, ca)
+    info = record_card_status(center, card, status, operator="op2", reason="report 7", now=NOW)
+    assert (info.history[-1].status, info.history[-1].by, info.history[-1].reason) == (
+        status, "op2", "report 7"
+    )
+    pending = _pending(center)
+    assert [(int(r.esign_serial), r.reason) for r in pending] == (
+        [] if reason is None else [(cert.serial, reason)]
+    )
+    assert apply_revocations(center, esign_revoker(ca)) == len(pending)
+    assert _ocsp(ca, cert) == (("good", None) if reason is None else ("revoked", reason))
+
+
+def test_a_serial_the_ca_never_issued_stays_pending_with_the_error(
+    center: Database, ca: EsignCA
+) -> None:
+    answer = receive_request(center, request(person(), ground=Ground.TURNED_16), now=NOW)
+    record_esign(center, answer.card, serial=424242, fingerprint="0a" * 32)
+    for status in (CardStatus.PERSONALIZED, CardStatus.VERIFIED, CardStatus.HANDED_OVER,
+                   CardStatus.LOST):  # fmt: skip
+        record_card_status(center, answer.card, status, operator="op1", now=NOW)
+    assert apply_revocations(center, esign_revoker(ca)) == 0
+    [row] = _pending(center)
+    assert row.last_error is not None and row.last_error.startswith("IssuanceError: ")
+    assert "67932" in row.last_error  # the serial in hex, as the CA names it
+    real = _issued_card(center, ca)[1].serial
+    with center.session() as s:  # a serial the CA knows (say, corrected by an operator): applied
+        s.execute(update(Revocation).values(esign_serial=str(real)))
+    assert apply_revocations(center, esign_revoker(ca), clock=lambda: LATER) == 1
+    with center.session(write=False) as s:
+        done = s.scalars(select(Revocation)).all()
+    assert [(r.applied_at, r.last_error) for r in done] == [(LATER, None)]
