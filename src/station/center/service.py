@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from station.db.center_tables import Card, CardSeries, Operator, Point, Request,
 from station.db.center_tables import CardEvent as CardEventRow
 from station.db.center_tables import Person as PersonRow
 from station.domain.application import PointKind
+from station.domain.calendar import local_day
 from station.domain.cards import (
     MAX_NUMBER,
     CardStatus,
@@ -47,7 +48,6 @@ from station.errors import StationError
 from station.rules import expiry_date
 
 __all__ = [
-    "TASHKENT",
     "add_operator",
     "apply_revocations",
     "card_info",
@@ -60,9 +60,6 @@ __all__ = [
     "record_esign",
     "register_point",
 ]
-
-TASHKENT = timezone(timedelta(hours=5), "UZT")
-"""Uzbekistan's time (UTC+5, no daylight saving): the day of issue is the day in Tashkent."""
 
 _SERIES = re.compile(r"[A-Z]{2}")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
@@ -246,7 +243,7 @@ def _receive(s: Session, request: CenterRequest, now: datetime) -> CenterAnswer:
     point = s.get(Point, request.point)
     if point is None:
         raise NotFound("point", f"no point {request.point!r} is registered at the Center")
-    issue_date = now.astimezone(TASHKENT).date()
+    issue_date = local_day(now)  # the day of issue is the day in Tashkent
     person = request.person
     problems = _request_problems(request, point)
     if person.birth_date > issue_date:

@@ -393,3 +393,11 @@ def test_every_generated_pinfl_is_correct_for_its_person(
     # scheme, lines 10-12: 2, 5 or 10 years by age on the day of issue
     assert answer.expiry_date == expiry_date(birth, TODAY)
     assert person_by_pinfl(center, answer.pinfl).pinfl == answer.pinfl
+
+
+def test_the_day_of_issue_is_the_day_in_tashkent(center: Database) -> None:
+    # 20:00 UTC on 4 December is 01:00 on 5 December in Tashkent (UTC+5)
+    late = dt.datetime(2026, 12, 4, 20, 0, tzinfo=dt.UTC)
+    answer = receive_request(center, request(person()), now=late)
+    assert answer.issue_date == dt.date(2026, 12, 5)
+    assert answer.expiry_date == dt.date(2036, 12, 4)
