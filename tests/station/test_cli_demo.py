@@ -39,7 +39,16 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _idkarta("demo", "--out", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "IUUZBAD1234567731503902620452<" in proc.stdout
+    # The card number is the one the Center allocated (decree §6б registry; scheme stage 3).
+    assert "IUUZBAD0000001031503902620452<" in proc.stdout
+    assert "PINFL       31503902620452: present and correct" in proc.stdout
+    assert re.search(r"Registry    AD0000001 verified", proc.stdout)
+    assert re.search(r"9\. Handover   AD0000001 to the holder .*: on time \(due ", proc.stdout)
+    # Stages 5-6: the lost card restored; the old one lost and its certificate revoked.
+    assert "Center      AD0000001 lost; new card AD0000002" in proc.stdout
+    assert re.search(r"revoked: listed in \S+esign-after-loss.crl, OCSP answers revoked",
+                     proc.stdout)
+    assert "0 revocation(s) pending" in proc.stdout
     assert "every file re-encodes byte for byte" in proc.stdout
     assert "identical to the files issued" in proc.stdout
     for protocol in ("PACE", "CA", "TA", "AA"):
@@ -183,8 +192,8 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
 
     commands = _printed_commands(demo.stdout)
     # Every numbered step of the summary prints at least one command.
-    steps = re.split(r"^\d\. ", demo.stdout, flags=re.M)[2:]  # after "0. Secrets"
-    assert len(steps) == 7
+    steps = re.split(r"^\d+\. ", demo.stdout, flags=re.M)[2:]  # after "0. Secrets"
+    assert len(steps) == 10
     assert all("\n   $ " in step for step in steps), [s.splitlines()[0] for s in steps]
     # The README's commands are the demo's.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -206,6 +215,10 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
                 continue
             done = shell(command)
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            if "esign-after-loss.crl" in command:  # the lost card's certificate: revoked
+                assert "revocation=revoked" in done.stdout and "exit 1 (revoked)" in done.stdout
+            elif command.startswith("idkarta validate"):
+                assert "revocation=good" in done.stdout, done.stdout
             ran.append(command)
             if "--reader 0" in command:
                 assert server is not None
