@@ -373,14 +373,15 @@ def refuse(form: Path | None, station: Path, operator: str, app_id: str | None, 
 @point.command()
 @_STATION
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The day to count from (default: today, UTC).")
+              help="The day to count from (default: today in Tashkent).")
 @_JSON
 @run_errors
 def overdue(station: Path, today: datetime | None, as_json: bool) -> None:
     """List the open applications past their due date (not handed over), oldest first."""
+    from station.domain.calendar import local_day
     from station.point import service
 
-    day: date = today.date() if today is not None else _now().date()
+    day: date = today.date() if today is not None else local_day(_now())
     with _point(station) as (_, db):
         late = service.overdue(db, today=day)
     if as_json:

@@ -32,7 +32,7 @@ from station.domain.application import (
     application_facts,
     application_problems,
 )
-from station.domain.calendar import WorkCalendar
+from station.domain.calendar import WorkCalendar, local_day
 from station.domain.cards import CardStatus
 from station.domain.documents import DocumentKind, missing_documents
 from station.domain.errors import DomainError, MissingDocuments, TransitionError
@@ -141,7 +141,7 @@ def _accept(
     """:func:`apply`; ``waiver`` = (approving supervisor, reason) of a free replacement."""
     _aware(now)
     point.role(operator)
-    today = now.date()
+    today = local_day(now)  # the day in Tashkent: 20:00 UTC is the next day there
     problems = form_problems(form, point=point, today=today)
     if problems:
         documents = [p for p in problems if p[0] == "documents"]
@@ -362,7 +362,7 @@ def handover(
             raise WrongState("application", f"{app_id} is {row.status}: only a verified card "
                              "is handed over")  # fmt: skip
         form = ApplicationForm.from_json(json.loads(row.form))
-        today = now.date()
+        today = local_day(now)
         _check_receiver(form, receiver_role, receiver_document, today)
         _record_status(center, row.card, CardStatus.HANDED_OVER, operator=operator)
         on_time = today <= row.due_date

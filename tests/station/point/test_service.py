@@ -6,6 +6,7 @@ it implements; every refused input is checked to leave the point's tables as the
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from dataclasses import replace as changed
@@ -21,6 +22,7 @@ from tests.conftest import require_tool
 from station.center.models import CenterRequest
 from station.client import CenterClient
 from station.db import Database
+from station.db.point_tables import PointEvent
 from station.db.point_tables import Refusal as RefusalRow
 from station.domain.application import Applicant, ApplicantRole
 from station.domain.cards import CardStatus
@@ -37,7 +39,7 @@ from station.point.errors import (
     UnknownOperator,
     WrongState,
 )
-from station.point.models import ApplicationStatus
+from station.point.models import ApplicationStatus, Handover
 
 from .conftest import (
     ADULT,
@@ -52,6 +54,15 @@ from .conftest import (
     counts,
 )
 
+
+def _events(db: Database, app_id: str) -> list[tuple[str, str, str | None]]:
+    """The application's audit trail: (what, operator, detail), in order."""
+    with db.session(write=False) as session:
+        rows = session.scalars(select(PointEvent).where(PointEvent.application_id == app_id)
+                               .order_by(PointEvent.id))  # fmt: skip
+        return [(r.what, r.operator, r.detail) for r in rows]
+
+
 # -- stage 2: apply -------------------------------------------------------------------------
 
 
@@ -62,7 +73,9 @@ def test_apply_accepts_and_sets_the_due_date(point_db: Database) -> None:
     assert app.status is ApplicationStatus.ACCEPTED and app.open
     assert app.due_date == date(2026, 12, 7)
     assert app.accepted_at == NOW and app.person_key == ADULT.pinfl
+    assert (app.point_code, app.operator) == ("TAS-01", "aziza")
     assert service.status(point_db, app.id) == app
+    assert _events(point_db, app.id) == [("accepted", "aziza", "due 2026-12-07")]
     assert counts(point_db) == {**EMPTY, "applications": 1, "point_events": 1}
 
 
@@ -82,7 +95,15 @@ def test_apply_names_a_missing_document_and_writes_nothing(point_db: Database) -
     form = adult_form(documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
                                            D.BIRTH_CERTIFICATE}))  # fmt: skip
     message = _refused(point_db, MissingDocuments, "documents", form=form)
-    assert "fee-receipt" in message
+    assert message == "documents: missing: fee-receipt"
+    # every problem at once, the missing documents first (with a PINFL that does not match)
+    wrong = adult_form(documents=form.documents,
+                       person=changed(ADULT, birth_date=date(1990, 3, 16)))
+    with pytest.raises(MissingDocuments) as caught:
+        service.apply(point_db, wrong, point=POINT, operator="aziza", now=NOW)
+    assert caught.value.missing == ("fee-receipt",)
+    assert [f for f, _ in caught.value.problems] == ["documents", "person.pinfl"]
+    assert counts(point_db) == EMPTY
     # line 30: the birth certificate "ID-karta birinchi marotaba rasmiylashtirilayotganda"
     form = adult_form(documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
                                            D.FEE_RECEIPT}))  # fmt: skip
@@ -119,19 +140,20 @@ def test_a_resident_is_refused_at_a_public_service_centre(point_db: Database) ->
 def test_a_second_open_application_is_refused_by_the_index(point_db: Database) -> None:
     # One open application per person and ground: the partial unique index decides, so two
     # operators accepting the same person at once cannot both succeed.
-    first = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
-    before = counts(point_db)
-    with pytest.raises(DuplicateApplication) as caught:
-        service.apply(point_db, adult_form(), point=POINT, operator="bobur", now=NOW)
-    assert caught.value.field == "ground" and first.id in str(caught.value)
-    assert caught.value.exit_code == 1
-    assert counts(point_db) == before
     # another ground of the same person is another application
     changed_name = adult_form(ground=Ground.DATA_CHANGED, first_issue=False,
                               documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
                                                    D.FEE_RECEIPT, D.CHANGE_PROOF}),
                               previous_card="AD0000009")  # fmt: skip
     service.apply(point_db, changed_name, point=POINT, operator="bobur", now=NOW)
+    first = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    before = counts(point_db)
+    with pytest.raises(DuplicateApplication) as caught:
+        service.apply(point_db, adult_form(), point=POINT, operator="bobur", now=NOW)
+    assert str(caught.value) == ("ground: the person already has an open application on "
+                                 f"ground expired ({first.id})")  # fmt: skip
+    assert caught.value.exit_code == 1
+    assert counts(point_db) == before
     # once the first is closed (refused), the person may apply on that ground again
     service.refuse(point_db, reason=RefusalReason.FINGERPRINTS, operator="aziza", now=NOW,
                    point=POINT, app_id=first.id)  # fmt: skip
@@ -183,19 +205,33 @@ def test_refusal_records_reason_and_operator_and_prints_a_notice(
     assert center.center_status().requests == 0  # no card requested
     with point_db.session(write=False) as session:
         row = session.scalars(select(RefusalRow)).one()
-        assert (row.reason, row.operator, row.notice_sha256) == (
-            reason.value, "bobur", refusal.notice_sha256)
+        assert (row.id, row.application_id, row.reason, row.operator, row.at,
+                row.notice_sha256) == (refusal.id, app.id, reason.value, "bobur", NOW,
+                                       refusal.notice_sha256)  # fmt: skip
+        assert json.loads(row.person) == ADULT.to_json() == refusal.person
+    assert refusal.at == NOW
+    assert _events(point_db, app.id)[-1] == ("refused", "bobur", reason.value)
     import hashlib
 
     assert hashlib.sha256(refusal.notice).hexdigest() == refusal.notice_sha256
     text = " ".join(_pdf_text(refusal.notice, tmp_path).split())
     assert reason.value in text and "216" in text
     assert "qo‘l barmoq izlari olinishidan bosh tortsa" in text  # the clause quoted
-    assert "Gʻulomov Oʻtkir" in text and "bobur" in text and app.id in text
+    assert "Gʻulomov Oʻtkir Shuhrat oʻgʻli / Ғуломов Ўткир Шуҳрат ўғли" in text
+    assert "bobur" in text and app.id in text
     expected = "fingerprints" if reason is RefusalReason.FINGERPRINTS else "glasses or headwear"
     assert expected in text
-    with pytest.raises(WrongState):  # refused once is enough; submit is refused too
+    with pytest.raises(WrongState) as caught:  # refused once is enough
+        service.refuse(point_db, reason=reason, operator="bobur", now=NOW, point=POINT,
+                       app_id=app.id)  # fmt: skip
+    assert str(caught.value) == (f"application: {app.id} is refused: only an accepted "
+                                 "application (no card requested yet) is refused")  # fmt: skip
+    with pytest.raises(WrongState) as caught:  # and nothing goes to the Center
         service.submit(point_db, app.id, center=center, now=NOW)
+    assert str(caught.value) == f"application: {app.id} is refused, not accepted"
+    with pytest.raises(DomainError) as caught:
+        service.refuse(point_db, reason=reason, operator="bobur", now=NOW, point=POINT)
+    assert str(caught.value) == "application: give either the application form or the id"
 
 
 def test_refusal_before_an_application_is_saved(point_db: Database, tmp_path: Path) -> None:
@@ -567,3 +603,192 @@ def test_two_operators_at_once_one_application(point_db: Database) -> None:
     kinds = sorted(type(o).__name__ for o in outcomes)
     assert kinds == ["Application", "DuplicateApplication"], outcomes
     assert counts(point_db) == {**EMPTY, "applications": 1, "point_events": 1}
+
+
+def test_the_day_is_tashkent_s(point_db: Database) -> None:
+    # Thursday 3 December 2026 at 20:00 UTC is Friday 01:00 in Tashkent (UTC+5): accepted on
+    # Friday, due Monday 7 December (stage 4, line 162), not Friday 4.
+    late_evening = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=late_evening)
+    assert app.due_date == date(2026, 12, 7)
+
+
+def test_the_calendar_is_injected(point_db: Database) -> None:
+    import holidays
+
+    from station.domain.calendar import WorkCalendar
+
+    # without Uzbekistan's holidays, Monday 7 December → Tuesday 8 (Constitution Day ignored)
+    bare = WorkCalendar(holidays.HolidayBase())
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=monday,
+                        calendar=bare)  # fmt: skip
+    assert app.due_date == date(2026, 12, 8)
+    other = service.apply(point_db, child_form(), point=POINT, operator="aziza", now=monday)
+    assert other.due_date == date(2026, 12, 9)
+
+
+def test_the_audit_trail_of_a_first_issue(point_db: Database, center: CenterClient) -> None:
+    app_id = _verified(point_db, center)
+    service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                     receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                     operator="bobur", point=POINT, center=center,
+                     now=datetime(2026, 12, 8, 9, 0, tzinfo=UTC))  # fmt: skip
+    assert _events(point_db, app_id) == [
+        ("accepted", "aziza", "due 2026-12-07"),
+        ("returned", "aziza", "pinfl 31503902620452, card AD0000001"),
+        ("personalized", "aziza", "AD0000001"),
+        ("verified", "aziza", "AD0000001"),
+        ("handed-over", "bobur", "AD0000001 to holder (late)"),
+    ]
+    child = service.apply(point_db, child_form(), point=POINT, operator="aziza", now=NOW)
+    service.submit(point_db, child.id, center=center, now=NOW)
+    pinfl = service.status(point_db, child.id).pinfl
+    generated = f"pinfl {pinfl} (generated), card AD0000002"
+    assert _events(point_db, child.id)[-1] == ("returned", "aziza", generated)
+
+
+def test_a_handover_closes_the_application(point_db: Database, center: CenterClient) -> None:
+    app_id = _verified(point_db, center)
+    done = service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                            receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                            operator="bobur", point=POINT, center=center, now=NOW)  # fmt: skip
+    assert done == Handover(application_id=app_id, card="AD0000001", receiver_role="holder",
+                            receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
+                            operator="bobur", at=NOW, due_date=date(2026, 12, 7),
+                            on_time=True)  # fmt: skip
+    assert service.overdue(point_db, today=date(2027, 1, 1)) == []
+    again = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    assert again.id != app_id  # the index sees the handed-over one closed
+    with pytest.raises(WrongState) as caught:
+        service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                         receiver_name="G", receiver_document="FA1234567", operator="bobur",
+                         point=POINT, center=center, now=NOW)  # fmt: skip
+    assert str(caught.value) == (f"application: {app_id} is handed-over: only a verified card "
+                                 "is handed over")  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "document"), [(" ", "FA1234567"), ("Gʻulomov Oʻtkir", "")])
+def test_a_receiver_names_himself_and_shows_a_document(
+    point_db: Database, center: CenterClient, name: str, document: str
+) -> None:
+    app_id = _verified(point_db, center)
+    with pytest.raises(DomainError) as caught:
+        service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                         receiver_name=name, receiver_document=document, operator="bobur",
+                         point=POINT, center=center, now=NOW)  # fmt: skip
+    assert str(caught.value) == ("receiver: the receiver's name and identity document are "
+                                 "required")  # fmt: skip
+
+
+@pytest.mark.parametrize(("birth", "who"), [
+    (date(2010, 12, 4), ApplicantRole.HOLDER),  # 16 today (line 12: "16 yoshdan")
+    (date(2010, 12, 5), ApplicantRole.PARENT),  # 16 tomorrow: still the parent's (line 219)
+])  # fmt: skip
+def test_sixteen_is_the_holder_s_own(birth: date, who: ApplicantRole) -> None:
+    form = child_form(person=changed(ADULT, birth_date=birth, pinfl=None))
+    today = date(2026, 12, 4)
+    service._check_receiver(form, who, "FA1234567", today)
+    other = ApplicantRole.PARENT if who is ApplicantRole.HOLDER else ApplicantRole.HOLDER
+    with pytest.raises(HandoverRefused) as caught:
+        service._check_receiver(form, other, "FA1234567", today)
+    expected = {
+        ApplicantRole.PARENT: "receiver_role: the holder is 16: the card goes to the holder",
+        ApplicantRole.HOLDER: "receiver_role: the holder is 15: a card of a person under 16 goes "
+                              "to the parent or guardian who applied",
+    }[other]  # fmt: skip
+    assert str(caught.value) == expected
+    with pytest.raises(HandoverRefused) as caught:
+        service._check_receiver(child_form(), ApplicantRole.PARENT, "AB7654321", today)
+    assert str(caught.value) == ("receiver_document: parent with document AB7654321 did not "
+                                 "apply; parent Gʻulomov Oʻtkir applied")  # fmt: skip
+
+
+def test_overdue_oldest_due_first(point_db: Database) -> None:
+    later = service.apply(point_db, child_form(), point=POINT, operator="aziza",
+                          now=NOW + timedelta(days=3))  # due Wednesday 9 December
+    earlier = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    sixteen = changed(ADULT, birth_date=date(2010, 12, 4), pinfl=None)
+    same_day = service.apply(point_db, adult_form(ground=Ground.TURNED_16, person=sixteen),
+                             point=POINT, operator="aziza", now=NOW + timedelta(hours=1))
+    assert (earlier.due_date, same_day.due_date) == (date(2026, 12, 7), date(2026, 12, 7))
+    assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 10))] == [
+        earlier.id, same_day.id, later.id]
+
+
+def test_replace_details(point_db: Database, center: CenterClient) -> None:
+    # stage 5, line 178: the holder applies; line 32: paid electronically, no receipt
+    old = _handed_over(point_db, center)
+    documents = frozenset({D.APPLICATION_FORM})
+    with pytest.raises(DomainError) as caught:  # an approval belongs to a free replacement only
+        service.replace(point_db, previous_card=old, ground=Ground.LOST, documents=documents,
+                        point=POINT, operator="aziza", center=center, now=NOW,
+                        approved_by="dilnoza")  # fmt: skip
+    assert str(caught.value) == ("approved_by: an approval and a waiver reason are only for a "
+                                 "free replacement (point fault)")  # fmt: skip
+    app = service.replace(point_db, previous_card=old, ground=Ground.LOST, documents=documents,
+                          point=POINT, operator="aziza", center=center, now=NOW,
+                          fee_paid_electronically=True, payment_reference="CLICK-778812",
+                          app_id="TAS-01-0007")  # fmt: skip
+    assert app.id == "TAS-01-0007" and app.form.payment_reference == "CLICK-778812"
+    assert app.form.fee_paid_electronically and app.form.scheme is Scheme.CITIZEN
+    assert app.form.applicant == Applicant(role=ApplicantRole.HOLDER,
+                                           name="Gʻulomov Oʻtkir Shuhrat oʻgʻli",
+                                           document=old, pinfl=ADULT.pinfl)  # fmt: skip
+    # stage 6, lines 207-208: five working days from Friday 4 December: 7, 9 (8 is Constitution
+    # Day), 10, 11 and the moved working Saturday 12 December
+    assert app.due_date == date(2026, 12, 12)
+
+
+def test_free_replacement_messages(point_db: Database, center: CenterClient) -> None:
+    old = _handed_over(point_db, center)
+    base: dict[str, object] = dict(previous_card=old, ground=Ground.DATA_ERROR,
+                                   documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
+                                                        D.CHANGE_PROOF}),
+                                   point=POINT, operator="aziza", center=center, now=NOW,
+                                   point_fault=True, waiver_reason="wrong DG1")  # fmt: skip
+    expected = {
+        None: "approved_by: a free replacement needs a supervisor's approval",
+        "aziza": "approved_by: aziza is not a supervisor",
+        "bobur": "approved_by: bobur is not a supervisor",
+    }
+    for approver, message in expected.items():
+        with pytest.raises(ApprovalRefused) as caught:
+            service.replace(point_db, **{**base, "approved_by": approver})  # type: ignore[arg-type]
+        assert str(caught.value) == message
+    supervisor = changed(POINT, operators={**POINT.operators, "aziza": POINT.operators["dilnoza"]})
+    with pytest.raises(ApprovalRefused) as caught:  # a supervisor approving her own work
+        service.replace(point_db, **{**base, "point": supervisor, "approved_by": "aziza"})  # type: ignore[arg-type]
+    assert str(caught.value) == "approved_by: the supervisor approving must not be the operator"
+    with pytest.raises(ApprovalRefused) as caught:
+        service.replace(point_db, **{**base, "approved_by": "dilnoza", "waiver_reason": None})  # type: ignore[arg-type]
+    assert str(caught.value) == "waiver_reason: the reason for the free replacement is required"
+    with pytest.raises(ApprovalRefused) as caught:
+        service.replace(point_db, **{**base, "approved_by": "dilnoza", "ground": Ground.UNUSABLE})  # type: ignore[arg-type]
+    assert str(caught.value) == ("ground: a free replacement is for a technical defect the "
+                                 "point caused: ground data-error")  # fmt: skip
+    assert counts(point_db)["applications"] == 1
+    app = service.replace(point_db, **{**base, "approved_by": "dilnoza"})  # type: ignore[arg-type]
+    assert _events(point_db, app.id) == [("accepted", "aziza", "due 2026-12-12"),
+                                         ("fee-waived", "aziza",
+                                          "approved by dilnoza: wrong DG1")]  # fmt: skip
+
+
+def test_a_resident_s_lost_card(point_db: Database, center: CenterClient) -> None:
+    # the residents' stages 5-6 (second scheme, lines 369-396)
+    form = adult_form(
+        scheme=Scheme.RESIDENT, ground=Ground.PERMIT_EXPIRED, person=RESIDENT,
+        applicant=Applicant(role=ApplicantRole.HOLDER, name="Ivanov Sergey", document="751234567"),
+        documents=frozenset({D.APPLICATION_FORM, D.NATIONAL_PASSPORT, D.PREVIOUS_DOCUMENT,
+                             D.BIRTH_CERTIFICATE, D.FEE_RECEIPT}),
+    )  # fmt: skip
+    app_id = _verified(point_db, center, form)
+    card = service.status(point_db, app_id).card
+    assert card is not None
+    service.handover(point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+                     receiver_name="Ivanov Sergey", receiver_document="751234567",
+                     operator="aziza", point=POINT, center=center, now=NOW)  # fmt: skip
+    app = service.replace(point_db, previous_card=card, ground=Ground.LOST,
+                          documents=frozenset({D.APPLICATION_FORM, D.FEE_RECEIPT}), point=POINT,
+                          operator="aziza", center=center, now=NOW)  # fmt: skip
+    assert app.form.scheme is Scheme.RESIDENT and app.form.person.citizenship == "RUS"
