@@ -312,3 +312,15 @@ def test_point_init_of_a_point_the_center_registered(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["code"] == "TAS-01"
     again = run(*init, "--name", "Toshkent")
     assert again.exit_code == 2 and "point.json exists" in again.stderr
+
+
+def test_an_unreachable_center_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    folder = station(tmp_path)
+    s = ["--station", str(folder)]
+    applied = run("point", "apply", str(form_file(tmp_path)), *s, "--operator", "aziza",
+                  "--json")  # fmt: skip
+    app_id = json.loads(applied.stdout)["id"]
+    result = run("point", "submit", app_id, *s, "--center", "http://127.0.0.1:9", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"].startswith("the Center is not reachable")
+    assert applications(folder) == [(app_id, "accepted")]
