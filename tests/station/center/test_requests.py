@@ -142,11 +142,17 @@ def test_known_pinfl_with_another_persons_data_is_a_conflict(center: Database) -
 
 def test_data_changed_ground_updates_the_names_under_the_same_pinfl(center: Database) -> None:
     # scheme, line 19: "familiyasi, ismi, otasining ismi, millati … o‘zgarganda"
-    receive_request(center, request(person(pinfl=ALISHER_PINFL)), now=NOW)
-    renamed = person(pinfl=ALISHER_PINFL, surname=PersonName("Karimov", "Каримов"))
+    father = with_check_digit("3010160023001")
+    receive_request(center, request(person(pinfl=ALISHER_PINFL, father_pinfl=father)), now=NOW)
+    renamed = person(pinfl=ALISHER_PINFL, surname=PersonName("Karimov", "Каримов"),
+                     patronymic=PersonName("Baxtiyor o‘g‘li", ""), father_pinfl=None)  # fmt: skip
     answer = receive_request(center, request(renamed, ground=Ground.DATA_CHANGED), now=NOW)
     assert (answer.pinfl, answer.pinfl_generated) == (ALISHER_PINFL, False)
-    assert person_by_pinfl(center, ALISHER_PINFL).surname == PersonName("Karimov", "Каримов")
+    stored = person_by_pinfl(center, ALISHER_PINFL)
+    assert stored.surname == PersonName("Karimov", "Каримов")
+    assert stored.patronymic == PersonName("Baxtiyor o‘g‘li", "Бахтиёр ўғли")  # Cyrillic kept
+    assert (stored.father_pinfl, stored.mother_pinfl) == (father, None)  # not given: kept
+    renamed = replace(renamed, father_pinfl=father)
     # the demographic key follows: the renamed person without a PINFL is found again
     again = receive_request(center, request(replace(renamed, pinfl=None)), now=NOW)
     assert (again.pinfl, again.pinfl_generated) == (ALISHER_PINFL, False)
