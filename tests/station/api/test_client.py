@@ -3,6 +3,9 @@ CenterUnavailable for anything that is not the Center's answer."""
 
 from __future__ import annotations
 
+from typing import cast
+
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -17,7 +20,7 @@ from station.center import (
     PINFLExhausted,
     RequestConflict,
 )
-from station.client import CenterClient, error_from_body
+from station.client import IN_PROCESS_URL, CenterClient, InProcessTransport, error_from_body
 from station.domain.errors import DomainError, TransitionError
 from station.errors import StationError
 
@@ -68,3 +71,32 @@ def test_not_the_center_is_unavailable() -> None:
         pytest.raises(CenterUnavailable),
     ):
         nobody.center_status()
+
+
+class _Broken:
+    """A Database stand-in whose every transaction fails with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def session(self, *, write: bool = True) -> object:
+        raise self.error
+
+
+def test_a_failing_database_is_503_and_a_bug_is_a_bare_500() -> None:
+    from station.api import create_app
+    from station.db import Database, DatabaseError
+
+    app = create_app(cast(Database, _Broken(DatabaseError("database error (OperationalError)"))))
+    with CenterClient.in_process(app) as client, pytest.raises(CenterUnavailable) as info:
+        client.center_status()
+    assert "503" in str(info.value) and "OperationalError" not in str(info.value)
+    bug = create_app(cast(Database, _Broken(ZeroDivisionError("secret detail"))))
+    transport = InProcessTransport(bug)
+    with httpx.Client(transport=transport, base_url=IN_PROCESS_URL) as http:
+        response = http.get("/v1/status")
+    assert response.status_code == 500
+    assert response.json() == {"error": {"type": "InternalError", "field": "",
+                                         "message": "internal error",
+                                         "problems": [{"field": "", "reason": "internal error"}]}}
+    assert "secret" not in response.text and "Traceback" not in response.text
