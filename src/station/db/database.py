@@ -224,10 +224,17 @@ def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
 
 def _read_only_engine(engine: Engine) -> Engine:
     """The engine of ``session(write=False)``: SQLite, a second pool with ``query_only``;
-    PostgreSQL, the same pool with READ ONLY transactions."""
+    PostgreSQL, a second pool whose connections are read-only (``default_transaction_read_only``)
+    and run each statement in its own transaction (autocommit): under READ COMMITTED every
+    statement takes its own snapshot anyway, so a read transaction would add two round trips
+    (BEGIN, COMMIT) and no consistency. No ping before each checkout either (one more round
+    trip per read, ``benchmarks/bench_registry.py``): after a server restart the first read on
+    a stale connection fails (a :class:`DatabaseError`, HTTP 503 at the API) and SQLAlchemy
+    drops the whole pool, so the next read reconnects; writes keep the ping."""
     if engine.dialect.name == "sqlite":
         return _sqlite_engine(engine.url, read_only=True)
-    return engine.execution_options(postgresql_readonly=True)
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT",
+                         connect_args={"options": "-c default_transaction_read_only=on"})
 
 
 def _postgresql_engine(url: URL) -> Engine:

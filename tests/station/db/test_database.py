@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from tests.postgres import PostgresCluster
 
 from station.db import ConstraintError, Database, DatabaseError, Role, open_database, sqlite_url
 from station.db.center_tables import Point
@@ -140,3 +141,29 @@ def test_an_unclassified_integrity_error_still_says_nothing_of_the_data() -> Non
     converted = constraint_error(error, metadata_for(Role.CENTER))
     assert (converted.kind, converted.constraint) == ("other", None)
     assert str(converted) == "the database refused the write"
+
+
+def test_after_the_server_dropped_its_connections_one_read_fails_then_all_reconnect(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    """PostgreSQL's read pool does not ping before each read (one round trip less per PINFL
+    lookup): the first read on a dropped connection fails with a DatabaseError and the pool is
+    renewed; writes ping first, so they never see the dropped connection."""
+    made = postgres_cluster.create_database("dropped")
+    db = open_database(made.url, Role.CENTER)
+    try:
+        with db.session() as session:
+            session.add(_point())
+        with db.session(write=False) as session:  # one pooled connection in each pool
+            assert session.get(Point, "TAS01") is not None
+        terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+        postgres_cluster.execute(f"{terminate}'{made.name}'")  # our own database's name
+        with pytest.raises(DatabaseError), db.session(write=False) as session:
+            session.get(Point, "TAS01")
+        with db.session(write=False) as session:
+            assert session.get(Point, "TAS01") is not None
+        with db.session() as session:
+            session.add(_point("TAS02"))
+    finally:
+        db.close()
+        made.drop()
