@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, timedelta, timezone
-
-import holidays
+from typing import TYPE_CHECKING
 
 from station.domain.errors import DeadlineError
 from station.domain.grounds import Ground, rule
+
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = ["TASHKENT", "WorkCalendar", "is_overdue", "local_day"]
 
@@ -48,7 +50,11 @@ class WorkCalendar:
     threads: the library fills its years lazily, so every look-up holds a lock."""
 
     def __init__(self, days: holidays.HolidayBase | None = None) -> None:
-        self._days = days if days is not None else holidays.country_holidays("UZ")
+        if days is None:
+            import holidays  # imported here: local_day's users need no holiday tables
+
+            days = holidays.country_holidays("UZ")
+        self._days = days
         self._lock = threading.Lock()
 
     def is_working_day(self, day: date) -> bool:
