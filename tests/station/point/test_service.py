@@ -29,6 +29,7 @@ from station.domain.cards import CardStatus
 from station.domain.documents import DocumentKind as D
 from station.domain.errors import DomainError, MissingDocuments, TransitionError
 from station.domain.grounds import Ground, Scheme
+from station.domain.person import PersonName
 from station.domain.refusals import RefusalReason
 from station.point import service
 from station.point.errors import (
@@ -140,6 +141,10 @@ def test_a_resident_is_refused_at_a_public_service_centre(point_db: Database) ->
 def test_a_second_open_application_is_refused_by_the_index(point_db: Database) -> None:
     # One open application per person and ground: the partial unique index decides, so two
     # operators accepting the same person at once cannot both succeed.
+    # another person's open application on the same ground is no conflict
+    sixteen = changed(ADULT, birth_date=date(2010, 12, 4), pinfl=None)
+    service.apply(point_db, adult_form(person=sixteen, ground=Ground.EXPIRED), point=POINT,
+                  operator="bobur", now=NOW)  # fmt: skip
     # another ground of the same person is another application
     changed_name = adult_form(ground=Ground.DATA_CHANGED, first_issue=False,
                               documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT,
@@ -173,9 +178,11 @@ def test_apply_refuses_an_unknown_operator_and_a_bad_id(point_db: Database) -> N
     app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW,
                         app_id="TAS-01-0001")  # fmt: skip
     assert service.status(point_db, "TAS-01-0001") == app
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         service.status(point_db, "TAS-01-0002")
-
+    assert str(missing.value) == "application: no application 'TAS-01-0002' at this point"
+    assert str(bad.value) == ("id: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is not 1-36 letters, "
+                              "digits, '.', '_', ':' or '-' (starting with a letter or digit)")
 
 # -- refusals (scheme, line 216) --------------------------------------------------------------
 
@@ -240,6 +247,15 @@ def test_refusal_before_an_application_is_saved(point_db: Database, tmp_path: Pa
     assert refusal.application_id is None and refusal.person["pinfl"] == ADULT.pinfl
     assert counts(point_db) == {**EMPTY, "refusals": 1}
     assert "glasses-or-headwear" in _pdf_text(refusal.notice, tmp_path)
+    # a name with no Cyrillic spelling is printed alone
+    latin_only = changed(ADULT, surname=PersonName("Smith"), given_name=PersonName("John"),
+                         patronymic=PersonName(""), pinfl=None, citizenship="GBR",
+                         foreign_document="123456789")  # fmt: skip
+    other = service.refuse(point_db, reason=RefusalReason.HEADWEAR, operator="aziza", now=NOW,
+                           point=POINT, form=adult_form(person=latin_only,
+                                                        scheme=Scheme.RESIDENT))  # fmt: skip
+    text = _pdf_text(other.notice, tmp_path)
+    assert "Smith John" in text and "Smith John /" not in text
 
 
 def test_only_an_accepted_application_is_refused(point_db: Database, center: CenterClient) -> None:
@@ -325,9 +341,15 @@ def test_marks_follow_the_order_and_reach_the_center(
     service.mark(point_db, app.id, ApplicationStatus.PERSONALIZED, center=center,
                  operator="aziza", point=POINT, now=NOW)  # fmt: skip
     assert center.card_info(card).status is CardStatus.PERSONALIZED
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as bad:
         service.mark(point_db, app.id, ApplicationStatus.HANDED_OVER, center=center,
                      operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    assert str(bad.value) == "status: 'handed-over' is not one of: personalized, verified"
+    with pytest.raises(WrongState) as caught:
+        service.mark(point_db, app.id, ApplicationStatus.PERSONALIZED, center=center,
+                     operator="aziza", point=POINT, now=NOW)  # fmt: skip
+    assert str(caught.value) == (f"application: {app.id} is personalized: personalized follows "
+                                 "returned")  # fmt: skip
 
 
 def test_handover_needs_a_verified_card(point_db: Database, center: CenterClient) -> None:
@@ -434,6 +456,8 @@ def test_a_lost_card_is_restored_and_the_old_one_revoked(
     assert center.card_info(old).status is CardStatus.HANDED_OVER  # not yet: nothing sent
     new = service.submit(point_db, app.id, center=center, now=applied)
     assert new.card == "AD0000002"
+    assert _events(point_db, app.id)[-1] == (
+        "returned", "bobur", f"pinfl {ADULT.pinfl}, card AD0000002; {old} lost")
     assert center.card_info(old).status is CardStatus.LOST
     assert center.center_status().pending_revocations == 1
 
@@ -447,7 +471,9 @@ def test_replace_refuses_a_card_not_in_use(point_db: Database, center: CenterCli
         service.replace(point_db, previous_card=card, ground=Ground.LOST,
                         documents=frozenset({D.APPLICATION_FORM, D.FEE_RECEIPT}),
                         point=POINT, operator="aziza", center=center, now=NOW)  # fmt: skip
-    assert caught.value.field == "previous_card" and counts(point_db) == before
+    assert str(caught.value) == ("previous_card: AD0000001 is allocated: only a card in use is "
+                                 "restored or replaced")  # fmt: skip
+    assert counts(point_db) == before
 
 
 def test_free_replacement_needs_a_second_person(point_db: Database, center: CenterClient) -> None:
@@ -657,6 +683,7 @@ def test_a_handover_closes_the_application(point_db: Database, center: CenterCli
                             receiver_name="Gʻulomov Oʻtkir", receiver_document="FA1234567",
                             operator="bobur", at=NOW, due_date=date(2026, 12, 7),
                             on_time=True)  # fmt: skip
+    assert _events(point_db, app_id)[-1] == ("handed-over", "bobur", "AD0000001 to holder")
     assert service.overdue(point_db, today=date(2027, 1, 1)) == []
     again = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
     assert again.id != app_id  # the index sees the handed-over one closed
@@ -705,15 +732,23 @@ def test_sixteen_is_the_holder_s_own(birth: date, who: ApplicantRole) -> None:
 
 
 def test_overdue_oldest_due_first(point_db: Database) -> None:
-    later = service.apply(point_db, child_form(), point=POINT, operator="aziza",
-                          now=NOW + timedelta(days=3))  # due Wednesday 9 December
-    earlier = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    # inserted out of order: due first, then accepted first among the same due date
     sixteen = changed(ADULT, birth_date=date(2010, 12, 4), pinfl=None)
     same_day = service.apply(point_db, adult_form(ground=Ground.TURNED_16, person=sixteen),
                              point=POINT, operator="aziza", now=NOW + timedelta(hours=1))
+    later = service.apply(point_db, child_form(), point=POINT, operator="aziza",
+                          now=NOW + timedelta(days=3))  # due Wednesday 9 December
+    earlier = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    # a restoration accepted first but due last (five working days: Saturday 12 December)
+    restoring = service.apply(point_db, adult_form(
+        ground=Ground.DATA_CHANGED, first_issue=False, previous_card="AD0000009",
+        documents=frozenset({D.APPLICATION_FORM, D.PREVIOUS_DOCUMENT, D.FEE_RECEIPT,
+                             D.CHANGE_PROOF})), point=POINT, operator="aziza",
+        now=NOW - timedelta(hours=1))  # fmt: skip
     assert (earlier.due_date, same_day.due_date) == (date(2026, 12, 7), date(2026, 12, 7))
-    assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 10))] == [
-        earlier.id, same_day.id, later.id]
+    assert restoring.due_date == date(2026, 12, 12)
+    assert [a.id for a in service.overdue(point_db, today=date(2026, 12, 14))] == [
+        earlier.id, same_day.id, later.id, restoring.id]
 
 
 def test_replace_details(point_db: Database, center: CenterClient) -> None:
@@ -731,6 +766,8 @@ def test_replace_details(point_db: Database, center: CenterClient) -> None:
                           fee_paid_electronically=True, payment_reference="CLICK-778812",
                           app_id="TAS-01-0007")  # fmt: skip
     assert app.id == "TAS-01-0007" and app.form.payment_reference == "CLICK-778812"
+    assert (app.fee_waived, app.waiver_reason, app.approved_by) == (False, None, None)
+    assert _events(point_db, app.id) == [("accepted", "aziza", "due 2026-12-12")]
     assert app.form.fee_paid_electronically and app.form.scheme is Scheme.CITIZEN
     assert app.form.applicant == Applicant(role=ApplicantRole.HOLDER,
                                            name="Gʻulomov Oʻtkir Shuhrat oʻgʻli",
@@ -792,3 +829,26 @@ def test_a_resident_s_lost_card(point_db: Database, center: CenterClient) -> Non
                           documents=frozenset({D.APPLICATION_FORM, D.FEE_RECEIPT}), point=POINT,
                           operator="aziza", center=center, now=NOW)  # fmt: skip
     assert app.form.scheme is Scheme.RESIDENT and app.form.person.citizenship == "RUS"
+
+
+def test_two_submits_at_once_one_answer(point_db: Database, center: CenterClient) -> None:
+    """The application row is locked for the step (FOR UPDATE on PostgreSQL, the write lock on
+    SQLite): of two submits at once, one stores the answer, the other finds it returned."""
+    app = service.apply(point_db, adult_form(), point=POINT, operator="aziza", now=NOW)
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(service.submit(point_db, app.id, center=center, now=NOW))
+        except Exception as exc:  # the outcome is the result
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(type(o).__name__ for o in outcomes) == ["Application", "WrongState"], outcomes
+    assert [e[0] for e in _events(point_db, app.id)] == ["accepted", "returned"]
