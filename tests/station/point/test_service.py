@@ -578,7 +578,8 @@ def test_a_naive_clock_is_refused(point_db: Database) -> None:
     with pytest.raises(DomainError) as caught:
         service.apply(point_db, adult_form(), point=POINT, operator="aziza",
                       now=NOW.replace(tzinfo=None))  # fmt: skip
-    assert caught.value.field == "now" and counts(point_db) == EMPTY
+    assert str(caught.value) == "now: the point's clock must give an aware time (UTC)"
+    assert counts(point_db) == EMPTY
 
 
 # -- the handover rule as a property -------------------------------------------------------------
