@@ -53,6 +53,7 @@ def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         ("card", "show"): [g],
         ("card-face",): [g],
         ("center", "init"): ["--dir", e, "--point", "no-commas"],
+        ("center", "revocations"): ["--dir", e],  # no center.db
         ("center", "serve"): ["--dir", e],  # no center.db
         ("center", "status"): ["--dir", e],
         ("dump", "show"): [e],

@@ -322,3 +322,26 @@ class CenterStatus:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DomainError("status", f"not a status object ({exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationInfo:
+    """One e-signature revocation the Center queued when a card left its holder: pending while
+    ``applied_at`` is None (``last_error`` says why the last attempt failed)."""
+
+    card: str
+    serial: int
+    reason: str
+    created_at: datetime
+    applied_at: datetime | None
+    last_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "card": self.card,
+            "serial": str(self.serial),
+            "reason": self.reason,
+            "created_at": self.created_at.isoformat(),
+            "applied_at": None if self.applied_at is None else self.applied_at.isoformat(),
+            "last_error": self.last_error,
+        }

@@ -25,6 +25,7 @@ from station.center.models import (
     CenterRequest,
     CenterStatus,
     PointInfo,
+    RevocationInfo,
 )
 from station.center.persons import person_of_row, resolve_person
 from station.db import ConstraintError, Database
@@ -53,6 +54,7 @@ __all__ = [
     "card_info",
     "center_status",
     "esign_revoker",
+    "list_revocations",
     "open_series",
     "person_by_pinfl",
     "receive_request",
@@ -481,6 +483,24 @@ def apply_revocations(
             row.last_error = None
             applied += 1
     return applied
+
+
+def list_revocations(db: Database) -> list[RevocationInfo]:
+    """Every e-signature revocation the Center queued, oldest first."""
+    with db.session(write=False) as s:
+        rows = s.execute(
+            select(Revocation, Card.series, Card.number)
+            .join(Card, Card.id == Revocation.card_id)
+            .order_by(Revocation.id)
+        ).all()
+        return [
+            RevocationInfo(
+                card=format_card_number(series, number), serial=int(r.esign_serial),
+                reason=r.reason, created_at=r.created_at, applied_at=r.applied_at,
+                last_error=r.last_error,
+            )
+            for r, series, number in rows
+        ]
 
 
 def esign_revoker(ca: EsignCA) -> Callable[[int, str], None]:

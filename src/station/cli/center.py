@@ -1,16 +1,16 @@
 """`idkarta center`: the State Personalization Center's database, its ``/v1`` API server, status.
 
-A Center lives in a folder (``center.db``, SQLite, the embedded default) or in a database given
-by URL (``--database postgresql+psycopg://…``). ``idkarta point …`` commands given ``--station
-DIR`` without ``--center URL`` run the Center of ``DIR/center.db`` in their own process
-(:func:`embedded_center`), through the same client code a served Center is reached with.
+A Center lives in a folder (``center.db``, SQLite, the embedded default; ``center.json``, its
+settings) or in a database given by URL (``--database postgresql+psycopg://…``). ``idkarta point
+…`` commands given ``--station DIR`` without ``--center URL`` run the Center of ``DIR/center.db``
+in their own process (:func:`station.folders.station.embedded_center`), through the same client
+code a served Center is reached with. The work is in :mod:`station.folders.station`; these
+commands parse, call it and print.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,45 +20,13 @@ from station.cli.common import EXIT_FAILED, EXIT_USAGE, echo_json, fail, handle_
 from station.errors import UsageError
 
 if TYPE_CHECKING:
-    from station.center.models import CenterStatus
-    from station.client import CenterClient
+    from station.folders.station import PointSpec
 
-__all__ = ["CENTER_DB", "center", "embedded_center", "run_errors"]
+__all__ = ["center", "run_errors"]
 
-CENTER_DB = "center.db"
 DEFAULT_PORT = 8700
 
 _POINT_SPEC = re.compile(r"(?P<code>[^,]+),(?P<kind>[^,]+),(?P<place>[^,]+),(?P<name>.+)")
-
-
-def center_url(folder: Path | None, database: str | None) -> str:
-    """The Center's database URL: ``--database`` or ``DIR/center.db``."""
-    from station.db import sqlite_url
-
-    if database:
-        return database
-    if folder is None:
-        raise UsageError("give --dir DIR (center.db in it) or --database URL")
-    return sqlite_url(folder / CENTER_DB)
-
-
-@contextlib.contextmanager
-def embedded_center(folder: Path) -> Iterator[CenterClient]:
-    """A :class:`~station.client.CenterClient` of the Center of ``folder/center.db``, served by
-    its ASGI application in this process (no network)."""
-    from station.api import create_app
-    from station.client import CenterClient
-    from station.db import Role, open_database
-
-    if not (folder / CENTER_DB).is_file():
-        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}' "
-                         "or give --center URL)")  # fmt: skip
-    db = open_database(center_url(folder, None), Role.CENTER)
-    try:
-        with CenterClient.in_process(create_app(db)) as client:
-            yield client
-    finally:
-        db.close()
 
 
 def run_errors(func: Any) -> Any:
@@ -111,47 +79,42 @@ def center() -> None:
 @click.option("--point", "points", multiple=True, metavar="CODE,KIND,PLACE,NAME",
               help="Register a collection point: code, kind (internal-affairs or "
                    "public-service-centre), 3-digit place code, name. Repeatable.")  # fmt: skip
+@click.option("--esign", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None,
+              help="The e-signature CA folder (idkarta esign init) whose certificates the "
+                   "Center revokes when a card leaves its holder (recorded in center.json; "
+                   "needs --dir).")  # fmt: skip
 @_JSON
 @run_errors
 def init(folder: Path | None, database: str | None, series: str, points: tuple[str, ...],
-         as_json: bool) -> None:  # fmt: skip
+         esign: Path | None, as_json: bool) -> None:  # fmt: skip
     """Create the Center's database: the schema, an open card series and the points given.
 
     The folder is created; an existing center.db is never overwritten (exit 2).
     """
     from datetime import UTC, datetime
 
-    from station.center import service
-    from station.db import Role, open_database
-    from station.domain.application import PointKind
+    from station.folders.station import init_center
 
     parsed = [_parse_point(p) for p in points]
-    if database is None:
-        if folder is None:
-            raise UsageError("give --dir DIR (center.db in it) or --database URL")
-        if (folder / CENTER_DB).exists():
-            raise UsageError(f"{folder / CENTER_DB} exists: a Center is already there")
-        folder.mkdir(parents=True, exist_ok=True)
-    db = open_database(center_url(folder, database), Role.CENTER)
-    try:
-        service.open_series(db, series)
-        for code, kind, place, name in parsed:
-            service.register_point(db, code=code, name=name, kind=PointKind(kind),
-                                   place_code=place, now=datetime.now(UTC))  # fmt: skip
-    finally:
-        db.close()
-    where = _hide_password(database) if database else str(Path(folder or ".") / CENTER_DB)
+    where = init_center(folder, database, series=series, points=parsed, esign=esign,
+                        now=datetime.now(UTC))  # fmt: skip
     if as_json:
-        echo_json({"database": where, "series": series, "points": [p[0] for p in parsed]})
+        echo_json({"database": where, "series": series, "points": [p.code for p in parsed],
+                   "esign": None if esign is None else str(esign)})  # fmt: skip
         return
     click.echo(f"Center        {where}")
     click.echo(f"Card series   {series}")
-    for code, kind, place, name in parsed:
-        click.echo(f"Point         {code} ({kind}, place {place}): {name}")
+    for p in parsed:
+        click.echo(f"Point         {p.code} ({p.kind.value}, place {p.place_code}): {p.name}")
+    if esign is not None:
+        click.echo(f"E-signature   {esign} (revokes the certificates of cards that leave "
+                   "their holders)")  # fmt: skip
 
 
-def _parse_point(spec: str) -> tuple[str, str, str, str]:
+def _parse_point(spec: str) -> PointSpec:
     from station.domain.application import PointKind
+    from station.folders.station import PointSpec
 
     match = _POINT_SPEC.fullmatch(spec)
     if match is None:
@@ -159,16 +122,7 @@ def _parse_point(spec: str) -> tuple[str, str, str, str]:
     kinds = [k.value for k in PointKind]
     if match["kind"] not in kinds:
         raise UsageError(f"--point: kind {match['kind']!r} is not one of: {', '.join(kinds)}")
-    return match["code"], match["kind"], match["place"], match["name"]
-
-
-def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(database URL)"
+    return PointSpec(match["code"], PointKind(match["kind"]), match["place"], match["name"])
 
 
 @center.command()
@@ -182,25 +136,21 @@ def _hide_password(url: str) -> str:
 def serve(folder: Path | None, database: str | None, port: int, as_json: bool) -> None:
     """Serve the Center's /v1 API on 127.0.0.1:PORT (uvicorn) until interrupted.
 
-    Points reach it with 'idkarta point … --center http://127.0.0.1:PORT'.
+    Points reach it with 'idkarta point … --center http://127.0.0.1:PORT'. Revocations reach
+    the e-signature CA of center.json with IDKARTA_PASSPHRASE (or IDKARTA_PIN) set; without
+    it they stay pending for 'idkarta center revocations --apply'.
     """
     import uvicorn
 
-    from station.api import create_app
-    from station.db import Role, open_database
+    from station.folders.station import serve_app
 
-    if database is None and folder is not None and not (folder / CENTER_DB).is_file():
-        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}')")
-    db = open_database(center_url(folder, database), Role.CENTER)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        if as_json:
-            echo_json({"url": url, "api": f"{url}/v1"})
-        else:
-            click.echo(f"Center API    {url}/v1")
-        uvicorn.run(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    finally:
-        db.close()
+    app = serve_app(folder, database)
+    url = f"http://127.0.0.1:{port}"
+    if as_json:
+        echo_json({"url": url, "api": f"{url}/v1"})
+    else:
+        click.echo(f"Center API    {url}/v1")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 @center.command()
@@ -213,7 +163,9 @@ def serve(folder: Path | None, database: str | None, port: int, as_json: bool) -
 def status(folder: Path | None, database: str | None, center_at: str | None,
            as_json: bool) -> None:  # fmt: skip
     """Counts of the Center's registry: points, persons, requests, cards, revocations."""
-    result = _status(folder, database, center_at)
+    from station.folders.station import center_status
+
+    result = center_status(folder, database, center_at)
     if as_json:
         echo_json(result.to_json())
         return
@@ -225,19 +177,39 @@ def status(folder: Path | None, database: str | None, center_at: str | None,
     click.echo(f"Revocations   {result.pending_revocations} pending")
 
 
-def _status(folder: Path | None, database: str | None, center_at: str | None) -> CenterStatus:
-    if center_at is not None:
-        from station.client import CenterClient
+@center.command()
+@_DIR
+@_DATABASE
+@click.option("--apply", "apply_now", is_flag=True,
+              help="Apply the pending ones through the e-signature CA of center.json (its "
+                   "passphrase or PIN from IDKARTA_PASSPHRASE / IDKARTA_PIN, else asked).")
+@_JSON
+@run_errors
+def revocations(folder: Path | None, database: str | None, apply_now: bool,
+                as_json: bool) -> None:  # fmt: skip
+    """The e-signature revocations of cards that left their holders: pending and applied.
 
-        with CenterClient.over_http(center_at) as client:
-            return client.center_status()
-    from station.center import service
-    from station.db import Role, open_database
+    Exit 1 when any is still pending after --apply.
+    """
+    from station.cli.common import prompt_secret
+    from station.folders import station
 
-    if database is None and folder is not None and not (folder / CENTER_DB).is_file():
-        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}')")
-    db = open_database(center_url(folder, database), Role.CENTER)
-    try:
-        return service.center_status(db)
-    finally:
-        db.close()
+    applied = None
+    if apply_now:
+        applied, found = station.apply_revocations(folder, database, ask=prompt_secret)
+    else:
+        found = station.revocations(folder, database)
+    pending = [r for r in found if r.applied_at is None]
+    if as_json:
+        echo_json({"applied": applied, "pending": len(pending),
+                   "revocations": [r.to_json() for r in found]})  # fmt: skip
+    else:
+        for r in found:
+            state = ("pending" + (f" ({r.last_error})" if r.last_error else "")
+                     if r.applied_at is None else f"applied {r.applied_at.isoformat()}")
+            click.echo(f"{r.card}  certificate {r.serial:x}  {r.reason:<22} {state}")
+        if applied is not None:
+            click.echo(f"Applied       {applied}")
+        click.echo(f"Pending       {len(pending)}")
+    if apply_now and pending:
+        raise SystemExit(EXIT_FAILED)

@@ -216,7 +216,7 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
                store=esign_store)  # fmt: skip
     esign_ca = open_ca(esign_dir, esign_store)
 
-    with DemoStation.create(station_dir, esign_ca, now=now) as station:
+    with DemoStation.create(station_dir, esign_ca, esign_dir, now=now) as station:
         # Stages 1-3: the application at the point, the request to the Center, its answer.
         application = station.apply(form, now=now, app_id=f"{POINT.code}-0001")
         allocated = station.submit(application.id, now=now)
@@ -387,7 +387,8 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
              f"idkarta validate {q(str(o.signed_pdf))} --trust {esign}/ca.pem "
              f"--crl {esign}/esign-after-loss.crl || echo \"exit $? (revoked)\"",
              f"idkarta point overdue --station {station}",
-             f"idkarta center status --dir {station}"],
+             f"idkarta center status --dir {station}",
+             f"idkarta center revocations --dir {station}"],
     }  # fmt: skip
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,18 +27,18 @@ from station.applicant import Applicant
 from station.center import service as center_service
 from station.center.models import CardInfo, CenterStatus
 from station.client import CenterClient
-from station.db import Database, Role, open_database, sqlite_url
+from station.db import Database
 from station.domain.application import Applicant as Counter
 from station.domain.application import ApplicantRole, ApplicationForm, PointKind
 from station.domain.calendar import TASHKENT
 from station.domain.documents import DocumentKind
 from station.domain.grounds import Ground, Scheme, rule
 from station.domain.person import Person, PersonName
+from station.folders import station
 from station.point import service as point_service
-from station.point.config import CONFIG_NAME, OperatorRole, PointConfig
+from station.point.config import OperatorRole, PointConfig
 from station.point.models import Application, ApplicationStatus, Handover
 
-CENTER_DB, POINT_DB = "center.db", "point.db"
 SERIES = "AD"
 POINT = PointConfig(
     code="TAS-01",
@@ -123,24 +122,19 @@ class DemoStation:
 
     @classmethod
     @contextlib.contextmanager
-    def create(cls, folder: Path, esign_ca: EsignCA, *, now: datetime) -> Iterator[DemoStation]:
-        """A new station folder: the Center (series AD open, the e-signature CA revoking) and
-        point TAS-01 registered at it through the API."""
-        folder.mkdir(parents=True, exist_ok=True)
-        center_db = open_database(sqlite_url(folder / CENTER_DB), Role.CENTER)
-        point_db = open_database(sqlite_url(folder / POINT_DB), Role.POINT)
-        try:
-            center_service.open_series(center_db, SERIES)
+    def create(cls, folder: Path, esign_ca: EsignCA, esign_dir: Path, *,
+               now: datetime) -> Iterator[DemoStation]:  # fmt: skip
+        """A new station folder as `idkarta center init --esign` and `idkarta point init` make
+        it: the Center (series AD open, revoking through the e-signature CA of ``esign_dir``)
+        and point TAS-01 registered at it through the API."""
+        station.init_center(folder, None, series=SERIES, points=(), esign=esign_dir, now=now)
+        with station.open_center(folder, None) as center_db:
+            # The CA is at hand here (its key already open), so the Center revokes through it.
             app = create_app(center_db, revoke=center_service.esign_revoker(esign_ca))
             with CenterClient.in_process(app) as client:
-                client.register_point(code=POINT.code, name=POINT.name, kind=POINT.kind,
-                                      place_code=POINT.place_code)  # fmt: skip
-                write_atomic(folder / CONFIG_NAME, (json.dumps(
-                    POINT.to_json(), ensure_ascii=False, indent=2) + "\n").encode())
-                yield cls(folder, center_db, point_db, client)
-        finally:
-            point_db.close()
-            center_db.close()
+                station.init_point(folder, POINT, center=client)
+                with station.open_point(folder) as (_, point_db):
+                    yield cls(folder, center_db, point_db, client)
 
     def apply(self, form: ApplicationForm, *, now: datetime, app_id: str) -> Application:
         """Stages 1-2: the point accepts the application with its documents."""

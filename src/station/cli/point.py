@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from station.cli.center import embedded_center, run_errors
+from station.cli.center import run_errors
 from station.cli.common import echo_json
 from station.errors import UsageError
 
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     from station.point.models import Application
 
 __all__ = ["point"]
-
-POINT_DB = "point.db"
 
 _STATION = click.option("--station", type=click.Path(file_okay=False, path_type=Path),
                         default=Path("."), show_default=True,
@@ -48,37 +45,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@contextlib.contextmanager
-def _point(station: Path) -> Iterator[tuple[PointConfig, Database]]:
+def _point(station: Path) -> contextlib.AbstractContextManager[tuple[PointConfig, Database]]:
     """The point's configuration and database."""
-    from station.point.config import PointConfig
+    from station.folders.station import open_point
 
-    config = PointConfig.load(station)
-    with _point_db(station) as db:
-        yield config, db
+    return open_point(station)
 
 
-@contextlib.contextmanager
-def _point_db(station: Path) -> Iterator[Database]:
-    from station.db import Role, open_database, sqlite_url
+def _center(station: Path,
+            center_at: str | None) -> contextlib.AbstractContextManager[CenterClient]:  # fmt: skip
+    from station.folders.station import center_client
 
-    db = open_database(sqlite_url(station / POINT_DB), Role.POINT)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-@contextlib.contextmanager
-def _center(station: Path, center_at: str | None) -> Iterator[CenterClient]:
-    if center_at is None:
-        with embedded_center(station) as client:
-            yield client
-        return
-    from station.client import CenterClient
-
-    with CenterClient.over_http(center_at) as client:
-        yield client
+    return center_client(station, center_at)
 
 
 def _print_application(app: Application, as_json: bool, headline: str) -> None:
@@ -128,7 +106,8 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
     point the Center already has (center init --point) must be given with the same data.
     """
     from station.domain.application import PointKind
-    from station.point.config import CONFIG_NAME, OperatorRole, PointConfig
+    from station.folders.station import center_client, init_point
+    from station.point.config import OperatorRole, PointConfig
 
     staff = {login: OperatorRole.OPERATOR for login in operators}
     staff.update({login: OperatorRole.SUPERVISOR for login in supervisors})
@@ -136,19 +115,8 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
         raise UsageError("--operator: give at least one operator or supervisor")
     config = PointConfig(code=code, name=name, kind=PointKind(kind), place_code=place_code,
                          operators=staff)  # fmt: skip
-    path = station / CONFIG_NAME
-    if path.exists():
-        raise UsageError(f"{path} exists: the point is already set up")
-    station.mkdir(parents=True, exist_ok=True)
-    with _center(station, center_at) as client:  # the same point again is no conflict
-        client.register_point(code=config.code, name=config.name, kind=config.kind,
-                              place_code=config.place_code)  # fmt: skip
-    from pki.filestore import write_atomic
-
-    with _point_db(station):
-        pass
-    write_atomic(path, (json.dumps(config.to_json(), ensure_ascii=False, indent=2) + "\n")
-                 .encode())  # fmt: skip
+    with center_client(station, center_at) as client:
+        init_point(station, config, center=client)
     if as_json:
         echo_json(config.to_json())
         return
