@@ -18,7 +18,7 @@ from pki.card_signer import CardSigner
 from pki.enroll import enroll
 from pki.esign import EsignCA, IssuedCertificate
 
-SELECT_PIV = bytes.fromhex("00A4040009A000000308000010000000")
+SELECT_PIV = bytes.fromhex("00A4040009A0000003080000100000")
 """SELECT as OpenSC sends it: the AID right-truncated to 9 bytes, P2 00, Le 256."""
 
 
