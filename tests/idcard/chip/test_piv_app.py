@@ -106,8 +106,9 @@ def test_discovery_ccc_and_chuid(chip: VirtualChip, cert: x509.Certificate) -> N
     assert f0 is not None and f0.value == bytes.fromhex("A000000116FF02") + items[0x34][:14]
 
 
-def test_the_9c_certificate_is_the_e_signature_certificate(chip: VirtualChip,
-                                                           image: tuple[Path, PIVCard]) -> None:  # fmt: skip
+def test_the_9c_certificate_is_the_e_signature_certificate(
+    chip: VirtualChip, image: tuple[Path, PIVCard]
+) -> None:
     """Chained out: 256 bytes and 61xx, then GET RESPONSE (ISO/IEC 7816-4 §5.3.4)."""
     der = image[1].issued.der
     assert bytes(chip.state.files["esign"][FID_CERTIFICATE]) == der
