@@ -1,0 +1,99 @@
+"""docs/guide/esign.md, "Any PKCS#11 application: the card's PIV face": its shell commands run as
+printed — `idkarta card serve`, OpenSC's pkcs11-tool, pyHanko's own PKCS#11 signer (pyhanko-cli
+over python-pkcs11) through OpenSC's module, poppler's pdfsig and `idkarta validate` — against a
+folder laid out as `make demo` leaves it, inside the private pcscd's network namespace (where
+its vpcd listens on the default port)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from asn1crypto import pem
+from pyhanko.pdf_utils.reader import PdfFileReader
+from tests.conftest import ROOT, require_tool
+from tests.idcard.chip.piv_kit import piv_card
+from tests.idcard.chip.test_piv_opensc import opensc_module
+from tests.idcard.esign.esign_kit import PIN
+from tests.pcsc_harness import PCSCD, READERS, pcscd, wait_absent  # noqa: F401 - the fixture
+
+from idcard.chip.state import ChipState
+from pki.pdf import simple_pdf, validate_pdf
+
+pytestmark = [pytest.mark.pcsc, pytest.mark.tool]
+
+GUIDE = ROOT / "docs" / "guide" / "esign.md"
+SECTION = "## Any PKCS#11 application: the card's PIV face"
+_SH = re.compile(r"^```sh\n(.*?)^```", re.M | re.S)
+
+
+def section_commands() -> list[str]:
+    """The ```sh blocks of the guide's PIV section, in order."""
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index(SECTION)
+    end = text.find("\n## ", start + len(SECTION))
+    return _SH.findall(text[start : end if end != -1 else len(text)])
+
+
+def test_the_section_has_the_commands() -> None:
+    blocks = section_commands()
+    assert len(blocks) == 2
+    assert "pyhanko sign addsig" in blocks[1] and "idkarta validate" in blocks[1]
+    assert opensc_module() in blocks[0] + blocks[1]
+
+
+def test_the_guide_commands_sign_a_pdf_with_the_card(pcscd: PCSCD, tmp_path: Path) -> None:  # noqa: F811
+    for tool in ("pkcs11-tool", "pdfsig", "nsenter", "bash"):
+        require_tool(tool)
+    opensc_module()
+    bindir = Path(sys.executable).parent
+    for tool in ("pyhanko", "idkarta"):
+        assert (bindir / tool).exists(), f"{tool} is installed with the test extras"
+    card = piv_card(tmp_path / "ca")
+    demo = tmp_path / "demo-out"
+    (demo / "esign").mkdir(parents=True)
+    card.chip.save(demo / "chip.json")
+    (demo / "document.pdf").write_bytes(simple_pdf("Ariza"))
+    (demo / "esign" / "ca.pem").write_bytes(pem.armor("CERTIFICATE", card.ca.certificate.dump()))
+    crl = card.ca.issue_crl()
+    (demo / "esign" / "esign.crl").write_bytes(crl.dump())
+    secrets = demo / "demo-secrets.sh"
+    secrets.write_text(f"export IDKARTA_PIN='{PIN}'\n")
+    secrets.chmod(0o600)
+
+    script = "\n".join(section_commands())
+    env = {**pcscd.env, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+    env.pop("PYHANKO_PKCS11_PIN", None)
+    proc = subprocess.Popen(
+        ["nsenter", f"--net={pcscd.netns}", "bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, _ = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started (the server too)
+            proc.wait(10)
+    assert proc.returncode == 0, out
+    wait_absent(READERS[0])
+    assert "token label        : ALISHER TOSHMATOV" in out
+    assert "Certificate for Digital Signature" in out
+    assert "Signature Validation: Signature is Valid." in out, out
+    assert "ALISHER TOSHMATOV" in out
+
+    signed = (demo / "signed-pkcs11.pdf").read_bytes()
+    [embedded] = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert embedded.field_name == "HolderSignature"
+    assert embedded.signer_cert.dump() == card.issued.der  # the holder's certificate
+    [report] = validate_pdf(signed, [card.ca.certificate], crls=[crl])
+    assert report.ok, report.summary
+    # the served image kept the counter: the right PIN spent nothing
+    assert ChipState.load(demo / "chip.json").esign_pin_tries == 3
