@@ -362,3 +362,30 @@ def test_any_command_gets_a_status_word_never_a_chip_error(data: bytes) -> None:
 
 
 _FUZZ_CHIP = enrolled_chip()
+
+
+def test_before_the_certificate_is_written_there_is_no_9c_object() -> None:
+    """Enrolled key, no certificate yet (or one not completely written): 6A82, and the CHUID
+    says no expiry of its own."""
+    chip = enrolled_chip()
+    apdu(chip, SELECT_PIV.hex())
+    assert apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 0A 00") == (b"", 0x6A82)
+    chuid, _ = apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 02 00")
+    items = {i.tag: i.value for i in tlv.decode_one(chuid, expected_tag=0x53).children()}
+    assert items[0x35] == b"99991231"
+    chip.state.files["esign"][FID_CERTIFICATE] = bytearray(b"\x30\x03\x02\x01\x00")
+    chip.state.unwritten["esign"] = {FID_CERTIFICATE: [(2, 5)]}
+    assert apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 0A 00") == (b"", 0x6A82)
+    chip.state.unwritten["esign"] = {FID_CERTIFICATE: []}
+    data, sw = apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 0A 00")
+    assert (data, sw) == (bytes.fromhex("530C 7005 3003020100 710100 FE00"), 0x9000)
+    chuid, _ = apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 02 00")  # not a certificate: no expiry
+    items = {i.tag: i.value for i in tlv.decode_one(chuid, expected_tag=0x53).children()}
+    assert items[0x35] == b"99991231"
+
+
+def test_the_piv_face_has_no_files(chip: VirtualChip) -> None:
+    apdu(chip, SELECT_PIV.hex())
+    assert apdu(chip, "00 A4 02 0C 02 C0 00") == (b"", 0x6A82)
+    assert apdu(chip, "00 A4 00 0C 02 3F 00") == (b"", 0x9000)  # back to the MF
+    assert apdu(chip, "00 CB 3F FF 03 5C 01 7E 00") == (b"", 0x6D00)  # not the PIV face now
