@@ -389,3 +389,107 @@ def test_the_piv_face_has_no_files(chip: VirtualChip) -> None:
     assert apdu(chip, "00 A4 02 0C 02 C0 00") == (b"", 0x6A82)
     assert apdu(chip, "00 A4 00 0C 02 3F 00") == (b"", 0x9000)  # back to the MF
     assert apdu(chip, "00 CB 3F FF 03 5C 01 7E 00") == (b"", 0x6D00)  # not the PIV face now
+
+
+def test_ccc_and_chuid_are_exact(chip: VirtualChip, cert: x509.Certificate) -> None:
+    apdu(chip, SELECT_PIV.hex())
+    public = chip.state.esign_key.public_key()  # type: ignore[union-attr]
+    from idcard.esign.protocol import encode_public_key
+
+    guid = hashlib.sha256(encode_public_key(public)).digest()[:16]
+    ccc = (bytes.fromhex("F015 A000000116FF02") + guid[:14]
+           + bytes.fromhex("F10121 F20121 F300 F40100 F50110 F600 F700 FA00 FB00 FC00 FD00 FE00"))
+    assert apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 07 00") == (tlv.encode(0x53, ccc), 0x9000)
+    expiry = cert.not_valid_after_utc.strftime("%Y%m%d").encode()
+    chuid = (tlv.encode(0x30, PIV_I_FASC_N) + tlv.encode(0x34, guid) + tlv.encode(0x35, expiry)
+             + bytes.fromhex("3E00 FE00"))  # fmt: skip
+    assert apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 02 00") == (tlv.encode(0x53, chuid), 0x9000)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"agency": "99a9"}, "FASC-N fields are decimal digits"),
+        ({"person": "٠٠٠٠٠٠٠٠٠٠"}, "FASC-N fields are decimal digits"),  # digits, not ASCII
+        ({"credential": "12345"}, "FASC-N field lengths are 4, 4, 6, 1, 1, 10, 1, 4, 1"),
+    ],
+)
+def test_fasc_n_refuses_what_it_cannot_code(fields: dict[str, str], message: str) -> None:
+    from idcard.errors import EncodeError
+
+    with pytest.raises(EncodeError, match=f"^{message}$"):
+        fasc_n(**fields)
+
+
+def test_fasc_n_codes_each_field() -> None:
+    """Another value decodes back to its fields: 5-bit characters, LSB first, odd parity."""
+    value = fasc_n(agency="1234", system="5678", credential="901234", person="1111122222")
+    bits = "".join(f"{b:08b}" for b in value)
+    chars = [bits[i : i + 5] for i in range(0, 200, 5)]
+    assert all(c.count("1") % 2 == 1 for c in chars)
+    digits = [int(c[3::-1], 2) for c in chars]
+    assert digits[:6] == [0xB, 1, 2, 3, 4, 0xD] and digits[6:11] == [5, 6, 7, 8, 0xD]
+    assert digits[11:17] == [9, 0, 1, 2, 3, 4] and digits[22:32] == [1] * 5 + [2] * 5
+    assert digits[38] == 0xF
+    lrc = 0
+    for d in digits[:39]:
+        lrc ^= d
+    assert digits[39] == lrc
+
+
+def test_exact_length_answers_and_short_get_response(chip: VirtualChip) -> None:
+    apdu(chip, SELECT_PIV.hex())
+    assert apdu(chip, "00 CB 3F FF 03 5C 01 7E 14") == (DISCOVERY, 0x9000)  # Le = 20 = all
+    assert apdu(chip, "00 CB 3F FF 03 5C 01 7E 10") == (DISCOVERY[:16], 0x6104)
+    assert apdu(chip, "00 C0 00 00 02") == (DISCOVERY[16:18], 0x6102)
+    assert apdu(chip, "00 C0 00 00 00") == (DISCOVERY[18:], 0x9000)
+
+
+def test_the_certificate_needs_no_unwritten_record(chip: VirtualChip) -> None:
+    chip.state.unwritten.pop("esign", None)
+    apdu(chip, SELECT_PIV.hex())
+    assert apdu(chip, "00 CB 3F FF 05 5C 03 5F C1 0A 00")[1] == 0x6100
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "7D 24 82 00 81 20 " + DIGEST.hex(),  # another tag
+        "7C 24 82 00 81 20 " + DIGEST.hex() + " 00",  # trailing byte
+    ],
+)
+def test_general_authenticate_takes_exactly_one_7c_template(chip: VirtualChip,
+                                                            template: str) -> None:  # fmt: skip
+    body = bytes.fromhex(template.replace(" ", ""))
+    apdu(chip, SELECT_PIV.hex())
+    apdu(chip, VERIFY)
+    assert apdu(chip, f"00 87 11 9C {len(body):02X} {body.hex()} 00") == (b"", 0x6A80)
+
+
+def test_a_one_byte_challenge_is_signed(chip: VirtualChip, cert: x509.Certificate) -> None:
+    apdu(chip, SELECT_PIV.hex())
+    apdu(chip, VERIFY)
+    answer, sw = apdu(chip, "00 87 11 9C 07 7C 05 82 00 81 01 2A 00")
+    assert sw == 0x9000
+    _verify_der(cert, _signature(answer), b"\x2a".rjust(32, b"\x00"))
+    assert apdu(chip, "00 87 11 9C 06 7C 04 82 00 81 00 00") == (b"", 0x6A80)
+
+
+def test_rsa_blocks_outside_the_modulus_are_refused(tmp_path: Path) -> None:
+    chip = piv_card(tmp_path, "rsa-2048").chip
+    key = chip.state.esign_key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    n = key.public_key().public_numbers().n
+    apdu(chip, SELECT_PIV.hex())
+    apdu(chip, VERIFY)
+    for block in (n.to_bytes(256, "big"), b"\xff" * 256, b"\x00\x01" * 127):
+        body = tlv.encode(0x7C, tlv.encode(0x82, b"") + tlv.encode(0x81, block))
+        assert apdu(chip, f"10 87 07 9C FF {body[:255].hex()}") == (b"", 0x9000)
+        rest = body[255:]
+        assert apdu(chip, f"00 87 07 9C {len(rest):02X} {rest.hex()} 00") == (b"", 0x6A80)
+
+
+def test_an_rsa_3072_key_offers_mechanism_05(chip: VirtualChip) -> None:
+    chip.state.esign_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    data, sw = apdu(chip, SELECT_PIV.hex())
+    assert sw == 0x9000 and data.endswith(bytes.fromhex("AC06 800105 060100"))
