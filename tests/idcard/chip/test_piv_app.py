@@ -493,3 +493,24 @@ def test_an_rsa_3072_key_offers_mechanism_05(chip: VirtualChip) -> None:
     chip.state.esign_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     data, sw = apdu(chip, SELECT_PIV.hex())
     assert sw == 0x9000 and data.endswith(bytes.fromhex("AC06 800105 060100"))
+
+
+def test_enrollment_writes_the_certificate_both_faces_show(tmp_path: Path) -> None:
+    """station.enrollment.enroll_card, the first-issue flow, unchanged: the PIV face serves
+    what it wrote into the e-signature application."""
+    from tests.idcard.esign.esign_kit import K_PERSO, personalized_chip
+    from tests.pki.test_esign_kit import ALISHER, make_ca
+
+    from idcard.chip.transport import ChipTransport
+    from station.enrollment import enroll_card
+
+    chip = personalized_chip()
+    result = enroll_card(ChipTransport(chip), k_perso=K_PERSO, record=ALISHER,
+                         ca=make_ca(tmp_path), pin=lambda: PIN, puk=PUK)  # fmt: skip
+    assert open_card(chip).read_file(FID_CERTIFICATE) == result.issued.der
+    apdu(chip, SELECT_PIV.hex())
+    data, sw = apdu(chip, "00 CB 3F FF 00 00 05 5C 03 5F C1 0A 00 00")
+    assert sw == 0x9000
+    cert_object = tlv.encode(0x70, result.issued.der) + bytes.fromhex("710100FE00")
+    assert data == tlv.encode(0x53, cert_object)
+    assert apdu(chip, VERIFY) == (b"", 0x9000)  # the PIN the holder chose at enrollment
