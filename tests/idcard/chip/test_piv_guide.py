@@ -1,8 +1,8 @@
 """docs/guide/esign.md, "Any PKCS#11 application: the card's PIV face": its shell commands run as
 printed — `idkarta card serve`, OpenSC's pkcs11-tool, pyHanko's own PKCS#11 signer (pyhanko-cli
-over python-pkcs11) through OpenSC's module, poppler's pdfsig and `idkarta validate` — against a
-folder laid out as `make demo` leaves it, inside the private pcscd's network namespace (where
-its vpcd listens on the default port)."""
+over python-pkcs11) through OpenSC's module, poppler's pdfsig and `idkarta validate` — against
+the `demo-out` folder that `idkarta demo` (what `make demo` runs) made, inside the private
+pcscd's network namespace (where its vpcd listens on the default port)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from asn1crypto import pem
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 from tests.conftest import ROOT, require_tool
-from tests.idcard.chip.piv_kit import piv_card
 from tests.idcard.chip.test_piv_opensc import opensc_module
-from tests.idcard.esign.esign_kit import PIN
 from tests.pcsc_harness import PCSCD, READERS, pcscd, wait_absent  # noqa: F401 - the fixture
 
 from idcard.chip.state import ChipState
-from pki.pdf import simple_pdf, validate_pdf
+from idcard.esign import FID_CERTIFICATE
+from pki.pdf import validate_pdf
+from station.cli import main
+
+DER = Encoding.DER
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.tool]
 
@@ -55,17 +61,14 @@ def test_the_guide_commands_sign_a_pdf_with_the_card(pcscd: PCSCD, tmp_path: Pat
     bindir = Path(sys.executable).parent
     for tool in ("pyhanko", "idkarta"):
         assert (bindir / tool).exists(), f"{tool} is installed with the test extras"
-    card = piv_card(tmp_path / "ca")
     demo = tmp_path / "demo-out"
-    (demo / "esign").mkdir(parents=True)
-    card.chip.save(demo / "chip.json")
-    (demo / "document.pdf").write_bytes(simple_pdf("Ariza"))
-    (demo / "esign" / "ca.pem").write_bytes(pem.armor("CERTIFICATE", card.ca.certificate.dump()))
-    crl = card.ca.issue_crl()
-    (demo / "esign" / "esign.crl").write_bytes(crl.dump())
-    secrets = demo / "demo-secrets.sh"
-    secrets.write_text(f"export IDKARTA_PIN='{PIN}'\n")
-    secrets.chmod(0o600)
+    made = CliRunner().invoke(main, ["demo", "--out", str(demo)])  # what `make demo` runs
+    assert made.exit_code == 0, made.output
+    state = ChipState.load(demo / "chip.json")
+    holder_der = bytes(state.files["esign"][FID_CERTIFICATE])
+    holder = x509.load_der_x509_certificate(holder_der)
+    name = holder.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert isinstance(name, str)
 
     script = "\n".join(section_commands())
     env = {**pcscd.env, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -84,16 +87,21 @@ def test_the_guide_commands_sign_a_pdf_with_the_card(pcscd: PCSCD, tmp_path: Pat
             proc.wait(10)
     assert proc.returncode == 0, out
     wait_absent(READERS[0])
-    assert "token label        : ALISHER TOSHMATOV" in out
+    assert f"token label        : {name}" in out
     assert "Certificate for Digital Signature" in out
     assert "Signature Validation: Signature is Valid." in out, out
-    assert "ALISHER TOSHMATOV" in out
+    assert ("HolderSignature: OK (integrity=yes, signature=yes, trust=yes, revocation=good)"
+            in out), out
+    assert "stopped; image unchanged" in out  # `kill %1` unplugged the card, no try was spent
 
     signed = (demo / "signed-pkcs11.pdf").read_bytes()
     [embedded] = PdfFileReader(io.BytesIO(signed)).embedded_signatures
     assert embedded.field_name == "HolderSignature"
-    assert embedded.signer_cert.dump() == card.issued.der  # the holder's certificate
-    [report] = validate_pdf(signed, [card.ca.certificate], crls=[crl])
+    assert embedded.signer_cert.dump() == holder_der  # the holder's certificate, from the chip
+    ca = x509.load_pem_x509_certificate((demo / "esign" / "ca.pem").read_bytes())
+    crl = (demo / "esign" / "esign.crl").read_bytes()
+    [report] = validate_pdf(signed, [asn1_x509.Certificate.load(ca.public_bytes(DER))],
+                            crls=[asn1_crl.CertificateList.load(crl)])  # fmt: skip
     assert report.ok, report.summary
     # the served image kept the counter: the right PIN spent nothing
     assert ChipState.load(demo / "chip.json").esign_pin_tries == 3
