@@ -514,3 +514,36 @@ def test_enrollment_writes_the_certificate_both_faces_show(tmp_path: Path) -> No
     cert_object = tlv.encode(0x70, result.issued.der) + bytes.fromhex("710100FE00")
     assert data == tlv.encode(0x53, cert_object)
     assert apdu(chip, VERIFY) == (b"", 0x9000)  # the PIN the holder chose at enrollment
+
+
+_ESIGN_SELECT = f"00 A4 04 0C {len(ESIGN_AID):02X} {ESIGN_AID.hex()}"
+_FACES = {"piv": (SELECT_PIV.hex(), 0x80), "esign": (_ESIGN_SELECT, 0x81)}
+
+
+@given(st.lists(st.tuples(st.sampled_from(sorted(_FACES)), st.booleans()), max_size=12))
+def test_one_counter_whatever_face_the_pins_come_through(tries: list[tuple[str, bool]]) -> None:
+    """Any sequence of right and wrong PINs through either face: the counter is the one model
+    counter, a right PIN refills it unless it reached 0, and both faces report the same status."""
+    chip = _COUNTER_CHIP
+    chip.state.esign_pin_tries = 3
+    left = 3
+    for face, right in tries:
+        select, ref = _FACES[face]
+        apdu(chip, select)
+        block = (PIN.encode() if right else b"000000") + b"\xff\xff"
+        _, sw = apdu(chip, f"00 20 00 {ref:02X} 08 {block.hex()}")
+        if left == 0:
+            assert sw == 0x6983
+        elif right:
+            left = 3
+            assert sw == 0x9000
+        else:
+            left -= 1
+            assert sw == (0x63C0 | left if left else 0x6983)
+        assert chip.state.esign_pin_tries == left
+    for select, ref in _FACES.values():
+        apdu(chip, select)
+        assert apdu(chip, f"00 20 00 {ref:02X}")[1] == (0x63C0 | left if left else 0x6983)
+
+
+_COUNTER_CHIP = enrolled_chip()
