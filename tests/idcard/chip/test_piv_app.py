@@ -547,3 +547,28 @@ def test_one_counter_whatever_face_the_pins_come_through(tries: list[tuple[str, 
 
 
 _COUNTER_CHIP = enrolled_chip()
+
+
+def test_a_pin_verified_under_secure_messaging_ends_with_it(chip: VirtualChip) -> None:
+    """Issue 9 item 1 on this face: VERIFY under BAC secure messaging, then a plain command ends
+    the channel and the verification with it."""
+    from tests.idcard.esign.esign_kit import MRZ
+
+    from idcard.apdu import CommandAPDU
+    from idcard.chip.transport import ChipTransport
+    from idcard.protocols.bac import BACProtocol, key_seed
+    from idcard.protocols.base import drive
+    from idcard.sm import SecureTransport
+
+    plain = ChipTransport(chip)
+    plain.transmit(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, EMRTD_AID)).check()
+    seed = key_seed(MRZ.document_number, MRZ.birth_date, MRZ.expiry_date)
+    secure = SecureTransport(plain, drive(BACProtocol(seed), plain).channel)
+    secure.transmit(CommandAPDU(0x00, 0xA4, 0x04, 0x00, PIV_AID[:9], ne=256)).check()
+    block = PIN.encode() + b"\xff\xff"
+    assert secure.transmit(CommandAPDU(0x00, 0x20, 0x00, 0x80, block)).sw == 0x9000
+    ga = CommandAPDU(0x00, 0x87, 0x11, 0x9C, bytes.fromhex(GA_P256.replace(" ", ""))[5:-1], ne=256)
+    assert secure.transmit(ga).sw == 0x9000  # in its channel the PIN signs
+    assert chip.authenticated
+    assert apdu(chip, GA_P256) == (b"", 0x6982)  # plain: SM ends, and the PIN status with it
+    assert not chip.authenticated
