@@ -25,12 +25,15 @@ from tests.conftest import ROOT, require_tool
 from tests.idcard.chip.test_piv_opensc import opensc_module
 from tests.pcsc_harness import PCSCD, READERS, pcscd, wait_absent  # noqa: F401 - the fixture
 
+import idcard
 from idcard.chip.state import ChipState
 from idcard.esign import FID_CERTIFICATE
 from pki.pdf import validate_pdf
 from station.cli import main
 
 DER = Encoding.DER
+SOURCES = Path(idcard.__file__).resolve().parents[1]
+"""The sources this test imported: the commands run the same code (`idkarta card serve`)."""
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.tool]
 
@@ -72,15 +75,15 @@ def test_the_guide_commands_sign_a_pdf_with_the_card(pcscd: PCSCD, tmp_path: Pat
 
     script = "\n".join(section_commands())
     env = {**pcscd.env, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+           "PYTHONPATH": str(SOURCES)}  # fmt: skip
     env.pop("PYHANKO_PKCS11_PIN", None)
     proc = subprocess.Popen(
         ["nsenter", f"--net={pcscd.netns}", "bash", "-euo", "pipefail", "-c", script],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        out, _ = proc.communicate(timeout=240)
+        out, _ = proc.communicate(timeout=180)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the group this test started (the server too)
