@@ -6,6 +6,7 @@ pcscd's network namespace (where its vpcd listens on the default port)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -73,7 +74,8 @@ def test_the_guide_commands_sign_a_pdf_with_the_card(pcscd: PCSCD, tmp_path: Pat
     name = holder.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
     assert isinstance(name, str)
 
-    script = "\n".join(section_commands())
+    # the test's own guard: a failing command must not leave the served card running
+    script = "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + "\n".join(section_commands())
     env = {**pcscd.env, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
            "PYTHONPATH": str(SOURCES)}  # fmt: skip
     env.pop("PYHANKO_PKCS11_PIN", None)
@@ -85,9 +87,9 @@ def test_the_guide_commands_sign_a_pdf_with_the_card(pcscd: PCSCD, tmp_path: Pat
     try:
         out, _ = proc.communicate(timeout=180)
     finally:
-        if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # the group this test started (the server too)
-            proc.wait(10)
+        proc.wait(10)
     assert proc.returncode == 0, out
     wait_absent(READERS[0])
     assert f"token label        : {name}" in out
