@@ -2,7 +2,7 @@
 
 :class:`VirtualChip` is the eMRTD chip (docs/chip.md), :class:`ChipTransport` talks to it in
 process, :mod:`idcard.chip.perso` is its personalization command set, :mod:`idcard.chip.vpcd`
-the bridge to pcscd's vpcd driver.
+the bridge to pcscd's vpcd driver, :mod:`idcard.chip.piv_app` the PIV face of the e-signature key.
 
 The names below are imported on first use (PEP 562): ``from idcard.chip.perso import …``, as
 the personalization station does, does not load the chip itself.
@@ -29,7 +29,7 @@ _WHERE = {
     "ChipState": "state",
     "ChipTransport": "transport",
 }
-_SUBMODULES = ("emrtd", "esign_app", "perso", "state", "transport", "vpcd")
+_SUBMODULES = ("emrtd", "esign_app", "perso", "piv_app", "state", "transport", "vpcd")
 """Reachable as attributes of the package without an import of their own, as before."""
 
 __all__ = [

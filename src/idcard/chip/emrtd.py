@@ -35,6 +35,7 @@ from idcard import tlv
 from idcard.apdu import CommandAPDU, ResponseAPDU, StatusWord
 from idcard.chip import perso
 from idcard.chip.esign_app import ESIGN_PERSO, ESignApplication
+from idcard.chip.piv_app import PIV_AID, PIV_AID_SHORT, PIVApplication
 from idcard.chip.state import APPLICATION, EF_ATR_INFO, ESIGN, MF, ChipState
 from idcard.cvc.certificate import CVCertificate
 from idcard.cvc.chat import CHAT, Role
@@ -102,6 +103,9 @@ _FID_DG3, _FID_DG4, _FID_DG14, _FID_DG15 = 0x0103, 0x0104, 0x010E, 0x010F
 _SM_SHORT_MAX = {"3DES": 231, "AES-128": 223, "AES-192": 223, "AES-256": 223}
 """Largest plaintext whose protected response fits a short Le (256 bytes with DO'87'/'99'/'8E')."""
 
+_PIV = "piv"
+"""``_df`` while the PIV application is selected (it has no files)."""
+
 Rng = Callable[[int], bytes]
 
 
@@ -116,6 +120,10 @@ class VirtualChip:
         self.state = state
         self._rng = rng
         self._esign = ESignApplication(state, open_session=self._open_esign_perso, rng=rng)
+        self._piv = PIVApplication(  # the PIV face of the same key and PIN (docs/chip.md)
+            state, pin=lambda c: self._esign.handle(c, protected=False, perso_channel=False),
+            pin_verified=lambda: self._esign.pin_verified,
+        )
         self._reset_session()
 
     # -- construction and persistence ------------------------------------------------------------
@@ -177,6 +185,7 @@ class VirtualChip:
 
     def _reset_session(self) -> None:
         self._df = MF
+        self._piv.deselect()
         self._ef: int | None = None
         self._end_session()
 
@@ -249,6 +258,8 @@ class VirtualChip:
 
     def _dispatch(self, command: CommandAPDU, *, protected: bool) -> ResponseAPDU:
         ins, cla = command.ins, command.cla
+        if self._df == _PIV and ins != 0xA4:
+            return self._piv.handle(command)
         if self._df == ESIGN and ins not in (0xA4, 0xB0, 0xB1):
             perso_channel = protected and self.access == ESIGN_PERSO
             return self._esign.handle(command, protected=protected, perso_channel=perso_channel)
@@ -279,13 +290,18 @@ class VirtualChip:
     # -- files ---------------------------------------------------------------------------------
 
     def _files(self) -> dict[int, bytearray]:
-        return self.state.files[self._df]
+        return self.state.files.get(self._df, {})  # the PIV face has no files
 
     def _select(self, command: CommandAPDU) -> ResponseAPDU:
         p1, p2, data = command.p1, command.p2, command.data
         if p2 not in (0x00, 0x04, 0x0C):
             return _sw(StatusWord.INCORRECT_P1P2)
         fci = b""
+        if p1 == 0x04 and data in (PIV_AID, PIV_AID_SHORT) and self._piv.available:
+            self._esign.deselect()  # another application: the e-sign PIN status ends
+            self._df, self._ef = _PIV, None
+            answer = self._piv.select()
+            return ResponseAPDU(b"") if p2 == 0x0C else answer
         if p1 == 0x04:
             if data not in (EMRTD_AID, ESIGN_AID):
                 return _sw(StatusWord.FILE_NOT_FOUND)
