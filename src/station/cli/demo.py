@@ -325,8 +325,38 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
         # Stages 5-6: the holder reports the card lost and applies to restore it; the Center
         # marks it lost and revokes its certificate in the same transaction as the new number.
         lost = station.report_lost(allocated.card, now=now, app_id=f"{POINT.code}-0002")
-        station.submit(lost.id, now=now)
+        restored = station.submit(lost.id, now=now)
         station.check_revoked(esign_ca, enrollment.issued, out / "esign" / "esign-after-loss.crl")
+        # Stage 6: the restored card on a chip of its own, by the same steps: its data on the
+        # new number, EF.SOD, personalization, a new e-signature certificate (same PIN), read
+        # back and verified, handed over.
+        replaced = _issued_applicant(applicant, restored.card, restored.issue_date)
+        new_dir, new_image = out / "card-replacement", out / "chip-replacement.json"
+        new_keys = CardKeys.generate()
+        build_card_data(replaced, new_keys).write(new_dir, overwrite=True)
+        run_sign_sod(pki_dir, store, new_dir)
+        new_chip, new_perso = VirtualChip.new(), os.urandom(16)
+        personalize(ChipTransport(new_chip), Dump.read(new_dir), ChipSecrets(
+            ca_private_key=new_keys.chip_authentication,
+            aa_private_key=new_keys.active_authentication,
+            can=applicant.can, cvca=cvca, esign_perso_key=new_perso,
+        ))  # fmt: skip
+        renewed = enroll_card(
+            ChipTransport(new_chip), k_perso=new_perso, pin=lambda: holder_pin, puk=holder_puk,
+            record=replace(record, card_number=restored.card, card_expiry=restored.expiry_date),
+            ca=esign_ca,
+        )  # fmt: skip
+        station.record_esign(restored.card, renewed.issued)
+        new_chip.save(new_image)
+        station.mark(lost.id, ApplicationStatus.PERSONALIZED, now=now)
+        new_read = read_document(ChipTransport(VirtualChip.load(new_image)), can=applicant.can,
+                                 terminal=terminal)  # fmt: skip
+        new_read.write(out / "read-replacement", overwrite=True)
+        if not (verify_dump_folder(out / "read-replacement", trust).ok
+                and all(r.ok for r in new_read.protocols)):  # fmt: skip
+            raise StationError("the restored card read back does not verify")
+        station.mark(lost.id, ApplicationStatus.VERIFIED, now=now)
+        station.hand_over(lost.id, lost.form, now=now, image=new_image, issued=renewed.issued)
         run = station.finish(allocated.card)
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
@@ -355,6 +385,7 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
                 f"--terminal-key {q(str(o.pki_dir / 'cvc' / 'keys' / f'{is_chr}.key.pem'))}")
     run = o.station
     assert run is not None and run.application is not None and run.replacement is not None
+    assert run.restored is not None
     station = q(str(run.folder))
     return {
         1: [f"idkarta point status {q(run.application.id)} --station {station}"],
@@ -388,7 +419,17 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
              f"--crl {esign}/esign-after-loss.crl || echo \"exit $? (revoked)\"",
              f"idkarta point overdue --station {station}",
              f"idkarta center status --dir {station}",
-             f"idkarta center revocations --dir {station}"],
+             f"idkarta center revocations --dir {station}",
+             f"idkarta card show {q(str(run.restored.image))}",
+             f"idkarta card serve {q(str(run.restored.image))}",
+             secret(f'PYHANKO_PKCS11_PIN="$IDKARTA_PIN" pyhanko sign addsig --field '
+                    f"HolderSignature pkcs11 --lib {q(opensc_pkcs11())} --cert-label "
+                    '"Certificate for Digital Signature" --key-label "SIGN key" '
+                    f"--other-cert-file {esign}/ca.pem {q(str(o.document_pdf))} "
+                    f"{q(str(o.out / 'signed-pkcs11.pdf'))}"),
+             secret(f"idkarta esign crl --dir {esign} --out {esign}/esign.crl")
+             + f" && idkarta validate {q(str(o.out / 'signed-pkcs11.pdf'))} --trust "
+               f"{esign}/ca.pem --crl {esign}/esign.crl"],
     }  # fmt: skip
 
 
@@ -508,10 +549,32 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     echo(f"   E-signature certificate {revoked.serial:x} revoked: "
          f"{'listed' if revoked.in_crl else 'NOT LISTED'} in {revoked.crl_path}, OCSP answers "
          f"{revoked.ocsp_status}")  # fmt: skip
+    restored = st.restored
+    assert restored is not None and restored.certificate is not None
+    done = restored.handover
+    echo(f"   Restored    {done.card} personalized on {restored.image} with a new e-signature "
+         f"certificate {restored.certificate.serial:x}, read back and verified; handed to the "
+         f"{done.receiver_role} {done.receiver_name}: "
+         f"{'on time' if done.on_time else 'LATE'} (due {done.due_date.isoformat()})")  # fmt: skip
     cards = ", ".join(f"{k} {v}" for k, v in st.status.cards.items() if v)
     echo(f"   Registry    {st.status.persons} person(s), {st.status.requests} requests, "
          f"cards: {cards}; {st.status.pending_revocations} revocation(s) pending")  # fmt: skip
-    repeat(10)
+    repeat(10, "(the restored card behind pcscd until Ctrl-C; in another terminal the holder "
+               "signs through OpenSC's PKCS#11 module with pyHanko, docs/guide/esign.md)")
+
+
+OPENSC_PKCS11 = (
+    "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
+    "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+    "/usr/lib/opensc-pkcs11.so",
+    "/usr/local/lib/opensc-pkcs11.so",
+)
+
+
+def opensc_pkcs11() -> str:
+    """OpenSC's PKCS#11 module on this system (Debian's opensc-pkcs11), for the printed command;
+    Debian x86_64's path when it is not installed."""
+    return next((m for m in OPENSC_PKCS11 if Path(m).exists()), OPENSC_PKCS11[0])
 
 
 def _issued_applicant(applicant: Applicant, card: str, issued_on: date) -> Applicant:

@@ -93,6 +93,15 @@ class Revoked:
     ocsp_status: str
 
 
+@dataclass(frozen=True)
+class Restored:
+    """The restored card: its handover, chip image and e-signature certificate."""
+
+    handover: Handover
+    image: Path
+    certificate: IssuedCertificate | None
+
+
 @dataclass
 class StationRun:
     """What the point and the Center did, stage by stage (filled in as the demo goes)."""
@@ -106,6 +115,7 @@ class StationRun:
     replacement_returned: Application | None = None
     previous_card: CardInfo | None = None
     revoked: Revoked | None = None
+    restored: Restored | None = None
     status: CenterStatus | None = None
 
 
@@ -165,15 +175,21 @@ class DemoStation:
         return self.center.record_esign(card, serial=issued.serial,
                                         fingerprint=hashlib.sha256(der).hexdigest())  # fmt: skip
 
-    def hand_over(self, app_id: str, form: ApplicationForm, *, now: datetime) -> Handover:
-        """Stage 4: the verified card to the holder, who shows his identity document."""
+    def hand_over(self, app_id: str, form: ApplicationForm, *, now: datetime,
+                  image: Path | None = None,
+                  issued: IssuedCertificate | None = None) -> Handover:  # fmt: skip
+        """Stage 4 (or 6): the verified card to the holder, who shows his identity document;
+        ``image`` and ``issued`` are the restored card's chip and certificate."""
         handover = point_service.handover(
             self.point_db, app_id, receiver_role=ApplicantRole.HOLDER,
             receiver_name=form.applicant.name, receiver_document=form.applicant.document,
             operator=OPERATOR, point=self.point, center=self.center, now=now,
         )  # fmt: skip
-        self.run.handover = handover
-        self.run.card = self.center.card_info(handover.card)
+        if image is None:
+            self.run.handover = handover
+            self.run.card = self.center.card_info(handover.card)
+        else:
+            self.run.restored = Restored(handover, image, issued)
         return handover
 
     def report_lost(self, card: str, *, now: datetime, app_id: str) -> Application:
