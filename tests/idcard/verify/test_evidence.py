@@ -21,7 +21,7 @@ from tests.idcard.cvc.test_cvc_certificate import make_pki
 from idcard.asn1 import oids
 from idcard.errors import DecodeError
 from idcard.lds.dg14 import DG14
-from idcard.lds.dump import Dump
+from idcard.lds.dump import Dump, update_folder
 from idcard.lds.security_infos import ChipAuthenticationPublicKeyInfo
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.reader.evidence import EVIDENCE_FILE, Evidence, read_evidence
@@ -154,3 +154,13 @@ def test_malformed_evidence_is_refused_naming_the_field(
         Evidence.from_json(doc)
     with pytest.raises(DecodeError, match="not valid JSON"):
         Evidence.decode(b"{")
+
+
+def test_replacing_a_file_voids_the_evidence(tmp_path: Path, pace: tuple[ReadResult, Card]
+                                             ) -> None:  # fmt: skip
+    """`pki sign-sod` on a read dump (update_folder): the folder is no longer what was read."""
+    result, _ = pace
+    result.write(tmp_path / "d")
+    update_folder(tmp_path / "d", {"EF.SOD": result.dump.files["EF.SOD"] + b"\x00"})
+    assert read_evidence(tmp_path / "d") is None
+    assert not [p.name for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]
