@@ -164,9 +164,10 @@ def run_batch_command(
         raise UsageError(f"{root}: neither a dump folder nor a folder of dump folders")
     previous = {} if force else read_previous(jsonl)
     if sys.stderr.isatty() and not as_json:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("verifying", total=len(folders))
             rows, skipped = run_batch(folders, settings, jobs=jobs, previous=previous,
                                       progress=lambda n: bar.advance(task, n))  # fmt: skip
