@@ -33,6 +33,7 @@ from station.errors import UsageError
 __all__ = [
     "BatchSettings",
     "check_jobs",
+    "document_identity",
     "dump_folders",
     "fingerprint",
     "has_dump_files",
@@ -41,6 +42,7 @@ __all__ = [
     "summarize",
     "write_csv",
     "write_jsonl",
+    "write_text_atomic",
 ]
 
 Row = dict[str, Any]
@@ -114,8 +116,25 @@ def _verify_one(folder: str, settings_fp: str) -> Row:
         return row
     row["ok"] = report.ok
     row["checks"] = {c.name: c.status.value for c in report.checks}
-    row["reasons"] = {c.name: c.reason for c in report.checks if not c.passed}
+    row["reasons"] = {c.name: c.reason for c in report.checks}
+    row["document"] = document_identity(path)
     return row
+
+
+def document_identity(folder: Path) -> dict[str, str] | None:
+    """The document's number, holder, code and issuing state from its DG1 (None without one)."""
+    from idcard.verify.holder import mrz_of
+    from idcard.verify.passive import read_dump_folder
+
+    try:
+        mrz = mrz_of(read_dump_folder(folder))
+    except Exception:  # an unreadable folder has no identity to show
+        return None
+    if mrz is None or isinstance(mrz, str):
+        return None
+    return {"document_number": mrz.document_number, "surname": mrz.surname,
+            "given_names": mrz.given_names, "document_code": mrz.document_code,
+            "issuing_state": mrz.issuing_state}  # fmt: skip
 
 
 def read_previous(path: Path | None) -> dict[str, Row]:
@@ -195,7 +214,8 @@ def summarize(rows: Iterable[Row]) -> tuple[dict[str, Counter[str]], Counter[str
     return per_check, verdicts
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary sibling, make it durable, rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -211,7 +231,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_jsonl(path: Path, rows: Iterable[Row]) -> None:
     """One JSON object per dump and line, written atomically."""
-    _atomic_write(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+    write_text_atomic(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
 def _check_names(rows: Sequence[Row]) -> Iterator[str]:
@@ -233,7 +253,7 @@ def write_csv(path: Path, rows: Sequence[Row]) -> None:
         checks = row.get("checks", {})
         writer.writerow([row["dump"], "true" if row.get("ok") else "false", row.get("error") or "",
                          *(checks.get(n, "") for n in names)])  # fmt: skip
-    _atomic_write(path, out.getvalue())
+    write_text_atomic(path, out.getvalue())
 
 
 def check_jobs(jobs: int | None) -> int:

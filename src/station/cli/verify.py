@@ -12,10 +12,10 @@ reason, or JSON with ``--json``. Exit codes (STYLE.md §9): 0 every check passed
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,9 +23,14 @@ from idcard.errors import IdkartaError
 from idcard.verify import PassiveAuthReport, Status, TrustStore
 from idcard.verify.chip import describe_read
 from idcard.verify.document import DocumentReport, verify_folder
+from idcard.verify.trust import load_certificates
 from station.audit.batch import BatchSettings, check_jobs, has_dump_files
 from station.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo_json, fail
 from station.errors import UsageError
+
+if TYPE_CHECKING:
+    from pki.keys import Signer
+    from station.audit.report import Auditor
 
 __all__ = ["format_report", "format_summary", "run_batch_command", "run_verify",
            "run_verify_live", "verify"]
@@ -66,6 +71,9 @@ def run_verify(
     at: datetime | None,
     as_json: bool,
     echo: Echo = click.echo,
+    *,
+    report_to: Path | None = None,
+    auditor: Auditor | None = None,
 ) -> int:
     """The command body for one dump folder; returns the exit code.
 
@@ -75,7 +83,26 @@ def run_verify(
 
     trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
     report = verify_folder(dump_folder, trust, at=at, extra=STATION_CHECKS)
+    if report_to is not None:
+        from idcard.verify.passive import read_dump_folder
+
+        settings = BatchSettings(csca, tuple(master_lists), tuple(crls), at)
+        _write_report(report_to, [(dump_folder.name, report, read_dump_folder(dump_folder))],
+                      settings, auditor)  # fmt: skip
     return _show(report, as_json, echo)
+
+
+def _write_report(
+    folder: Path,
+    reports: Sequence[tuple[str, DocumentReport, Mapping[str, bytes]]],
+    settings: BatchSettings,
+    auditor: Auditor | None,
+) -> None:
+    from station.audit.report import face_of, mrz_text, row_of, write_report
+
+    rows = [row_of(name, report, files) for name, report, files in reports]
+    write_report(folder, rows, settings, faces=[face_of(f) for _, _, f in reports],
+                 mrzs=[mrz_text(f) for _, _, f in reports], auditor=auditor)  # fmt: skip
 
 
 def _show(report: DocumentReport, as_json: bool, echo: Echo) -> int:
@@ -97,6 +124,9 @@ def run_verify_live(
     wait: float = 0,
     out: Path | None = None,
     echo: Echo = click.echo,
+    report_to: Path | None = None,
+    settings: BatchSettings | None = None,
+    auditor: Auditor | None = None,
 ) -> int:
     """Read the card in PC/SC ``reader`` (a name's substring or an index) and verify it live:
     Active Authentication with the fresh challenge of this read, Chip Authentication as it ran
@@ -113,6 +143,8 @@ def run_verify_live(
         result.write(out)
     report = verify_document(result.dump.files, trust, evidence=result.evidence, at=at,
                              live=True, extra=STATION_CHECKS)  # fmt: skip
+    if report_to is not None and settings is not None:
+        _write_report(report_to, [("live", report, result.dump.files)], settings, auditor)
     return _show(report, as_json, echo)
 
 
@@ -149,6 +181,8 @@ def run_batch_command(
     force: bool,
     as_json: bool,
     echo: Echo = click.echo,
+    report_to: Path | None = None,
+    auditor: Auditor | None = None,
 ) -> int:
     """Verify every dump folder under ``root`` (see :mod:`station.audit.batch`)."""
     from station.audit.batch import (
@@ -177,6 +211,19 @@ def run_batch_command(
         write_jsonl(jsonl, rows)
     if csv_path is not None:
         write_csv(csv_path, rows)
+    if report_to is not None:
+        from idcard.verify.passive import read_dump_folder
+        from station.audit.report import face_of, mrz_text, write_report
+
+        faces, mrzs = [], []
+        for folder in folders:
+            try:
+                files = read_dump_folder(folder)
+            except IdkartaError:
+                files = {}
+            faces.append(face_of(files))
+            mrzs.append(mrz_text(files))
+        write_report(report_to, rows, settings, faces=faces, mrzs=mrzs, auditor=auditor)
     if as_json:
         from station.audit.batch import summarize
 
@@ -188,6 +235,30 @@ def run_batch_command(
     else:
         echo(format_summary(rows, skipped))
     return EXIT_OK if all(r.get("ok") for r in rows) else EXIT_FAILED
+
+
+def _auditor(store: Path, label: str, cert_path: Path) -> Auditor:
+    """The auditor's key (file key store) and certificate with its chain."""
+    from pki.filestore import FileKeyStore
+    from station.audit.report import Auditor
+    from station.cli.common import prompt_secret
+    from station.folders.keys import passphrase_once
+
+    if not store.is_dir():
+        raise UsageError(f"{store}: not a key store folder")
+    certs = load_certificates(cert_path)
+    signer = FileKeyStore(store, passphrase_once(False, ask=lambda p, c: prompt_secret(p, c))
+                          ).load(label)  # fmt: skip
+    if certs[0].public_key.dump() != _spki(signer):
+        raise UsageError(f"{cert_path}: the first certificate is not of key {label!r}")
+    return Auditor(signer, certs[0], tuple(certs[1:]))
+
+
+def _spki(signer: Signer) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return signer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _one_line(text: str) -> str:
@@ -235,6 +306,14 @@ def _parse_date(text: str | None) -> datetime | None:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Batch: write one CSV line per dump (each check's status).")
 @click.option("--force", is_flag=True, help="Batch: verify again what --jsonl says was verified.")
+@click.option("--report", "report_to", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the report into this folder: report.json, HTML, and report.pdf signed "
+              "with --report-key.")  # fmt: skip
+@click.option("--report-key-store", type=click.Path(file_okay=False, path_type=Path),
+              help="The auditor's file key store (passphrase: IDKARTA_PASSPHRASE or prompt).")
+@click.option("--report-key", metavar="LABEL", help="The auditor's key in --report-key-store.")
+@click.option("--report-cert", type=click.Path(dir_okay=False, path_type=Path),
+              help="The auditor's certificate (PEM/DER), then its chain, for the PDF signature.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def verify(
     source: Path | None,
@@ -251,6 +330,10 @@ def verify(
     jsonl: Path | None,
     csv_path: Path | None,
     force: bool,
+    report_to: Path | None,
+    report_key_store: Path | None,
+    report_key: str | None,
+    report_cert: Path | None,
     as_json: bool,
 ) -> None:
     """Verify a dump folder, a folder of dump folders or a card (--reader): every check,
@@ -273,19 +356,30 @@ def verify(
         fail("--can, --mrz and --out go with --reader")
     if out is not None and out.exists():
         fail(f"{out} exists")
+    key_options = (report_key_store, report_key, report_cert)
+    if any(o is not None for o in key_options) and (
+            report_to is None or any(o is None for o in key_options)):  # fmt: skip
+        fail("--report-key-store, --report-key and --report-cert go together, with --report")
+    settings = BatchSettings(csca, master_lists, crls, at)
     try:
+        auditor = None
+        if report_key_store is not None and report_key is not None and report_cert is not None:
+            auditor = _auditor(report_key_store, report_key, report_cert)
         if reader is not None:
             trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
-            code = run_verify_live(reader, mrz, can, trust, at, as_json, wait=wait, out=out)
+            code = run_verify_live(reader, mrz, can, trust, at, as_json, wait=wait, out=out,
+                                   report_to=report_to, settings=settings,
+                                   auditor=auditor)  # fmt: skip
         elif source is not None and source.is_dir() and not has_dump_files(source):
-            settings = BatchSettings(csca, master_lists, crls, at)
             code = run_batch_command(source, settings, jobs=check_jobs(jobs), jsonl=jsonl,
-                                     csv_path=csv_path, force=force, as_json=as_json)  # fmt: skip
+                                     csv_path=csv_path, force=force, as_json=as_json,
+                                     report_to=report_to, auditor=auditor)  # fmt: skip
         else:
             assert source is not None
             if (jobs, jsonl, csv_path) != (None, None, None) or force:
                 fail("--jobs, --jsonl, --csv and --force go with a folder of dump folders")
-            code = run_verify(source, csca, master_lists, crls, at, as_json)
+            code = run_verify(source, csca, master_lists, crls, at, as_json,
+                              report_to=report_to, auditor=auditor)  # fmt: skip
     except IdkartaError as exc:
         fail(_one_line(str(exc)), EXIT_USAGE)
     except OSError as exc:
