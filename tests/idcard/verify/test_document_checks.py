@@ -11,12 +11,14 @@ import json
 from collections.abc import Mapping
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.idcard.chip.cards import CAN, build_dump, ds_pki, make_card
 from tests.idcard.verify.pa_pki import asn1, sample_files, sign_files
 
 from idcard.asn1 import oids
 from idcard.lds.dg1 import DG1
 from idcard.lds.dg11 import DG11, DateValue
+from idcard.lds.dg15 import DG15
 from idcard.reader.document import ReadResult, read_document
 from idcard.reader.evidence import (
     ActiveAuthEvidence,
@@ -270,3 +272,19 @@ def test_pinfl_of_another_state_is_not_checked(trust: TrustStore) -> None:
     assert _further(report)["dg11_consistency"] == ("not-checked", "no DG11 in the dump")
     uz = _verify(sign_files(sample_files(), ds_pki()), trust)  # a UZB MRZ without a PINFL
     assert _further(uz)["pinfl"] == ("not-checked", "no PINFL in the MRZ's optional data")
+
+
+def test_rsa_active_authentication_re_verified(trust: TrustStore) -> None:
+    """ISO/IEC 9796-2 (message recovery): the recorded signature over the recorded challenge."""
+    aa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - speed
+    dump, keys = build_dump(replace={"DG15": DG15.from_public_key(aa_key.public_key()).encode()})
+    read = read_document(make_card(dump, keys, aa_key=aa_key).transport(), can=CAN)
+    ev = _evidence(read)
+    status, reason = _further(_verify(read.dump.files, trust, ev))["active_authentication"]
+    assert status == "pass" and reason.endswith("verifies with DG15's key (ISO/IEC 9796-2)")
+    aa = ev.active_authentication
+    assert aa is not None and aa.challenge is not None
+    other = dataclasses.replace(aa, challenge=aa.challenge[::-1])
+    status, _ = _further(_verify(read.dump.files, trust, dataclasses.replace(
+        ev, active_authentication=other)))["active_authentication"]  # fmt: skip
+    assert status == "fail"
