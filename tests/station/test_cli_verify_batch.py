@@ -151,6 +151,10 @@ def test_batch_usage_errors(batch: Path, tmp_path: Path) -> None:
     code, _, err = _run("verify", str(batch / "dumps" / "good-0"), "--csca",
                         str(batch / "csca.pem"), "--jsonl", str(tmp_path / "x"))  # fmt: skip
     assert code == 2 and "go with a folder of dump folders" in err
+    code, _, err = _run("verify", "--reader", "0", "--can", CAN, "--csca",
+                        str(batch / "csca.pem"), "--csv", str(tmp_path / "x"))  # fmt: skip
+    assert code == 2 and "go with a folder of dump folders" in err
+    assert not (tmp_path / "x").exists()
     assert check_jobs(None) == (os.cpu_count() or 1)
 
 

@@ -361,6 +361,9 @@ def verify(
             report_to is None or any(o is None for o in key_options)):  # fmt: skip
         fail("--report-key-store, --report-key and --report-cert go together, with --report")
     settings = BatchSettings(csca, master_lists, crls, at)
+    batch = source is not None and source.is_dir() and not has_dump_files(source)
+    if not batch and ((jobs, jsonl, csv_path) != (None, None, None) or force):
+        fail("--jobs, --jsonl, --csv and --force go with a folder of dump folders")
     try:
         auditor = None
         if report_key_store is not None and report_key is not None and report_cert is not None:
@@ -370,14 +373,13 @@ def verify(
             code = run_verify_live(reader, mrz, can, trust, at, as_json, wait=wait, out=out,
                                    report_to=report_to, settings=settings,
                                    auditor=auditor)  # fmt: skip
-        elif source is not None and source.is_dir() and not has_dump_files(source):
+        elif batch:
+            assert source is not None
             code = run_batch_command(source, settings, jobs=check_jobs(jobs), jsonl=jsonl,
                                      csv_path=csv_path, force=force, as_json=as_json,
                                      report_to=report_to, auditor=auditor)  # fmt: skip
         else:
             assert source is not None
-            if (jobs, jsonl, csv_path) != (None, None, None) or force:
-                fail("--jobs, --jsonl, --csv and --force go with a folder of dump folders")
             code = run_verify(source, csca, master_lists, crls, at, as_json,
                               report_to=report_to, auditor=auditor)  # fmt: skip
     except IdkartaError as exc:
