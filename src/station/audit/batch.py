@@ -4,8 +4,9 @@ per check, JSON Lines and CSV, and reruns that skip what was already verified.
 
 A dump's *fingerprint* is the SHA-256 over the names and SHA-256s of every file of its folder;
 the *settings* fingerprint is the SHA-256 over the trust anchors, master lists and CRLs given
-(their bytes) and the verification date. A rerun with the JSON Lines file of an earlier run
-keeps that run's row of every dump whose fingerprint and settings are unchanged.
+(their bytes), the verification date (today's without ``--at``) and the tool's version. A
+rerun with the JSON Lines file of an earlier run keeps that run's row of every dump whose
+fingerprint and settings are unchanged.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from idcard import __version__
 from idcard.lds import FILE_NAMES
 from idcard.verify import TrustStore
 from idcard.verify.document import verify_folder
@@ -80,13 +82,15 @@ class BatchSettings:
     at: datetime | None = None
 
     def fingerprint(self) -> str:
-        """SHA-256 over the trust material's bytes and the date (``now`` when none is set)."""
+        """SHA-256 over the trust material's bytes, the date (without one: today's, so a rerun
+        on another day verifies again) and the tool's version."""
         h = hashlib.sha256()
         paths = [self.csca] if self.csca.is_file() else sorted(
             p for p in self.csca.rglob("*") if p.is_file())  # fmt: skip
         for path in [*paths, *self.master_lists, *self.crls]:
             h.update(hashlib.sha256(path.read_bytes()).digest())
-        h.update((self.at.isoformat() if self.at else "now").encode())
+        when = self.at.isoformat() if self.at else f"now {datetime.now(UTC).date().isoformat()}"
+        h.update(f"{when} idkarta {__version__}".encode())
         return h.hexdigest()
 
     def trust(self) -> TrustStore:
