@@ -25,9 +25,10 @@ from idcard.reader.evidence import (
     Evidence,
     RunEvidence,
 )
-from idcard.verify import TrustStore
+from idcard.verify import Status, TrustStore
 from idcard.verify.chip import EvidenceSource
 from idcard.verify.document import DocumentReport, verify_document
+from idcard.verify.holder import check_dg11, check_pinfl
 
 FURTHER = ("evidence", "active_authentication", "chip_authentication", "pace_cam",
            "dg11_consistency", "pinfl")  # fmt: skip
@@ -288,3 +289,16 @@ def test_rsa_active_authentication_re_verified(trust: TrustStore) -> None:
     status, _ = _further(_verify(read.dump.files, trust, dataclasses.replace(
         ev, active_authentication=other)))["active_authentication"]  # fmt: skip
     assert status == "fail"
+
+
+def test_undecodable_dg1_and_dg11(read: ReadResult) -> None:
+    bad11 = {**read.dump.files, "DG11": b"\x6b\x01"}
+    result = check_dg11(bad11)
+    assert result.status is Status.FAIL and result.reason.startswith("DG11 does not decode: ")
+    bad1 = {**read.dump.files, "DG1": b"\x61\x00"}
+    for check in (check_dg11, check_pinfl):
+        result = check(bad1)
+        assert result.status is Status.NOT_CHECKED
+        assert result.reason.startswith("DG1 does not decode: ")
+    no1 = {n: d for n, d in read.dump.files.items() if n != "DG1"}
+    assert (check_dg11(no1).reason, check_pinfl(no1).reason) == ("no DG1 in the dump",) * 2
