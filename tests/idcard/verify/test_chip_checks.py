@@ -86,6 +86,7 @@ def _evidence(files: dict[str, bytes], *, hash_alg: str = SHA384, mapping: str =
 
 
 def _pair(result: CheckResult) -> tuple[str, str]:
+    assert result.name in ("evidence", "active_authentication", "chip_authentication", "pace_cam")
     return result.status.value, result.reason
 
 
@@ -171,6 +172,7 @@ def test_ca_key_is_the_one_dg14_names() -> None:
     assert _pair(check_chip_authentication(no_keys, ev)) == (
         "not-checked", "the document offers no Chip Authentication (no ChipAuthenticationInfo "
         "and key in DG14)")
+    assert _pair(check_chip_authentication({}, ev))[0] == "not-checked"  # no DG14 at all
     status, reason = _pair(check_chip_authentication({"DG14": b"\x6e\x01"}, ev))
     assert status == "fail" and reason.startswith("DG14 does not decode: ")
 
@@ -182,6 +184,9 @@ def test_evidence_and_pace_cam_reasons() -> None:
     bac = _evidence(files, access=AccessEvidence("BAC", "3DES", password="MRZ"))
     assert _pair(check_pace_cam(bac)) == (
         "not-checked", "the access protocol was BAC, not PACE-CAM")
+    unknown = _evidence(files, access=AccessEvidence("PACE", "AES-128"))
+    assert _pair(check_pace_cam(unknown)) == (
+        "not-checked", "the access protocol was PACE ?, not PACE-CAM")
     cam = _evidence(files, mapping="CAM")
     assert _pair(check_pace_cam(cam)) == (
         "not-checked", "PACE-CAM's chip authentication was not recorded")
