@@ -27,6 +27,8 @@ from idcard.reader.document import read_document
 from pki.filestore import FileKeyStore, ScryptCost
 from pki.keys import KeySpec
 from station.cli import main
+from station.folders.esign import EsignFolder
+from station.services import ServiceServer
 
 PASS = "auditor-passphrase"
 SCHEMA = json.loads((ROOT / "docs" / "audit-report.schema.json").read_text())
@@ -176,3 +178,31 @@ def test_report_key_options_are_checked(dumps: Path, auditor: Path, tmp_path: Pa
                         str(tmp_path / "other.pem"))  # fmt: skip
     assert code == 2 and "the first certificate is not of key 'auditor'" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_report_pdf_b_t_with_a_time_stamp_authority(dumps: Path, auditor: Path,
+                                                    tmp_path: Path) -> None:  # fmt: skip
+    """--report-tsa: the TSA of `idkarta esign serve` (ServiceServer) time-stamps the signature."""
+    ca_dir = tmp_path / "esign"
+    assert _run("esign", "init", "--dir", str(ca_dir))[0] == 0
+    folder = EsignFolder(ca_dir)
+    store = FileKeyStore(ca_dir / "keys", lambda: PASS.encode())
+    with ServiceServer(folder.ca(store), tsa=folder.tsa(store)) as server:
+        out = tmp_path / "report"
+        code, _, err = _run("verify", str(dumps / "dumps" / "good"), "--csca",
+                            str(dumps / "csca.der"), "--at", "2026-12-01", "--report", str(out),
+                            *_keys(auditor), "--report-tsa", f"{server.url}/tsa")  # fmt: skip
+        assert code == 0, err
+    code, shown, err = _run("validate", str(out / "report.pdf"), "--trust", str(auditor / "ca.pem"),
+                            "--crl", str(auditor / "ca.crl"), "--json")  # fmt: skip
+    assert code == 0, shown + err
+    [sig] = json.loads(shown)["signatures"]
+    assert sig["timestamped"] and sig["intact"] and sig["valid"]
+    pdfsig = require_tool("pdfsig")
+    checked = subprocess.run([pdfsig, str(out / "report.pdf")], capture_output=True, text=True,
+                             timeout=60, check=False)  # fmt: skip
+    assert "Signature Validation: Signature is Valid." in checked.stdout, checked.stdout
+    code, _, err = _run("verify", str(dumps / "dumps" / "good"), "--csca",
+                        str(dumps / "csca.der"), "--report", str(tmp_path / "r2"),
+                        "--report-tsa", "http://127.0.0.1:9/tsa")  # fmt: skip
+    assert code == 2 and "--report-tsa goes with --report-key" in err

@@ -1,8 +1,8 @@
 """The auditors' report (``idkarta verify … --report DIR``): ``report.json`` (schema:
 ``docs/audit-report.schema.json``), HTML (``index.html``, the overview, and one page per
 document with its face image from DG2, the MRZ and every check with its reason) and
-``report.pdf``, signed PAdES B-B with the auditor's key from a file key store
-(:func:`pki.pdf.sign_pdf`) when one is given.
+``report.pdf``, signed with the auditor's key from a file key store (:func:`pki.pdf.sign_pdf`)
+when one is given: PAdES B-T with a time-stamp authority, else B-B.
 
 The report names the tool and its version, the time of verification, the trust material used
 (each file's SHA-256, and each certificate's subject and SHA-256 fingerprint) and each
@@ -47,6 +47,8 @@ class Auditor:
     signer: Signer
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
+    tsa_url: str | None = None
+    """An RFC 3161 time-stamp authority: the signature is then PAdES B-T, else B-B."""
 
 
 def row_of(name: str, report: DocumentReport, files: Mapping[str, bytes]) -> Row:
@@ -270,10 +272,13 @@ def write_report(
                 f"<th>verdict</th><th>failed checks / error</th></tr>{''.join(lines)}</table>")
     write_text_atomic(written["html"], _html("Verification report", overview))
     if auditor is not None:
-        from pki.pdf import PdfSigner, sign_pdf
+        from pki.pdf import HTTPTimeStamper, PAdESLevel, PdfSigner, sign_pdf
 
+        tsa = auditor.tsa_url
         signed = sign_pdf(_pdf(report, faces),
                           PdfSigner(auditor.signer, auditor.certificate, list(auditor.chain)),
+                          level=PAdESLevel.B_T if tsa else PAdESLevel.B_B,
+                          timestamper=HTTPTimeStamper(tsa) if tsa else None,
                           reason="idkarta verification report")  # fmt: skip
         written["pdf"] = folder / "report.pdf"
         write_atomic(written["pdf"], signed)

@@ -237,7 +237,7 @@ def run_batch_command(
     return EXIT_OK if all(r.get("ok") for r in rows) else EXIT_FAILED
 
 
-def _auditor(store: Path, label: str, cert_path: Path) -> Auditor:
+def _auditor(store: Path, label: str, cert_path: Path, tsa_url: str | None) -> Auditor:
     """The auditor's key (file key store) and certificate with its chain."""
     from pki.filestore import FileKeyStore
     from station.audit.report import Auditor
@@ -251,7 +251,7 @@ def _auditor(store: Path, label: str, cert_path: Path) -> Auditor:
                           ).load(label)  # fmt: skip
     if certs[0].public_key.dump() != _spki(signer):
         raise UsageError(f"{cert_path}: the first certificate is not of key {label!r}")
-    return Auditor(signer, certs[0], tuple(certs[1:]))
+    return Auditor(signer, certs[0], tuple(certs[1:]), tsa_url)
 
 
 def _spki(signer: Signer) -> bytes:
@@ -314,6 +314,8 @@ def _parse_date(text: str | None) -> datetime | None:
 @click.option("--report-key", metavar="LABEL", help="The auditor's key in --report-key-store.")
 @click.option("--report-cert", type=click.Path(dir_okay=False, path_type=Path),
               help="The auditor's certificate (PEM/DER), then its chain, for the PDF signature.")
+@click.option("--report-tsa", metavar="URL",
+              help="An RFC 3161 time-stamp authority: report.pdf is then PAdES B-T (else B-B).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def verify(
     source: Path | None,
@@ -334,6 +336,7 @@ def verify(
     report_key_store: Path | None,
     report_key: str | None,
     report_cert: Path | None,
+    report_tsa: str | None,
     as_json: bool,
 ) -> None:
     """Verify a dump folder, a folder of dump folders or a card (--reader): every check,
@@ -360,6 +363,8 @@ def verify(
     if any(o is not None for o in key_options) and (
             report_to is None or any(o is None for o in key_options)):  # fmt: skip
         fail("--report-key-store, --report-key and --report-cert go together, with --report")
+    if report_tsa is not None and report_key is None:
+        fail("--report-tsa goes with --report-key")
     settings = BatchSettings(csca, master_lists, crls, at)
     batch = source is not None and source.is_dir() and not has_dump_files(source)
     if not batch and ((jobs, jsonl, csv_path) != (None, None, None) or force):
@@ -367,7 +372,7 @@ def verify(
     try:
         auditor = None
         if report_key_store is not None and report_key is not None and report_cert is not None:
-            auditor = _auditor(report_key_store, report_key, report_cert)
+            auditor = _auditor(report_key_store, report_key, report_cert, report_tsa)
         if reader is not None:
             trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
             code = run_verify_live(reader, mrz, can, trust, at, as_json, wait=wait, out=out,
