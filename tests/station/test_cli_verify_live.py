@@ -73,7 +73,8 @@ def test_verify_a_card_live(served: tuple[dict[str, str], Path]) -> None:
     env, tmp = served
     csca = str(tmp / "csca.pem")
     done = _cli(env, "verify", "--reader", READERS[SLOT], "--can", CAN, "--csca", csca,
-                "--at", "2026-12-01", "--out", str(tmp / "read"), "--json")  # fmt: skip
+                "--at", "2026-12-01", "--out", str(tmp / "read"), "--report", str(tmp / "rep"),
+                "--json")  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(done.stdout)
     checks = {c["name"]: (c["status"], c["reason"]) for c in doc["checks"]}
@@ -88,6 +89,10 @@ def test_verify_a_card_live(served: tuple[dict[str, str], Path]) -> None:
     for name in ("sod_signature", "chain", "evidence", "dg11_consistency", "pinfl",
                  "validity_period"):  # fmt: skip
         assert checks[name][0] == "pass", name
+    [reported] = json.loads((tmp / "rep" / "report.json").read_text())["documents"]
+    assert reported["dump"] == "live" and reported["live"] and reported["ok"]
+    assert reported["evidence"] == doc["evidence"]
+    assert {c["name"]: c["status"] for c in reported["checks"]}["chip_authentication"] == "pass"
     # the dump written is the one verified; offline, CA is honestly not re-provable
     assert read_evidence(tmp / "read") is not None
     offline = _cli(env, "verify", str(tmp / "read"), "--csca", csca, "--at", "2026-12-01")
