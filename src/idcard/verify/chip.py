@@ -15,6 +15,7 @@ What each can prove offline:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 
@@ -90,14 +91,28 @@ def check_evidence(files: Mapping[str, bytes], evidence: EvidenceSource) -> Chec
                        "recorded when read")  # fmt: skip
 
 
-def _dg14(files: Mapping[str, bytes]) -> DG14 | str | None:
-    raw = files.get("DG14")
-    if raw is None:
-        return None
+@functools.lru_cache(maxsize=256)
+def _decode_dg14(raw: bytes) -> DG14 | str:
+    """DG14 decoded, or why not (a pure function of the bytes: cached across checks and dumps)."""
     try:
         return DG14.decode(raw)
     except DecodeError as exc:
         return f"DG14 does not decode: {exc}"
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_dg15(raw: bytes) -> DG15 | str:
+    try:
+        dg15 = DG15.decode(raw)
+        dg15.public_key  # noqa: B018 - an unsupported key is a decoding failure here
+    except DecodeError as exc:
+        return f"DG15 does not decode: {exc}"
+    return dg15
+
+
+def _dg14(files: Mapping[str, bytes]) -> DG14 | str | None:
+    raw = files.get("DG14")
+    return None if raw is None else _decode_dg14(raw)
 
 
 def check_active_authentication(
@@ -110,10 +125,10 @@ def check_active_authentication(
     if raw15 is None:
         return CheckResult(name, Status.NOT_CHECKED, "no DG15: the document has no Active "
                            "Authentication key")  # fmt: skip
-    try:
-        key = DG15.decode(raw15).public_key
-    except DecodeError as exc:
-        return CheckResult(name, Status.FAIL, f"DG15 does not decode: {exc}")
+    dg15 = _decode_dg15(raw15)
+    if isinstance(dg15, str):
+        return CheckResult(name, Status.FAIL, dg15)
+    key = dg15.public_key
     if (bad := _unusable(evidence, name)) is not None:
         return bad
     assert isinstance(evidence, Evidence)
@@ -142,7 +157,7 @@ def check_active_authentication(
         claim = " (the evidence says it did)" if aa.result == "pass" else ""
         return CheckResult(name, Status.FAIL, f"the signature over {what} challenge {challenge} "
                            f"does not verify with DG15's key{claim}")  # fmt: skip
-    scheme = "ISO/IEC 9796-2" if DG15.decode(raw15).algorithm == "rsa" else "ECDSA"
+    scheme = "ISO/IEC 9796-2" if dg15.algorithm == "rsa" else "ECDSA"
     return CheckResult(name, Status.PASS, f"the chip's signature over {what} challenge "
                        f"{challenge} verifies with DG15's key ({scheme})")  # fmt: skip
 

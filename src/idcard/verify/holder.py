@@ -8,6 +8,7 @@ issuance error or at a forged chip whose SOD was re-signed; they prove nothing o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -24,8 +25,12 @@ __all__ = ["check_dg11", "check_pinfl", "mrz_of"]
 def mrz_of(files: Mapping[str, bytes]) -> MRZ | str | None:
     """The MRZ of DG1, the reason it is unusable, or None without DG1."""
     raw = files.get("DG1")
-    if raw is None:
-        return None
+    return None if raw is None else _decode_mrz(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_mrz(raw: bytes) -> MRZ | str:
+    """A pure function of DG1's bytes: cached across the checks of a dump."""
     try:
         return DG1.decode(raw).mrz
     except (DecodeError, EncodeError, ValueError) as exc:

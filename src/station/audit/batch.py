@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +28,9 @@ from typing import Any
 from idcard import __version__
 from idcard.lds import FILE_NAMES
 from idcard.verify import TrustStore
-from idcard.verify.document import verify_folder
+from idcard.verify.document import load_evidence, verify_document
+from idcard.verify.holder import mrz_of
+from idcard.verify.passive import read_dump_folder
 from station.audit.rules import STATION_CHECKS
 from station.errors import UsageError
 
@@ -114,26 +116,22 @@ def _verify_one(folder: str, settings_fp: str) -> Row:
                 "error": None, "checks": {}, "reasons": {}}  # fmt: skip
     try:
         row["fingerprint"] = fingerprint(path)
-        report = verify_folder(path, trust, at=settings.at, extra=STATION_CHECKS)
+        files = read_dump_folder(path)
+        report = verify_document(files, trust, evidence=load_evidence(path), at=settings.at,
+                                 extra=STATION_CHECKS)  # fmt: skip
     except Exception as exc:  # a broken dump is a result, never the end of the batch
         row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
         return row
     row["ok"] = report.ok
     row["checks"] = {c.name: c.status.value for c in report.checks}
     row["reasons"] = {c.name: c.reason for c in report.checks}
-    row["document"] = document_identity(path)
+    row["document"] = document_identity(files)
     return row
 
 
-def document_identity(folder: Path) -> dict[str, str] | None:
+def document_identity(files: Mapping[str, bytes]) -> dict[str, str] | None:
     """The document's number, holder, code and issuing state from its DG1 (None without one)."""
-    from idcard.verify.holder import mrz_of
-    from idcard.verify.passive import read_dump_folder
-
-    try:
-        mrz = mrz_of(read_dump_folder(folder))
-    except Exception:  # an unreadable folder has no identity to show
-        return None
+    mrz = mrz_of(files)
     if mrz is None or isinstance(mrz, str):
         return None
     return {"document_number": mrz.document_number, "surname": mrz.surname,

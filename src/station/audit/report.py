@@ -32,7 +32,13 @@ from idcard.verify.holder import mrz_of
 from idcard.verify.trust import load_certificates
 from pki.filestore import write_atomic
 from pki.keys import Signer
-from station.audit.batch import BatchSettings, Row, summarize, write_text_atomic
+from station.audit.batch import (
+    BatchSettings,
+    Row,
+    document_identity,
+    summarize,
+    write_text_atomic,
+)
 
 __all__ = ["REPORT_FORMAT", "Auditor", "face_of", "mrz_text", "row_of", "trust_material",
            "write_report"]
@@ -53,15 +59,10 @@ class Auditor:
 
 def row_of(name: str, report: DocumentReport, files: Mapping[str, bytes]) -> Row:
     """One document's row (as :mod:`station.audit.batch` writes them) of a report in memory."""
-    mrz = mrz_of(files)
-    identity = None
-    if mrz is not None and not isinstance(mrz, str):
-        identity = {"document_number": mrz.document_number, "surname": mrz.surname,
-                    "given_names": mrz.given_names, "document_code": mrz.document_code,
-                    "issuing_state": mrz.issuing_state}  # fmt: skip
     return {"dump": name, "ok": report.ok, "error": None, "live": report.live,
             "checks": {c.name: c.status.value for c in report.checks},
-            "reasons": {c.name: c.reason for c in report.checks}, "document": identity,
+            "reasons": {c.name: c.reason for c in report.checks},
+            "document": document_identity(files),
             "evidence": None if report.evidence is None else report.evidence.to_json()}  # fmt: skip
 
 
