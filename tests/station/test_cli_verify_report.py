@@ -206,3 +206,22 @@ def test_report_pdf_b_t_with_a_time_stamp_authority(dumps: Path, auditor: Path,
                         str(dumps / "csca.der"), "--report", str(tmp_path / "r2"),
                         "--report-tsa", "http://127.0.0.1:9/tsa")  # fmt: skip
     assert code == 2 and "--report-tsa goes with --report-key" in err
+
+
+def test_report_folder_is_replaced_whole_or_refused(dumps: Path, tmp_path: Path) -> None:
+    base = ["verify", str(dumps / "dumps" / "good"), "--csca", str(dumps / "csca.der"),
+            "--at", "2026-12-01", "--report"]  # fmt: skip
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the auditor's own")
+    code, out, err = _run(*base, str(mine))
+    assert code == 2 and out == ""
+    assert err == f"error: {mine} exists and is not an idkarta report; not replacing it\n"
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    out_dir = tmp_path / "r"
+    assert _run(*base, str(out_dir))[0] == 0
+    (out_dir / "doc-00001.html").write_text("left from a batch")  # an earlier, larger report
+    assert _run(*base, str(out_dir))[0] == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["doc-00000.html", "index.html",
+                                                        "report.json"]  # fmt: skip
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

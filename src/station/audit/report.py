@@ -6,8 +6,9 @@ when one is given: PAdES B-T with a time-stamp authority, else B-B.
 
 The report names the tool and its version, the time of verification, the trust material used
 (each file's SHA-256, and each certificate's subject and SHA-256 fingerprint) and each
-document's identity (document number, holder's name). Every file is written to a temporary
-sibling and renamed into place.
+document's identity (document number, holder's name). The report is made in a temporary
+sibling folder and renamed into place whole; an earlier report there is replaced, any other
+folder is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import base64
 import hashlib
 import html
 import json
+import re
+import shutil
+import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,9 +44,10 @@ from station.audit.batch import (
     summarize,
     write_text_atomic,
 )
+from station.errors import UsageError
 
-__all__ = ["REPORT_FORMAT", "Auditor", "face_of", "mrz_text", "row_of", "trust_material",
-           "write_report"]
+__all__ = ["REPORT_FORMAT", "Auditor", "check_report_target", "face_of", "mrz_text", "row_of",
+           "trust_material", "write_report"]
 
 REPORT_FORMAT = "idkarta-audit-report"
 
@@ -252,7 +258,45 @@ def write_report(
         "documents": [_document(r) for r in rows],
         "signed_by": None if auditor is None else auditor.certificate.subject.human_friendly,
     }
-    folder.mkdir(parents=True, exist_ok=True)
+    check_report_target(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.report-", dir=folder.parent))
+    try:
+        _write_all(stage, report, faces, mrzs, auditor)
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex}")
+            folder.rename(old)
+            stage.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            stage.rename(folder)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    kinds = {"json": "report.json", "html": "index.html", "pdf": "report.pdf"}
+    return {k: folder / name for k, name in kinds.items() if (folder / name).is_file()}
+
+
+_OURS = re.compile(r"report\.json|report\.pdf|index\.html|doc-\d{5}\.html")
+
+
+def check_report_target(folder: Path) -> None:
+    """``folder`` may receive a report: it does not exist, or holds an earlier report (only
+    its files), which is then replaced; anything else is a UsageError (nothing of the
+    auditor's is ever deleted)."""
+    if not folder.exists():
+        return
+    if not folder.is_dir() or not (folder / "report.json").is_file() or any(
+            not _OURS.fullmatch(p.name) for p in folder.iterdir()):  # fmt: skip
+        raise UsageError(f"{folder} exists and is not an idkarta report; not replacing it")
+
+
+def _write_all(
+    folder: Path,
+    report: dict[str, Any],
+    faces: Sequence[bytes | None],
+    mrzs: Sequence[str | None],
+    auditor: Auditor | None,
+) -> None:
     written = {"json": folder / "report.json", "html": folder / "index.html"}
     write_text_atomic(written["json"], json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     header = _header(report)
@@ -281,6 +325,4 @@ def write_report(
                           level=PAdESLevel.B_T if tsa else PAdESLevel.B_B,
                           timestamper=HTTPTimeStamper(tsa) if tsa else None,
                           reason="idkarta verification report")  # fmt: skip
-        written["pdf"] = folder / "report.pdf"
-        write_atomic(written["pdf"], signed)
-    return written
+        write_atomic(folder / "report.pdf", signed)

@@ -366,6 +366,13 @@ def verify(
     if report_tsa is not None and report_key is None:
         fail("--report-tsa goes with --report-key")
     settings = BatchSettings(csca, master_lists, crls, at)
+    if report_to is not None:
+        from station.audit.report import check_report_target
+
+        try:
+            check_report_target(report_to)
+        except UsageError as exc:
+            fail(str(exc))
     batch = source is not None and source.is_dir() and not has_dump_files(source)
     if not batch and ((jobs, jsonl, csv_path) != (None, None, None) or force):
         fail("--jobs, --jsonl, --csv and --force go with a folder of dump folders")
