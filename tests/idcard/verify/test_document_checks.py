@@ -296,9 +296,50 @@ def test_undecodable_dg1_and_dg11(read: ReadResult) -> None:
     result = check_dg11(bad11)
     assert result.status is Status.FAIL and result.reason.startswith("DG11 does not decode: ")
     bad1 = {**read.dump.files, "DG1": b"\x61\x00"}
-    for check in (check_dg11, check_pinfl):
-        result = check(bad1)
-        assert result.status is Status.NOT_CHECKED
-        assert result.reason.startswith("DG1 does not decode: ")
     no1 = {n: d for n, d in read.dump.files.items() if n != "DG1"}
+    for check, name in ((check_dg11, "dg11_consistency"), (check_pinfl, "pinfl")):
+        result = check(bad1)
+        assert result.status is Status.NOT_CHECKED and result.name == name
+        assert check(no1).status is Status.NOT_CHECKED and check(no1).name == name
+        assert result.reason.startswith("DG1 does not decode: ")
     assert (check_dg11(no1).reason, check_pinfl(no1).reason) == ("no DG1 in the dump",) * 2
+
+
+@pytest.mark.parametrize(
+    ("full_name", "reason"),
+    [
+        ("KARI<MOV<<OTKIR", "surname 'KARI MOV' in DG11, 'GULOMOV' in the MRZ"),
+        ("GULOMOV<<OTKIR<<SHUHRAT", None),  # the first '<<' parts surname from given names
+        ("Gulomov☃<<Otkir", None),  # no transliteration: compared upper-cased as it is
+        ("KARIMOV<<BOBUR", "surname 'KARIMOV' in DG11, 'GULOMOV' in the MRZ; given names "
+         "'BOBUR' in DG11, 'OTKIR' in the MRZ"),
+    ],
+)
+def test_dg11_names_as_the_mrz_writes_them(read: ReadResult, full_name: str,
+                                           reason: str | None) -> None:  # fmt: skip
+    files = {**read.dump.files, "DG11": _dg11(read, full_name=full_name)}
+    result = check_dg11(files)
+    assert result.name == "dg11_consistency"
+    if reason is None:
+        assert result.status is Status.PASS, result.reason
+    else:
+        assert (result.status, result.reason) == (Status.FAIL, reason)
+
+
+def test_personal_number_compared_only_for_uzbek_documents(read: ReadResult) -> None:
+    files = {**read.dump.files, "DG1": _dg1(read, issuing_state="FRA"),
+             "DG11": _dg11(read, personal_number="X1234567")}  # fmt: skip
+    result = check_dg11(files)
+    assert (result.status, result.reason) == (
+        Status.PASS, "DG1 and DG11 agree: names, date of birth")
+
+
+def test_pinfl_reasons(read: ReadResult) -> None:
+    result = check_pinfl(read.dump.files)
+    assert (result.name, result.status, result.reason) == (
+        "pinfl", Status.PASS, "the PINFL's check digit holds and it encodes the MRZ's date of "
+        "birth and sex")
+    both = {**read.dump.files, "DG1": _dg1(read, optional_data="31603902620453", sex="F")}
+    assert check_pinfl(both).reason == (
+        "PINFL birth date 1990-03-16 does not match MRZ 900315; PINFL sex M does not match MRZ "
+        "sex F")
