@@ -1,12 +1,14 @@
-"""`idkarta verify DUMP_FOLDER --csca FILE_OR_DIR …`: the auditors' verification.
+"""`idkarta verify (SOURCE | --reader N) --csca FILE_OR_DIR …`: the auditors' verification.
 
-Runs ICAO 9303-11 §5.1 passive authentication (see :mod:`idcard.verify.passive`) over a dump
-folder, then the chip's authenticity from the dump's ``evidence.json`` and the holder's data
-against itself (:mod:`idcard.verify.document`) and the station's issuance rules
-(:mod:`station.audit.rules`), and prints each check as PASS / FAIL / NOT CHECKED with its
-reason, or JSON with ``--json``. Exit codes (STYLE.md §9): 0 every check passed
-(``report.ok``), 1 a check failed or an essential one could not be performed, 2 unusable input
-(one line on stderr, never a traceback).
+SOURCE is a dump folder or a folder of them (a batch, :mod:`station.audit.batch`); ``--reader``
+reads a card live. Runs ICAO 9303-11 §5.1 passive authentication (see
+:mod:`idcard.verify.passive`), then the chip's authenticity from the dump's ``evidence.json``
+and the holder's data against itself (:mod:`idcard.verify.document`) and the station's
+issuance rules (:mod:`station.audit.rules`), and prints each check as PASS / FAIL / NOT
+CHECKED with its reason, or JSON with ``--json``. Exit codes (STYLE.md §9): 0 every check
+passed (``report.ok``), 1 a check failed or an essential one could not be performed, 2 unusable
+input (one line on stderr, never a traceback). ``--report DIR`` writes the report
+(:mod:`station.audit.report`).
 """
 
 from __future__ import annotations
