@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from tests.idcard.chip.cards import CAN, build_dump, ds_pki, make_card, sample_cvca
 from tests.idcard.verify.pa_pki import pem, sample_files, sign_files
 
-from idcard.lds.dg11 import DateValue
+from idcard.lds.dg1 import DG1
+from idcard.lds.dg11 import DG11, DateValue
 from idcard.lds.dg12 import DG12
 from idcard.reader.document import read_document
 from idcard.reader.evidence import EVIDENCE_FILE
@@ -156,3 +157,40 @@ def test_failed_validity_period_fails_the_cli(root: Path, tmp_path: Path) -> Non
     read.write(tmp_path / "d")
     code, out, _ = _verify(root, tmp_path / "d")
     assert code == 1 and out.rstrip().endswith("RESULT: FAIL (validity_period)")
+
+
+def _check(files: dict[str, bytes]) -> tuple[str, str]:
+    result = check_validity_period(files)
+    assert result.name == "validity_period"
+    return result.status.value, result.reason
+
+
+def test_validity_period_takes_the_birth_date_from_dg11_else_the_pinfl() -> None:
+    files = _files()
+    rule = ("pass", "expiry 2036-11-19 as the age rule gives (age 36 on the day of issue "
+            "2026-11-20: 10 years)")  # fmt: skip
+    no11 = {n: d for n, d in files.items() if n != "DG11"}
+    assert _check(no11) == rule  # the PINFL's date of birth
+    undated = dataclasses.replace(DG11.decode(files["DG11"]), full_date_of_birth=None)
+    assert _check({**files, "DG11": undated.encode()}) == rule
+    # DG11's date of birth comes first: one that makes the holder a child changes the rule
+    child = dataclasses.replace(DG11.decode(files["DG11"]),
+                                full_date_of_birth=DateValue.from_date(dt.date(2015, 3, 15)))
+    status, reason = _check({**files, "DG11": child.encode()})
+    assert status == "fail" and reason.endswith("(age 11 on the day of issue 2026-11-20: 5 years)")
+    # neither DG11 nor a PINFL: nothing to take the century from
+    mrz = DG1.decode(files["DG1"]).mrz
+    no_pinfl = {**no11, "DG1": DG1(dataclasses.replace(mrz, optional_data="")).encode()}
+    assert _check(no_pinfl) == ("not-checked", "no full date of birth (DG11 or PINFL)")
+    bad11 = {**files, "DG11": b"\x6b\x01"}  # an undecodable DG11: the PINFL's date then
+    assert _check(bad11) == rule
+
+
+def test_validity_period_of_unusable_groups() -> None:
+    files = _files()
+    status, reason = _check({**files, "DG12": b"\x6c\x01"})
+    assert status == "fail" and reason.startswith("DG12 does not decode: ")
+    assert _check({n: d for n, d in files.items() if n != "DG1"}) == (
+        "not-checked", "no DG1 in the dump")
+    status, reason = _check({**files, "DG1": b"\x61\x00"})
+    assert status == "not-checked" and reason.startswith("DG1 does not decode: ")
