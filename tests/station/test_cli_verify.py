@@ -31,6 +31,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PKI]:
     bad["DG2"] = bad["DG2"][:-1] + b"\x00"
     write_dump(root / "bad", bad)
     (root / "csca.pem").write_bytes(pem(pki.csca))
+    write_dump(root / "no-sod", sample_files())
     (root / "cscas").mkdir()
     (root / "cscas" / "uz.der").write_bytes(der(pki.csca))
     (root / "cscas" / "other.pem").write_bytes(pem(PKI(slot=51).csca) * 2)
@@ -103,7 +104,9 @@ def test_json_output(setup: tuple[Path, PKI]) -> None:
         (["{root}/good", "--csca", "{root}/csca.pem", "--master-list", "{root}/crl.der"],
          "master list"),
         (["{root}/good", "--csca", "{root}/csca.pem", "--at", "June"], "YYYY-MM-DD"),
-        (["{root}", "--csca", "{root}/csca.pem"], "no EF.SOD"),
+        (["{root}/cscas", "--csca", "{root}/csca.pem"],
+         "neither a dump folder nor a folder of dump folders"),
+        (["{root}/no-sod", "--csca", "{root}/csca.pem"], "no EF.SOD"),
     ],
 )  # fmt: skip
 def test_unusable_input_exits_2_with_one_line(

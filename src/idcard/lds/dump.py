@@ -39,6 +39,8 @@ from idcard.lds import FILE_NAMES, FILES, LDSFile
 __all__ = ["MANIFEST", "Dump", "decode_named", "manifest_problems", "update_folder"]
 
 MANIFEST = "manifest.json"
+_EVIDENCE = "evidence.json"
+"""A read's evidence (idcard.reader.evidence.EVIDENCE_FILE; the LDS does not import the reader)."""
 
 
 def _frozen(files: Mapping[str, bytes]) -> Mapping[str, bytes]:
@@ -283,7 +285,8 @@ def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> D
     folder :meth:`Dump.write` made), is rewritten to list every LDS file of the folder with its
     size and SHA-256; a folder without one (files copied by hand) stays without. Each file is
     written to a temporary sibling and renamed into place (never half-written); the manifest is
-    renamed last. Returns the folder as now written.
+    renamed last. A read's ``evidence.json`` (:mod:`idcard.reader.evidence`) no longer describes
+    a folder whose files were replaced: it is removed, last. Returns the folder as now written.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -305,6 +308,7 @@ def update_folder(path: str | os.PathLike[str], files: Mapping[str, bytes]) -> D
         _make_durable(folder, [tmp for tmp, _ in temps])
         for tmp_path, target in temps:
             tmp_path.replace(target)
+        (folder / _EVIDENCE).unlink(missing_ok=True)
         _fsync_folder(folder)
     except BaseException:
         for tmp_path, _ in temps:

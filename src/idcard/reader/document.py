@@ -13,9 +13,14 @@ smaller ones (224/192/128) if the card refuses a length.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import cast
 
@@ -60,6 +65,15 @@ from idcard.protocols.pace.terminal import (
 from idcard.protocols.params import standardized
 from idcard.protocols.ta import TAProtocol, id_picc_from_document_number
 from idcard.reader.atr import extended_length_of
+from idcard.reader.evidence import (
+    EVIDENCE_FILE,
+    AccessEvidence,
+    ActiveAuthEvidence,
+    ChipAuthEvidence,
+    Evidence,
+    RunEvidence,
+    TerminalAuthEvidence,
+)
 from idcard.reader.pcsc import SHORT_READ_LENGTHS
 from idcard.sm import SecureChannel, SecureTransport
 from idcard.transport import Transport
@@ -115,8 +129,9 @@ class ProtocolRun:
 @dataclass(frozen=True, slots=True)
 class ReadResult:
     """Everything read: the raw files (:attr:`dump`), the decoded ones (:attr:`objects`), the
-    protocols run, files not read (``skipped``: name → reason) and files that did not decode
-    (``decode_errors``: name → reason)."""
+    protocols run, files not read (``skipped``: name → reason), files that did not decode
+    (``decode_errors``: name → reason) and the :attr:`evidence` of the chip's authenticity
+    (:mod:`idcard.reader.evidence`; None only for results made without :func:`read_document`)."""
 
     dump: Dump
     objects: Mapping[str, LDSFile]
@@ -124,6 +139,7 @@ class ReadResult:
     access: str
     skipped: Mapping[str, str] = field(default_factory=dict)
     decode_errors: Mapping[str, str] = field(default_factory=dict)
+    evidence: Evidence | None = None
 
     def __post_init__(self) -> None:
         for name in ("objects", "skipped", "decode_errors"):
@@ -135,8 +151,41 @@ class ReadResult:
         return runs[-1] if runs else None
 
     def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-        """Write the dump folder atomically (everything was read into memory first)."""
-        self.dump.write(folder, overwrite=overwrite)
+        """Write the dump folder atomically (everything was read into memory first), with
+        ``evidence.json`` beside the files when there is evidence: the folder appears complete,
+        evidence included, or not at all."""
+        if self.evidence is None:
+            self.dump.write(folder, overwrite=overwrite)
+            return
+        target = Path(folder)
+        if target.exists() and not overwrite:
+            raise FileExistsError(f"{target} exists")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.read-", dir=target.parent))
+        inner = staging / "dump"
+        try:
+            self.dump.write(inner)
+            path = inner / EVIDENCE_FILE
+            path.write_bytes(self.evidence.to_bytes())
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if target.exists():
+                old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+                target.rename(old)
+                inner.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                inner.rename(target)
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 class _Denied(Exception):
@@ -363,11 +412,13 @@ def read_document(
     read_biometrics: bool = True,
     chunk_size: int | None = None,
     on_channel: Callable[[SecureChannel], None] | None = None,
+    reader_name: str | None = None,
 ) -> ReadResult:
     """Read every file of the document on ``transport`` (see the module doc).
 
     ``on_channel`` is told each secure channel (after BAC/PACE, and again after Chip
-    Authentication) before its first command, e.g. to decrypt an APDU trace.
+    Authentication) before its first command, e.g. to decrypt an APDU trace. ``reader_name``
+    goes into the evidence (default: the PC/SC reader's name, else the transport's kind).
 
     ``mrz`` (an :class:`~idcard.mrz.MRZ` or its text) or ``can`` is the access key; ``terminal``
     opens DG3/DG4 through Terminal Authentication; ``read_biometrics=False`` skips DG2–DG4;
@@ -424,6 +475,11 @@ def read_document(
         pace_result = drive(protocol, transport)
         runs.append(ProtocolRun("PACE", True, f"{protocol.algorithm.name}, parameter id "
                                 f"{pace_info.parameter_id}, {kind}"))  # fmt: skip
+        access_evidence = AccessEvidence(
+            "PACE", protocol.algorithm.cipher, oid=pace_info.protocol,
+            mapping=protocol.algorithm.mapping, parameter_id=pace_info.parameter_id,
+            password=kind,
+        )  # fmt: skip
         channel = pace_result.secure_channel()
         id_picc = pace_result.id_picc
         access = "PACE"
@@ -435,6 +491,7 @@ def read_document(
         seed = key_seed(the_mrz.document_number, the_mrz.birth_date, the_mrz.expiry_date)
         channel = drive(BACProtocol(seed), transport).channel
         runs.append(ProtocolRun("BAC", True, "3DES"))
+        access_evidence = AccessEvidence("BAC", "3DES", password="MRZ")  # noqa: S106 - its kind
         id_picc = id_picc_from_document_number(the_mrz.document_number)
         access = "BAC"
 
@@ -475,14 +532,20 @@ def read_document(
             card_security = None
         skipped.pop("EF.CardSecurity", None)  # optional for eMRTDs: its absence is no news
     cam_done = False
+    cam_evidence: RunEvidence | None = None
+    ca_evidence: ChipAuthEvidence | None = None
+    ta_evidence: TerminalAuthEvidence | None = None
+    aa_evidence: ActiveAuthEvidence | None = None
     if pace_result is not None and pace_result.mapping == "CAM":
         security = decode("EF.CardSecurity", card_security) if card_security else None
         pk_ic = _chip_key_for_cam(security)
         if pk_ic is None:
             runs.append(ProtocolRun("PACE-CAM", False, "no chip key in EF.CardSecurity"))
+            cam_evidence = RunEvidence("error", "no chip key in EF.CardSecurity")
         else:
             cam_done = verify_chip_authentication(pace_result, pk_ic)
             runs.append(ProtocolRun("PACE-CAM", cam_done, "PK_Map = CA_IC · PK_IC"))
+            cam_evidence = RunEvidence("pass" if cam_done else "fail", "PK_Map = CA_IC · PK_IC")
 
     reader.select_application()
     com = read_into("EF.COM")
@@ -504,13 +567,21 @@ def read_document(
     if ca_infos and ca_keys and (not cam_done or terminal is not None):
         info = ca_infos[0]
         key = next((k for k in ca_keys if k.key_id == info.key_id), ca_keys[0])
+        key_hash = hashlib.sha256(key.public_key_info).digest()
         try:
             ca = drive(CAProtocol(key.public_key_info, oid=info.protocol, key_id=info.key_id),
                        reader.transport)  # fmt: skip
         except AuthenticationError as exc:
             runs.append(ProtocolRun("CA", False, str(exc)))
+            ca_evidence = ChipAuthEvidence(info.protocol, "error", key_id=info.key_id,
+                                           chip_key_sha256=key_hash, detail=str(exc))  # fmt: skip
         else:
             runs.append(ProtocolRun("CA", True, oids.name(info.protocol)))
+            ca_evidence = ChipAuthEvidence(
+                info.protocol, "pass", key_id=info.key_id, chip_key_sha256=key_hash,
+                ephemeral_public_key=ca.ephemeral_public_key,
+                detail="the chip's answers verified under the keys agreed with DG14's key",
+            )  # fmt: skip
             ca_comp = ca.compressed_ephemeral_public_key
             channel = ca.channel  # the new keys protect the next command on
             reader = protected(channel, reader.sfi)
@@ -530,13 +601,17 @@ def read_document(
         else:
             proto = TAProtocol(terminal.presented, terminal.sign, id_picc=id_picc,
                                ephemeral_public_key_comp=ca_comp)  # fmt: skip
+            refs = tuple((c.car, c.chr) for c in terminal.presented)
             try:
                 drive(proto, reader.transport)
             except AuthenticationError as exc:
                 runs.append(ProtocolRun("TA", False, str(exc)))
                 reason = f"Terminal Authentication failed ({exc})"
+                ta_evidence = TerminalAuthEvidence(refs, "error", str(exc))
             else:
                 runs.append(ProtocolRun("TA", True, terminal.presented[-1].chr))
+                ta_evidence = TerminalAuthEvidence(refs, "pass", "the chip accepted the chain "
+                                                   "and the terminal's signature")  # fmt: skip
         if reason is not None:
             for name in eac_groups:
                 skipped[name] = reason
@@ -554,9 +629,14 @@ def read_document(
             result = drive(AAProtocol(dg15.public_key, hash_alg=hash_alg), reader.transport)
         except (DecodeError, AuthenticationError) as exc:
             runs.append(ProtocolRun("AA", False, str(exc)))
+            aa_evidence = ActiveAuthEvidence("error", algorithm=hash_alg, detail=str(exc))
         else:
-            runs.append(ProtocolRun("AA", result.valid, "signature verified" if result.valid
-                                    else "signature does not verify"))  # fmt: skip
+            detail = "signature verified" if result.valid else "signature does not verify"
+            runs.append(ProtocolRun("AA", result.valid, detail))
+            aa_evidence = ActiveAuthEvidence(
+                "pass" if result.valid else "fail", challenge=result.challenge,
+                signature=result.signature, algorithm=hash_alg, detail=detail,
+            )  # fmt: skip
 
     dump = Dump(files)
     objects: dict[str, LDSFile] = {}
@@ -566,4 +646,21 @@ def read_document(
             objects[name] = decode_once(name, data)
         except DecodeError as exc:
             errors[name] = str(exc)
-    return ReadResult(dump, objects, tuple(runs), access, skipped, errors)
+    evidence = Evidence(
+        access=access_evidence, files=Evidence.hashes(dump.files),
+        chip_authentication=ca_evidence, pace_cam=cam_evidence,
+        active_authentication=aa_evidence, terminal_authentication=ta_evidence,
+        reader=reader_name if reader_name is not None else _reader_of(transport),
+    )  # fmt: skip
+    return ReadResult(dump, objects, tuple(runs), access, skipped, errors, evidence)
+
+
+def _reader_of(transport: Transport) -> str:
+    """The PC/SC reader's name, else what kind of transport it is."""
+    name = getattr(transport, "reader", None)
+    if isinstance(name, str) and name:
+        return name
+    inner = getattr(transport, "inner", None) or getattr(transport, "transport", None)
+    if inner is not None and inner is not transport:
+        return _reader_of(inner)
+    return type(transport).__name__

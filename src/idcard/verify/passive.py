@@ -64,10 +64,12 @@ def read_dump_folder(folder: str | Path) -> dict[str, bytes]:
         raise VerificationError(f"{root}: not a directory")
     files: dict[str, bytes] = {}
     try:
+        present = {p.name for p in root.iterdir()}
         for name in FILE_NAMES:
-            path = next((p for p in (root / name, root / f"{name}.bin") if p.is_file()), None)
-            if path is not None:
-                files[name] = path.read_bytes()
+            for candidate in (name, f"{name}.bin"):
+                if candidate in present and (root / candidate).is_file():
+                    files[name] = (root / candidate).read_bytes()
+                    break
     except OSError as exc:
         raise VerificationError(f"{root}: cannot read the dump ({exc})") from None
     return dict(Dump(files).files)

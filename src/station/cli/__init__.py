@@ -40,7 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Report integrity, signature, trust and revocation for every signature of "
                  "IN_PDF."),
     "verify": ("station.cli.verify:verify",
-               "Passive authentication of DUMP_FOLDER (EF.SOD, EF.COM, DG1..DG16 files)."),
+               "Verify a dump folder, a folder of dump folders or a card (--reader): every "
+               "check, each PASS, FAIL or NOT CHECKED with its reason."),
 }  # fmt: skip
 """Each command: where it is defined, and its summary (the first paragraph of its help)."""
 
