@@ -147,7 +147,9 @@ class HTTPEndpoint:
             status = conn.getresponse().status  # the body is not used: the connection closes
         except (OSError, http.client.HTTPException, ValueError) as exc:
             timer.cancel()
-            if aborted.is_set():
+            # Either bound may strike first (the socket's read timeout or the timer, both
+            # ``timeout``): both are the same failure, an answer that did not come in time.
+            if aborted.is_set() or isinstance(exc, TimeoutError):
                 raise OutboxError(f"endpoint gave no answer within {self.timeout:g} s") from None
             raise OutboxError(f"endpoint failed: {_describe(exc)}") from None
         finally:

@@ -15,11 +15,12 @@ refusal is an :class:`ApplicantError` naming the field.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from idcard.errors import EncodeError
 from idcard.mrz import MRZ, build_uzbek_id_card, transliterate, uzbek_profile_problems
 from station.applicant import Applicant, ApplicantError
+from station.domain.calendar import local_day
 from station.errors import StationError
 
 __all__ = [
@@ -141,7 +142,7 @@ def applicant_problems(applicant: Applicant, *, today: date) -> list[tuple[str, 
 
 def check_applicant(applicant: Applicant, *, today: date | None = None) -> None:
     """Refuse (:class:`ApplicantError`) an application with any problem; ``today`` defaults to
-    the local date."""
-    problems = applicant_problems(applicant, today=today or date.today())
+    the day in Tashkent (:func:`station.domain.calendar.local_day`), where the card is issued."""
+    problems = applicant_problems(applicant, today=today or local_day(datetime.now(UTC)))
     if problems:
         raise ApplicantError(problems)

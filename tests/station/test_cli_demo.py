@@ -39,7 +39,16 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _idkarta("demo", "--out", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "IUUZBAD1234567731503902620452<" in proc.stdout
+    # The card number is the one the Center allocated (decree §6б registry; scheme stage 3).
+    assert "IUUZBAD0000001031503902620452<" in proc.stdout
+    assert "PINFL       31503902620452: present and correct" in proc.stdout
+    assert re.search(r"Registry    AD0000001 verified", proc.stdout)
+    assert re.search(r"9\. Handover   AD0000001 to the holder .*: on time \(due ", proc.stdout)
+    # Stages 5-6: the lost card restored; the old one lost and its certificate revoked.
+    assert "Center      AD0000001 lost; new card AD0000002" in proc.stdout
+    assert re.search(r"revoked: listed in \S+esign-after-loss.crl, OCSP answers revoked",
+                     proc.stdout)
+    assert "0 revocation(s) pending" in proc.stdout
     assert "every file re-encodes byte for byte" in proc.stdout
     assert "identical to the files issued" in proc.stdout
     for protocol in ("PACE", "CA", "TA", "AA"):
@@ -158,7 +167,8 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
     wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m station.cli "$@"\n')
     wrapper.chmod(0o755)
     env = {k: v for k, v in pcscd.env.items() if not k.startswith("IDKARTA_")}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    # idkarta as this interpreter's module; pyhanko (test extras) beside this interpreter
+    env["PATH"] = f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = str(Path(station.__file__).resolve().parents[1])  # the sources tested
     work = tmp_path / "work"
     work.mkdir()
@@ -183,8 +193,8 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
 
     commands = _printed_commands(demo.stdout)
     # Every numbered step of the summary prints at least one command.
-    steps = re.split(r"^\d\. ", demo.stdout, flags=re.M)[2:]  # after "0. Secrets"
-    assert len(steps) == 7
+    steps = re.split(r"^\d+\. ", demo.stdout, flags=re.M)[2:]  # after "0. Secrets"
+    assert len(steps) == 10
     assert all("\n   $ " in step for step in steps), [s.splitlines()[0] for s in steps]
     # The README's commands are the demo's.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -206,10 +216,15 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
                 continue
             done = shell(command)
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            if "esign-after-loss.crl" in command:  # the lost card's certificate: revoked
+                assert "revocation=revoked" in done.stdout and "exit 1 (revoked)" in done.stdout
+            elif "idkarta validate" in command:  # the card's and the restored card's (PIV)
+                assert "revocation=good" in done.stdout, done.stdout
             ran.append(command)
-            if "--reader 0" in command:
+            if "--reader 0" in command or "pyhanko sign" in command:
                 assert server is not None
-                assert "TA: ok (UZIS00001)" in done.stdout
+                if "--reader 0" in command:
+                    assert "TA: ok (UZIS00001)" in done.stdout
                 os.killpg(server.pid, signal.SIGTERM)
                 _, err = server.communicate(timeout=30)
                 assert "stopped; image" in err, err  # `card serve` ended cleanly (sh: SIGTERM)
@@ -219,9 +234,10 @@ def test_every_printed_command_works(pcscd: PCSCD, tmp_path: Path) -> None:  # n
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.communicate(timeout=30)
-    assert len(ran) == len(commands) - 1  # all but `card serve`
+    assert len(ran) == len(commands) - 2  # all but the two `card serve`
     assert any("idkarta pki crl --dir demo-out/pki" in c for c in ran)
     assert any("idkarta esign crl --dir demo-out/esign" in c for c in ran)
+    assert any("pyhanko sign addsig" in c for c in ran)  # the restored card through OpenSC
     assert Dump.read(work / "demo-out" / "read-pcsc").files == Dump.read(
         work / "demo-out" / "read"
     ).files

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "card-face": ("station.cli.cardface:card_face",
                   "Render the printed face of APPLICANT's ID card: a PDF of ID-1 size and PNG "
                   "previews."),
+    "center": ("station.cli.center:center",
+               "The State Personalization Center: PINFLs, the card registry and its /v1 API."),
     "demo": ("station.cli.demo:demo",
              "Issue a sample ID card on a virtual chip, read it back and verify it."),
     "dump": ("station.cli.dump:dump",
@@ -29,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "Machine readable zones (ICAO Doc 9303): parse and check, or build."),
     "pki": ("station.cli.pki:pki",
             "Document PKI: CSCA, Document Signers, master lists and CRLs (ICAO 9303-12)."),
+    "point": ("station.cli.point:point",
+              "A data-collection point: applications, the Center's answer, handover, refusals."),
     "sign": ("station.cli.sign:sign",
              "Sign IN_PDF into OUT_PDF with a key on a PKCS#11 token or on the ID card (--card) "
              "(PIN: IDKARTA_PIN or prompt)."),

@@ -1,19 +1,28 @@
-"""`idkarta demo`: the main job on the embedded defaults — issue a card and verify it.
+"""`idkarta demo`: the main job on the embedded defaults — a citizen's application goes through a
+collection point and the Personalization Center to a handed-over card, which is then lost and
+restored.
 
-1. the sample applicant's data becomes the chip's files (:mod:`station.card_data`);
-2. a document PKI is created in the encrypted file key store (CSCA, Document Signer, Master
-   List Signer), EF.SOD is signed, a CRL and a master list are published;
-3. an in-process virtual chip is personalized over APDUs and locked;
-4. first issue: the station has the chip generate the holder's e-signature key, the holder sets
-   a PIN, the chip signs a PKCS#10 request, the e-signature CA (file key store) issues the
-   certificate, which goes back into the chip; the OneID registration event is delivered to a
-   local queue (decree of 19 January 2026); the chip image is saved, and the card body's print
-   job (:mod:`station.cardface`) next to it;
-5. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
-   Active Authentication; DG3 opens through TA) and the files read are compared with the files
-   issued;
-6. the auditors' passive authentication runs on what was read;
-7. the holder signs a PDF with card and PIN, and the signature is validated.
+The point and the Center run in this process (:mod:`station.cli.demo_station`: the point's
+services call the Center's ``/v1`` API in process; SQLite databases in ``OUT/station``):
+
+1. the point accepts the sample applicant's application with its documents (stages 1-2);
+2. the Center checks the PINFL and allocates the card number in its registry (stage 3);
+3. the chip's files are built from the application and that card number
+   (:mod:`station.card_data`);
+4. the Center's document PKI (CSCA, Document Signer, Master List Signer, CVCA → DV → IS) in the
+   encrypted file key store signs EF.SOD, a CRL and a master list;
+5. an in-process virtual chip is personalized over APDUs and locked; first issue: the chip makes
+   the holder's e-signature key, the Center's e-signature CA certifies it, the certificate goes
+   into the chip and onto the card's registry entry, the OneID event is delivered (decree of 19
+   January 2026); the chip image is saved with the card body's print job next to it;
+6. the card is read back as an inspection system would (PACE with the CAN, Chip, Terminal and
+   Active Authentication) and compared with what was issued;
+7. passive authentication of what was read: the read-back gate, then the registry marks the
+   card verified;
+8. the holder signs a PDF with card and PIN, and the signature is validated;
+9. the point hands the card to the holder (stage 4);
+10. the holder reports it lost (stages 5-6): the Center marks it lost, allocates the new number
+    and revokes its e-signature certificate (CRL and OCSP say so).
 
 Nothing system-wide is needed; `idkarta card serve` puts the same chip behind pcscd.
 
@@ -25,6 +34,7 @@ that repeat it, which read that file in a subshell (``(. demo-out/demo-secrets.s
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shlex
@@ -32,6 +42,7 @@ import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,19 +64,32 @@ from pki.esign import HolderRecord, IssuedCertificate
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
-from station.applicant import Applicant
+from station.applicant import Applicant, ApplicantError
 from station.card_data import CardKeys, build_card_data
 from station.cli.common import EXIT_FAILED, handle_errors
+from station.cli.demo_station import (
+    POINT,
+    DemoStation,
+    StationRun,
+    due_note,
+    first_issue_form,
+    local_time,
+)
 from station.cli.verify import format_report
+from station.domain.calendar import local_day
+from station.domain.cards import parse_card_number
 from station.enrollment import enroll_card
 from station.errors import StationError
 from station.folders.esign import open_ca
 from station.folders.esign import run_init as esign_init
 from station.folders.pki import run_crl, run_init, run_masterlist, run_sign_sod
 from station.outbox import JSONLEndpoint, Outbox
+from station.point import service as point_service
+from station.point.models import ApplicationStatus
 from station.rules import check_applicant, expiry_date
 
 _DEMO_MARK = ".idkarta-demo"
+SAMPLE = Path(str(resources.files("station") / "samples" / "applicant.json"))
 SECRETS_FILE = "demo-secrets.sh"
 """The demo's throwaway secrets (mode 0600), as ``export NAME='value'`` lines for ``.``."""
 
@@ -93,9 +117,8 @@ def demo(out: Path, applicant: Path | None) -> None:
     The run's throwaway secrets (key store passphrase, holder PIN and PUK, CAN) are written to
     OUT/demo-secrets.sh (mode 0600); each step prints the commands that repeat it.
     """
-    if applicant is None:  # the shipped sample, by its path (the card-face command names it)
-        applicant = Path(str(resources.files("station") / "samples" / "applicant.json"))
-    outcome = replace(run_demo(out, Applicant.load(applicant)), applicant_file=applicant)
+    source = applicant or SAMPLE
+    outcome = run_demo(out, Applicant.load(source), source=source)
     print_summary(outcome, click.echo)
     hint = path_hint(shutil.which("idkarta"), Path(sys.executable).parent)
     if hint:
@@ -135,6 +158,8 @@ class DemoOutcome:
     """The card body's print job (PDF, front and back PNG) next to the chip image, or why not."""
     applicant_file: Path | None = None
     """The applicant file the card was issued from, for the commands that repeat a step."""
+    station: StationRun | None = None
+    """What the collection point and the Center did, stage by stage."""
 
     @property
     def ok(self) -> bool:
@@ -145,14 +170,24 @@ class DemoOutcome:
         )
 
 
-def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
+def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
+             now: datetime | None = None) -> DemoOutcome:  # fmt: skip
     """The demo's body, with its dependencies as arguments (no printing).
 
-    The application is checked before any folder is made or anything signed
-    (:func:`station.rules.check_applicant`).
+    ``source`` is the applicant's JSON file (default: the shipped sample); ``now`` (aware) is
+    the time of the whole run. The application is checked before any folder is made or
+    anything signed (:func:`station.rules.check_applicant`, and the point's own checks).
     """
-    check_applicant(applicant)
+    now = now or datetime.now(UTC)
+    today = local_day(now)
+    check_applicant(applicant, today=today)
+    form = first_issue_form(applicant)  # the point's checks of the same person, before writing
+    problems = point_service.form_problems(form, point=POINT, today=today)
+    if problems:
+        raise ApplicantError(problems)
+    source = source or SAMPLE
     pki_dir, esign_dir = _fresh_dir(out / "pki"), _fresh_dir(out / "esign")
+    station_dir = _fresh_dir(out / "station")
     issued_dir, read_dir, image = out / "card", out / "read", out / "chip.json"
     # The run's throwaway secrets, written first so that every later command can use them.
     passphrase = secrets.token_urlsafe(24).encode()
@@ -162,11 +197,8 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         "IDKARTA_PUK": holder_puk, "IDKARTA_CAN": applicant.can,
     })  # fmt: skip
 
-    # 1. The chip's data from the application.
-    keys = CardKeys.generate()
-    build_card_data(applicant, keys).write(issued_dir, overwrite=True)
-    # 2. Document PKI in the file key store (passphrase in the secrets file).
-    # The layout of `idkarta pki init`: EAC keys in cvc/keys, so every `idkarta pki` command works.
+    # The Center's keys: the document PKI (the layout of `idkarta pki init`: EAC keys in
+    # cvc/keys) and the e-signature CA (a folder of `idkarta esign`), in file key stores.
     store = FileKeyStore(pki_dir / "keys", lambda: passphrase)
     eac_store = FileKeyStore(pki_dir / "cvc" / "keys", lambda: passphrase)
     pki = run_init(
@@ -178,101 +210,160 @@ def run_demo(out: Path, applicant: Applicant) -> DemoOutcome:
         backend={"type": "file"},
         eac_store=eac_store,
     )
-    run_sign_sod(pki_dir, store, issued_dir)
-    crl = run_crl(pki_dir, store, next_update_days=30)
-    masterlist = run_masterlist(pki_dir, store)
-    issued = Dump.read(issued_dir)
-    decoded = issued.decode_all()
-    round_trip = all(obj.encode() == issued.files[n] for n, obj in decoded.items())
-
-    # 3. Personalization of a virtual chip over APDUs, and the lock.
-    chip = VirtualChip.new()
-    cvc = pki["cvc"]
-    cvca, dv, inspection = (load_certificate(Path(cvc[k]["path"])) for k in ("cvca", "dv", "is"))
-    k_perso = os.urandom(16)  # the e-sign personalization key; the station would keep it
-    chip_secrets = ChipSecrets(
-        ca_private_key=keys.chip_authentication,
-        aa_private_key=keys.active_authentication,
-        can=applicant.can,
-        cvca=cvca,  # the Terminal Authentication trust anchor
-        esign_perso_key=k_perso,
-    )
-    personalize(ChipTransport(chip), issued, chip_secrets)
-    # What `idkarta card personalize --secrets` needs to repeat this on another chip.
-    card_secrets = keys.to_secrets_file(out / "card-secrets.json", passphrase, can=applicant.can,
-                                        cvca=cvca)  # fmt: skip
-
-    # 4. First issue: the free e-signature certificate goes into the chip, OneID is told; the
-    #    chip image is kept. The e-signature CA is a folder of `idkarta esign` with its own key
-    #    store (same passphrase).
-    mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
     esign_store = FileKeyStore(esign_dir / "keys", lambda: passphrase)
     esign_init(esign_dir, {"type": "file"}, base_url="http://127.0.0.1:8080",
                key_spec=KeySpec.parse("ec-p256"), common_name="idkarta e-Signature CA",
                store=esign_store)  # fmt: skip
     esign_ca = open_ca(esign_dir, esign_store)
-    record = HolderRecord(
-        pinfl=applicant.pinfl.value,
-        surname=mrz.surname,
-        given_name=mrz.given_names,
-        card_number=mrz.document_number,
-        card_expiry=expiry_date(applicant.birth_date, applicant.document.issue_date),
-    )
-    enrollment = enroll_card(
-        ChipTransport(chip), k_perso=k_perso, record=record, ca=esign_ca,
-        pin=lambda: holder_pin, puk=holder_puk,
-    )
-    oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
-    chip.save(image)
-    # The card body's print job next to the chip image, its MRZ from the issued DG1.
-    try:
-        from station.cardface import CardFace, render_card_face
 
-        card_face: tuple[Path, ...] | str = render_card_face(
-            CardFace.from_card_data(applicant, issued)).write(out)
-    except StationError as exc:  # e.g. no DejaVu Sans on this system: the chip is still issued
-        card_face = f"not rendered: {exc}"
+    with DemoStation.create(station_dir, esign_ca, esign_dir, now=now) as station:
+        # Stages 1-3: the application at the point, the request to the Center, its answer.
+        application = station.apply(form, now=now, app_id=f"{POINT.code}-0001")
+        allocated = station.submit(application.id, now=now)
+        applicant = _issued_applicant(applicant, allocated.card, allocated.issue_date)
+        applicant_file = _write_applicant(out / "applicant.json", source, applicant)
 
-    # 5. Reading it back as an inspection system would, from the saved image: PACE with the CAN,
-    #    Chip Authentication, Terminal Authentication with the PKI's IS certificate (opens DG3),
-    #    Active Authentication.
-    terminal = TerminalCredentials(
-        (cvca, dv, inspection), cv_signer(eac_store.load(inspection.chr))
-    )
-    result = read_document(
-        ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal
-    )
-    result.write(read_dir, overwrite=True)
-    # Every issued file was read back identical, or was not readable for a stated reason.
-    identical = all(issued.files.get(n) == d for n, d in result.dump.files.items()) and set(
-        issued.files
-    ) == set(result.dump.files) | set(result.skipped)
+        # 1. The chip's data from the application and the Center's card number.
+        keys = CardKeys.generate()
+        build_card_data(applicant, keys).write(issued_dir, overwrite=True)
+        run_sign_sod(pki_dir, store, issued_dir)
+        crl = run_crl(pki_dir, store, next_update_days=30)
+        masterlist = run_masterlist(pki_dir, store)
+        issued = Dump.read(issued_dir)
+        decoded = issued.decode_all()
+        round_trip = all(obj.encode() == issued.files[n] for n, obj in decoded.items())
 
-    # 6. Passive authentication of what was read.
-    csca = pki_dir / "certs" / f"{pki['csca']['label']}.pem"
-    trust = TrustStore.from_paths(csca, master_lists=[masterlist["path"]], crls=[crl["path"]])
-    report = verify_dump_folder(read_dir, trust)
+        # 3. Personalization of a virtual chip over APDUs, and the lock.
+        chip = VirtualChip.new()
+        cvc = pki["cvc"]
+        cvca, dv, inspection = (load_certificate(Path(cvc[k]["path"]))
+                                for k in ("cvca", "dv", "is"))  # fmt: skip
+        k_perso = os.urandom(16)  # the e-sign personalization key; the station would keep it
+        chip_secrets = ChipSecrets(
+            ca_private_key=keys.chip_authentication,
+            aa_private_key=keys.active_authentication,
+            can=applicant.can,
+            cvca=cvca,  # the Terminal Authentication trust anchor
+            esign_perso_key=k_perso,
+        )
+        personalize(ChipTransport(chip), issued, chip_secrets)
+        # What `idkarta card personalize --secrets` needs to repeat this on another chip.
+        card_secrets = keys.to_secrets_file(out / "card-secrets.json", passphrase,
+                                            can=applicant.can, cvca=cvca)  # fmt: skip
 
-    # 7. The holder signs a document with card and PIN; anyone validates it.
-    card = ESignCard(ChipTransport(VirtualChip.load(image)))
-    card.select()
-    pdf_signer = PdfSigner(
-        CardSigner(card, lambda: holder_pin), enrollment.issued.certificate,
-        [esign_ca.certificate],
-    )
-    document = simple_pdf("Ariza - idkarta demo")
-    (out / "document.pdf").write_bytes(document)
-    signed = sign_pdf(document, pdf_signer, reason="idkarta demo")
-    (out / "signed.pdf").write_bytes(signed)
-    esign_crl = out / "esign" / "esign.crl"  # the CA's current CRL: revocation is checked too
-    current_crl = esign_ca.issue_crl()
-    esign_crl.write_bytes(current_crl.dump())
-    pdf_reports = validate_pdf(signed, [esign_ca.certificate], crls=[current_crl])
+        # 4. First issue: the free e-signature certificate goes into the chip and onto the
+        #    card's registry entry, OneID is told (decree §5д); the chip image is kept.
+        mrz = decoded["DG1"].mrz  # type: ignore[attr-defined]
+        record = HolderRecord(
+            pinfl=applicant.pinfl.value,
+            surname=mrz.surname,
+            given_name=mrz.given_names,
+            card_number=mrz.document_number,
+            card_expiry=expiry_date(applicant.birth_date, applicant.document.issue_date),
+        )
+        enrollment = enroll_card(
+            ChipTransport(chip), k_perso=k_perso, record=record, ca=esign_ca,
+            pin=lambda: holder_pin, puk=holder_puk,
+        )
+        station.record_esign(allocated.card, enrollment.issued)
+        oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
+        chip.save(image)
+        station.mark(application.id, ApplicationStatus.PERSONALIZED, now=now)
+        # The card body's print job next to the chip image, its MRZ from the issued DG1.
+        try:
+            from station.cardface import CardFace, render_card_face
+
+            card_face: tuple[Path, ...] | str = render_card_face(
+                CardFace.from_card_data(applicant, issued)).write(out)
+        except StationError as exc:  # e.g. no DejaVu Sans here: the chip is still issued
+            card_face = f"not rendered: {exc}"
+
+        # 5. Reading it back as an inspection system would, from the saved image: PACE with
+        #    the CAN, Chip Authentication, Terminal Authentication with the PKI's IS certificate
+        #    (opens DG3), Active Authentication.
+        terminal = TerminalCredentials(
+            (cvca, dv, inspection), cv_signer(eac_store.load(inspection.chr))
+        )
+        result = read_document(
+            ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal
+        )
+        result.write(read_dir, overwrite=True)
+        # Every issued file was read back identical, or was not readable for a stated reason.
+        identical = all(issued.files.get(n) == d for n, d in result.dump.files.items()) and set(
+            issued.files
+        ) == set(result.dump.files) | set(result.skipped)
+
+        # 6. Passive authentication of what was read: the read-back gate of the handover.
+        csca = pki_dir / "certs" / f"{pki['csca']['label']}.pem"
+        trust = TrustStore.from_paths(csca, master_lists=[masterlist["path"]],
+                                      crls=[crl["path"]])  # fmt: skip
+        report = verify_dump_folder(read_dir, trust)
+        if not (report.ok and identical and all(run.ok for run in result.protocols)):
+            raise StationError("the card read back does not verify: it is not handed over")
+        station.mark(application.id, ApplicationStatus.VERIFIED, now=now)
+
+        # 7. The holder signs a document with card and PIN; anyone validates it.
+        card = ESignCard(ChipTransport(VirtualChip.load(image)))
+        card.select()
+        pdf_signer = PdfSigner(
+            CardSigner(card, lambda: holder_pin), enrollment.issued.certificate,
+            [esign_ca.certificate],
+        )
+        document = simple_pdf("Ariza - idkarta demo")
+        (out / "document.pdf").write_bytes(document)
+        signed = sign_pdf(document, pdf_signer, reason="idkarta demo")
+        (out / "signed.pdf").write_bytes(signed)
+        # The CA's CRL when the document was signed: revocation is checked against it (after
+        # step 10 the CA's current CRL lists the certificate).
+        esign_crl = out / "esign" / "esign-at-signing.crl"
+        current_crl = esign_ca.issue_crl()
+        esign_crl.write_bytes(current_crl.dump())
+        pdf_reports = validate_pdf(signed, [esign_ca.certificate], crls=[current_crl])
+
+        # Stage 4: the handover to the holder.
+        station.hand_over(application.id, form, now=now)
+        # Stages 5-6: the holder reports the card lost and applies to restore it; the Center
+        # marks it lost and revokes its certificate in the same transaction as the new number.
+        lost = station.report_lost(allocated.card, now=now, app_id=f"{POINT.code}-0002")
+        restored = station.submit(lost.id, now=now)
+        station.check_revoked(esign_ca, enrollment.issued, out / "esign" / "esign-after-loss.crl")
+        # Stage 6: the restored card on a chip of its own, by the same steps: its data on the
+        # new number, EF.SOD, personalization, a new e-signature certificate (same PIN), read
+        # back and verified, handed over.
+        replaced = _issued_applicant(applicant, restored.card, restored.issue_date)
+        new_dir, new_image = out / "card-replacement", out / "chip-replacement.json"
+        new_keys = CardKeys.generate()
+        build_card_data(replaced, new_keys).write(new_dir, overwrite=True)
+        run_sign_sod(pki_dir, store, new_dir)
+        new_chip, new_perso = VirtualChip.new(), os.urandom(16)
+        personalize(ChipTransport(new_chip), Dump.read(new_dir), ChipSecrets(
+            ca_private_key=new_keys.chip_authentication,
+            aa_private_key=new_keys.active_authentication,
+            can=applicant.can, cvca=cvca, esign_perso_key=new_perso,
+        ))  # fmt: skip
+        renewed = enroll_card(
+            ChipTransport(new_chip), k_perso=new_perso, pin=lambda: holder_pin, puk=holder_puk,
+            record=replace(record, card_number=restored.card, card_expiry=restored.expiry_date),
+            ca=esign_ca,
+        )  # fmt: skip
+        station.record_esign(restored.card, renewed.issued)
+        new_chip.save(new_image)
+        station.mark(lost.id, ApplicationStatus.PERSONALIZED, now=now)
+        new_read = read_document(ChipTransport(VirtualChip.load(new_image)), can=applicant.can,
+                                 terminal=terminal)  # fmt: skip
+        new_read.write(out / "read-replacement", overwrite=True)
+        if not (verify_dump_folder(out / "read-replacement", trust).ok
+                and all(r.ok for r in new_read.protocols)):  # fmt: skip
+            raise StationError("the restored card read back does not verify")
+        station.mark(lost.id, ApplicationStatus.VERIFIED, now=now)
+        station.hand_over(lost.id, lost.form, now=now, image=new_image, issued=renewed.issued)
+        run = station.finish(allocated.card)
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
                        result, identical, read_dir, csca, masterlist["path"], crl["path"], report,
                        enrollment.issued, oneid.delivered, out / "signed.pdf", tuple(pdf_reports),
-                       out, secrets_file, card_secrets, out / "document.pdf", card_face)
+                       out, secrets_file, card_secrets, out / "document.pdf", card_face,
+                       applicant_file, run)
 
 
 def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
@@ -292,30 +383,53 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
     is_chr = o.pki["cvc"]["is"]["chr"]
     terminal = (f"--terminal {q(str(o.pki_dir / 'cvc'))} "
                 f"--terminal-key {q(str(o.pki_dir / 'cvc' / 'keys' / f'{is_chr}.key.pem'))}")
+    run = o.station
+    assert run is not None and run.application is not None and run.replacement is not None
+    assert run.restored is not None
+    station = q(str(run.folder))
     return {
-        1: [f"idkarta mrz parse {q(''.join(mrz.lines()))}"],
-        2: [f"idkarta dump show {card}"],
-        3: [secret(f"idkarta pki sign-sod --dir {pki} {card}"),
+        1: [f"idkarta point status {q(run.application.id)} --station {station}"],
+        2: [f"idkarta center status --dir {station}",
+            f"idkarta mrz parse {q(''.join(mrz.lines()))}"],
+        3: [f"idkarta dump show {card}"],
+        4: [secret(f"idkarta pki sign-sod --dir {pki} {card}"),
             secret(f"idkarta pki crl --dir {pki}"),
             secret(f"idkarta pki masterlist --dir {pki}")],
-        4: [secret(f"idkarta card new {again} --force && idkarta card personalize --image "
+        5: [secret(f"idkarta card new {again} --force && idkarta card personalize --image "
                    f"{again} --dump {card} --secrets {q(str(o.card_secrets))}"),
             f"idkarta card show {image}",
             secret(f"idkarta esign crl --dir {esign} --out {esign}/esign.crl"),
             *([f"idkarta card-face {q(str(o.applicant_file))} --dump {card} "
                f"--out {q(str(o.out))}"]
               if o.applicant_file is not None and not isinstance(o.card_face, str) else [])],
-        5: [secret(f'idkarta card read --image {image} --can "$IDKARTA_CAN" {terminal} '
+        6: [secret(f'idkarta card read --image {image} --can "$IDKARTA_CAN" {terminal} '
                    f"--out {read} --force"),
             f"idkarta card serve {image}",
             secret(f'idkarta card read --reader 0 --can "$IDKARTA_CAN" {terminal} '
                    f"--out {q(str(o.out / 'read-pcsc'))} --force")],
-        6: [f"idkarta verify {read} --csca {q(str(o.csca))} --master-list {q(str(o.masterlist))} "
+        7: [f"idkarta verify {read} --csca {q(str(o.csca))} --master-list {q(str(o.masterlist))} "
             f"--crl {q(str(o.crl))}"],
-        7: [secret(f"idkarta sign {q(str(o.document_pdf))} {q(str(o.signed_pdf))} --card "
+        8: [secret(f"idkarta sign {q(str(o.document_pdf))} {q(str(o.signed_pdf))} --card "
                    f"--image {image}"),
             f"idkarta validate {q(str(o.signed_pdf))} --trust {esign}/ca.pem "
-            f"--crl {esign}/esign.crl"],
+            f"--crl {esign}/esign-at-signing.crl"],
+        9: [f"idkarta point status {q(run.application.id)} --station {station} --json"],
+        10: [f"idkarta point status {q(run.replacement.id)} --station {station}",
+             f"idkarta validate {q(str(o.signed_pdf))} --trust {esign}/ca.pem "
+             f"--crl {esign}/esign-after-loss.crl || echo \"exit $? (revoked)\"",
+             f"idkarta point overdue --station {station}",
+             f"idkarta center status --dir {station}",
+             f"idkarta center revocations --dir {station}",
+             f"idkarta card show {q(str(run.restored.image))}",
+             f"idkarta card serve {q(str(run.restored.image))}",
+             secret(f'PYHANKO_PKCS11_PIN="$IDKARTA_PIN" pyhanko sign addsig --field '
+                    f"HolderSignature pkcs11 --lib {q(opensc_pkcs11())} --cert-label "
+                    '"Certificate for Digital Signature" --key-label "SIGN key" '
+                    f"--other-cert-file {esign}/ca.pem {q(str(o.document_pdf))} "
+                    f"{q(str(o.out / 'signed-pkcs11.pdf'))}"),
+             secret(f"idkarta esign crl --dir {esign} --out {esign}/esign.crl")
+             + f" && idkarta validate {q(str(o.out / 'signed-pkcs11.pdf'))} --trust "
+               f"{esign}/ca.pem --crl {esign}/esign.crl"],
     }  # fmt: skip
 
 
@@ -337,25 +451,44 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
             if note and command.startswith("idkarta card serve"):
                 echo(f"     {note}")
 
+    st = o.station
+    assert st is not None and st.application is not None and st.card is not None
+    app, card = st.application, st.card
+    person = app.form.person
     issued_on = applicant.document.issue_date
     echo(f"0. Secrets    {o.secrets_file} (mode 0600): this run's throwaway key store "
          "passphrase, holder PIN and PUK, and CAN; the commands below read it")
-    echo("1. Application")
-    echo(f"   Applicant   {applicant.surname} {applicant.given_names} {applicant.patronymic}")
-    echo(f"   PINFL       {applicant.pinfl.value}")
+    echo(f"1. Point      {POINT.code} {POINT.name} (stages 1-2, {st.folder})")
+    echo(f"   Accepted    application {app.id} by operator {app.operator}, "
+         f"{local_time(app.accepted_at)}")  # fmt: skip
+    echo(f"   Holder      {person.surname.latin} {person.given_name.latin} "
+         f"{person.patronymic.latin}, born {person.birth_date.isoformat()}")  # fmt: skip
+    first = " (first ID card)" if app.form.first_issue else ""
+    echo(f"   Ground      {app.form.ground.value}{first}; documents: "
+         f"{', '.join(sorted(d.value for d in app.form.documents))}")  # fmt: skip
+    echo(f"   Due         {due_note(app)}")
+    repeat(1)
+    returned = st.returned
+    assert returned is not None
+    echo(f"2. Center     request {app.id} (stage 3)")
+    echo(f"   PINFL       {returned.pinfl}: "
+         f"{'generated' if card.pinfl != person.pinfl else 'present and correct'}")
+    echo(f"   Registry    card {card.card} allocated to point {card.point}, issued "
+         f"{card.issue_date.isoformat()}, valid until {card.expiry_date.isoformat()} "
+         f"(age rule)")  # fmt: skip
     echo(
         f"   Document    {mrz.document_code} {mrz.document_number}, issued "
         f"{issued_on.isoformat()}, valid until {expiry_date(applicant.birth_date, issued_on)}"
     )
     echo("   MRZ         " + "\n               ".join(str(mrz).splitlines()))
-    repeat(1)
-    echo(f"2. Chip data  {o.issued_dir}")
+    repeat(2)
+    echo(f"3. Chip data  {o.issued_dir}")
     for name, data in issued.files.items():
         echo(f"   {name:<16}{len(data):>7} bytes  {_describe(decoded[name].to_json())}")
     echo(f"   Round trip  {'every file re-encodes byte for byte' if o.round_trip else 'MISMATCH'}")
-    repeat(2)
+    repeat(3)
     echo(
-        f"3. PKI        {o.pki_dir} (file key store): CSCA {o.pki['csca']['label']}, "
+        f"4. PKI        {o.pki_dir} (file key store): CSCA {o.pki['csca']['label']}, "
         f"Document Signer {o.pki['ds']['label']}, Master List Signer {o.pki['mls']['label']}; "
         "EF.SOD signed"
     )
@@ -363,8 +496,8 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
         f"   EAC         CVCA {o.pki['cvc']['cvca']['chr']} → DV {o.pki['cvc']['dv']['chr']} → "
         f"IS {o.pki['cvc']['is']['chr']} (DG3 fingerprints for inspection systems)"
     )
-    repeat(3)
-    echo(f"4. Chip       virtual chip personalized over APDUs and locked: {o.image}")
+    repeat(4)
+    echo(f"5. Chip       virtual chip personalized over APDUs and locked: {o.image}")
     cert = o.esign_certificate.certificate
     echo(
         f"   E-signature {cert.subject.human_friendly}; serial {o.esign_certificate.serial:x}; "
@@ -374,26 +507,98 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
          "queue")
     face = o.card_face
     echo(f"   Card face   {face if isinstance(face, str) else ', '.join(map(str, face))}")
-    repeat(4)
-    echo(f"5. Read back  {o.read_dir} (CAN {applicant.can}, {result.access})")
+    echo(f"   Registry    {card.card} personalized; e-signature certificate "
+         f"{o.esign_certificate.serial:x} recorded on it")  # fmt: skip
+    repeat(5)
+    echo(f"6. Read back  {o.read_dir} (CAN {applicant.can}, {result.access})")
     for run in result.protocols:
         echo(f"   {'OK  ' if run.ok else 'FAIL'} {run.protocol:<9}{run.detail}")
     for name, why in result.skipped.items():
         echo(f"   not read {name}: {why}")
     echo(f"   Files read  {'identical to the files issued' if o.identical else 'DIFFERENT'}")
-    repeat(5, "(puts the chip behind pcscd until Ctrl-C; run the next command in another "
+    repeat(6, "(puts the chip behind pcscd until Ctrl-C; run the next command in another "
               "terminal)")
-    echo(f"6. Verify     passive authentication of {o.read_dir}")
-    repeat(6)
+    echo(f"7. Verify     passive authentication of {o.read_dir}")
+    repeat(7)
     for line in format_report(o.report).splitlines():
         echo(f"   {line}")
-    echo(f"7. Signed     {o.signed_pdf} with card and PIN")
-    repeat(7)
+    echo(f"   Registry    {card.card} verified (the read-back gate before the handover)")
+    echo(f"8. Signed     {o.signed_pdf} with card and PIN")
+    repeat(8)
     for r in o.pdf_reports:
         echo(
             f"   {r.field_name}: intact {_yes(r.intact)}, valid {_yes(r.valid)}, "
             f"trusted {_yes(r.trusted)}, revocation {r.revocation.value}"
         )
+    handover = st.handover
+    assert handover is not None
+    echo(f"9. Handover   {handover.card} to the {handover.receiver_role} {handover.receiver_name}"
+         f" ({handover.receiver_document}) by {handover.operator}, {local_time(handover.at)}: "
+         f"{'on time' if handover.on_time else 'LATE'} (due {handover.due_date.isoformat()}; "
+         "stage 4)")  # fmt: skip
+    repeat(9)
+    lost, again, previous, revoked = (st.replacement, st.replacement_returned,
+                                      st.previous_card, st.revoked)  # fmt: skip
+    assert lost is not None and again is not None and previous is not None
+    assert revoked is not None and st.status is not None
+    echo(f"10. Lost card the holder applies to restore {previous.card} (stages 5-6)")
+    echo(f"   Accepted    application {lost.id}: ground {lost.form.ground.value}; documents: "
+         f"{', '.join(sorted(d.value for d in lost.form.documents))}")  # fmt: skip
+    echo(f"   Due         {due_note(lost)}")
+    echo(f"   Center      {previous.card} {previous.status.value}; new card {again.card}")
+    echo(f"   E-signature certificate {revoked.serial:x} revoked: "
+         f"{'listed' if revoked.in_crl else 'NOT LISTED'} in {revoked.crl_path}, OCSP answers "
+         f"{revoked.ocsp_status}")  # fmt: skip
+    restored = st.restored
+    assert restored is not None and restored.certificate is not None
+    done = restored.handover
+    echo(f"   Restored    {done.card} personalized on {restored.image} with a new e-signature "
+         f"certificate {restored.certificate.serial:x}, read back and verified; handed to the "
+         f"{done.receiver_role} {done.receiver_name}: "
+         f"{'on time' if done.on_time else 'LATE'} (due {done.due_date.isoformat()})")  # fmt: skip
+    cards = ", ".join(f"{k} {v}" for k, v in st.status.cards.items() if v)
+    echo(f"   Registry    {st.status.persons} person(s), {st.status.requests} requests, "
+         f"cards: {cards}; {st.status.pending_revocations} revocation(s) pending")  # fmt: skip
+    repeat(10, "(the restored card behind pcscd until Ctrl-C; in another terminal the holder "
+               "signs through OpenSC's PKCS#11 module with pyHanko, docs/guide/esign.md)")
+
+
+OPENSC_PKCS11 = (
+    "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
+    "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+    "/usr/lib/opensc-pkcs11.so",
+    "/usr/local/lib/opensc-pkcs11.so",
+)
+
+
+def opensc_pkcs11() -> str:
+    """OpenSC's PKCS#11 module on this system (Debian's opensc-pkcs11), for the printed command;
+    Debian x86_64's path when it is not installed."""
+    return next((m for m in OPENSC_PKCS11 if Path(m).exists()), OPENSC_PKCS11[0])
+
+
+def _issued_applicant(applicant: Applicant, card: str, issued_on: date) -> Applicant:
+    """The applicant with the card the Center allocated (series, number, day of issue)."""
+    series, number = parse_card_number(card)
+    document = replace(applicant.document, series=series, number=f"{number:07d}",
+                       issue_date=issued_on)  # fmt: skip
+    return replace(applicant, document=document)
+
+
+def _write_applicant(path: Path, source: Path, applicant: Applicant) -> Path:
+    """``source``'s applicant JSON with the issued card's document (its image files named by
+    absolute path), for the commands that repeat a step on the card as issued."""
+    data = json.loads(source.read_text(encoding="utf-8"))
+    doc = applicant.document
+    data["document"] = {**data["document"], "series": doc.series, "number": doc.number,
+                        "issue_date": doc.issue_date.isoformat()}  # fmt: skip
+    for key in ("portrait", "signature"):
+        if isinstance(data.get(key), str):
+            data[key] = str((source.parent / data[key]).resolve())
+    for finger in data.get("fingers") or ():
+        finger["image"] = str((source.parent / finger["image"]).resolve())
+    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode())
+    return path
 
 
 def _write_secrets(path: Path, values: Mapping[str, str]) -> Path:

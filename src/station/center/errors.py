@@ -1,0 +1,59 @@
+"""The Center's refusals: typed, naming the field, rebuilt by the point's client from JSON.
+
+The Center's API maps them to HTTP statuses (:mod:`station.api.errors`); a service never does.
+Rule violations of the pure domain stay :class:`station.domain.errors.DomainError`.
+"""
+
+from __future__ import annotations
+
+from station.errors import StationError
+
+__all__ = [
+    "CardNumbersExhausted",
+    "CenterError",
+    "CenterUnavailable",
+    "Conflict",
+    "NotFound",
+    "PINFLExhausted",
+    "PersonMismatch",
+    "RequestConflict",
+]
+
+
+class CenterError(StationError):
+    """A request the Center refuses: ``field`` names what is wrong (``person.pinfl``,
+    ``previous_card``), ``reason`` says why; ``problems`` lists every (field, reason)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        self.problems: tuple[tuple[str, str], ...] = ((field, reason),)
+        super().__init__(f"{field}: {reason}")
+
+
+class NotFound(CenterError):
+    """The card, person or collection point named is not in the Center's registry."""
+
+
+class Conflict(CenterError):
+    """The request is well formed but contradicts the registry."""
+
+
+class PersonMismatch(Conflict):
+    """A known PINFL sent with another person's data (scheme, stage 3: the PINFL "is correct")."""
+
+
+class RequestConflict(Conflict):
+    """A request id already used for a different request (another point, scheme or ground)."""
+
+
+class PINFLExhausted(Conflict):
+    """Every serial (001-999) of a day-and-place PINFL block is used."""
+
+
+class CardNumbersExhausted(Conflict):
+    """The active card series has no number left, or no series is open."""
+
+
+class CenterUnavailable(StationError):
+    """The point could not reach the Center, or its answer was not the Center's JSON."""

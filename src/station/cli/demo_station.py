@@ -1,0 +1,238 @@
+"""The demo's issuance flow: a collection point and the Personalization Center in one process.
+
+The demo's station folder holds the Center's database (``center.db``) and one point
+(``point.json``, ``point.db``), as ``idkarta center init`` / ``idkarta point init`` make them;
+the point reaches the Center through :class:`station.client.CenterClient` over the Center's
+ASGI application in process (the embedded default). The Center's e-signature CA revokes the
+certificate of a card that leaves its holder (``revoke`` of :func:`station.api.create_app`).
+
+This module only wires the services (``station.point.service``, ``station.center.service``)
+for the demo and keeps what they returned; the rules are theirs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pki.esign import EsignCA, IssuedCertificate
+from pki.filestore import write_atomic
+from pki.ocsp import parse_response, request_for
+from station.api import create_app
+from station.applicant import Applicant
+from station.center import service as center_service
+from station.center.models import CardInfo, CenterStatus
+from station.client import CenterClient
+from station.db import Database
+from station.domain.application import Applicant as Counter
+from station.domain.application import ApplicantRole, ApplicationForm, PointKind
+from station.domain.calendar import TASHKENT
+from station.domain.documents import DocumentKind
+from station.domain.grounds import Ground, Scheme, rule
+from station.domain.person import Person, PersonName
+from station.folders import station
+from station.point import service as point_service
+from station.point.config import OperatorRole, PointConfig
+from station.point.models import Application, ApplicationStatus, Handover
+
+SERIES = "AD"
+POINT = PointConfig(
+    code="TAS-01",
+    name="Toshkent shahar IIBB migratsiya va fuqarolikni rasmiylashtirish bo‘limi",
+    kind=PointKind.INTERNAL_AFFAIRS,
+    place_code="262",
+    operators={"aziza": OperatorRole.OPERATOR, "dilnoza": OperatorRole.SUPERVISOR},
+)
+OPERATOR = "aziza"
+PREVIOUS_PASSPORT = "FA1234567"
+"""The sample holder's expired biometric passport: the identity document he shows."""
+
+
+def first_issue_form(applicant: Applicant) -> ApplicationForm:
+    """The application for the applicant's first ID card on the expiry of his biometric
+    passport (scheme, stage 1, lines 41-47): form, previous passport, birth certificate (first
+    ID card), fee receipt."""
+    person = Person(
+        surname=PersonName(applicant.surname, applicant.surname_cyrillic),
+        given_name=PersonName(applicant.given_names, applicant.given_names_cyrillic),
+        patronymic=PersonName(applicant.patronymic, ""),
+        birth_date=applicant.birth_date,
+        sex=applicant.sex,
+        place_of_birth=applicant.place_of_birth,
+        nationality="oʻzbek",
+        citizenship=applicant.nationality,
+        address=", ".join(applicant.address),
+        pinfl=applicant.pinfl.value,
+    )
+    return ApplicationForm(
+        scheme=Scheme.CITIZEN,
+        ground=Ground.EXPIRED,
+        person=person,
+        applicant=Counter(
+            role=ApplicantRole.HOLDER,
+            name=f"{applicant.surname} {applicant.given_names}",
+            document=PREVIOUS_PASSPORT,
+        ),
+        documents=frozenset({DocumentKind.APPLICATION_FORM, DocumentKind.PREVIOUS_DOCUMENT,
+                             DocumentKind.BIRTH_CERTIFICATE, DocumentKind.FEE_RECEIPT}),
+        first_issue=True,
+    )
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """The e-signature certificate of a card that left its holder, as the CA now answers."""
+
+    serial: int
+    in_crl: bool
+    crl_path: Path
+    ocsp_status: str
+
+
+@dataclass(frozen=True)
+class Restored:
+    """The restored card: its handover, chip image and e-signature certificate."""
+
+    handover: Handover
+    image: Path
+    certificate: IssuedCertificate | None
+
+
+@dataclass
+class StationRun:
+    """What the point and the Center did, stage by stage (filled in as the demo goes)."""
+
+    folder: Path
+    application: Application | None = None
+    returned: Application | None = None
+    card: CardInfo | None = None
+    handover: Handover | None = None
+    replacement: Application | None = None
+    replacement_returned: Application | None = None
+    previous_card: CardInfo | None = None
+    revoked: Revoked | None = None
+    restored: Restored | None = None
+    status: CenterStatus | None = None
+
+
+class DemoStation:
+    """The demo's point and Center: ``point_db``, ``center`` (the client), ``point``."""
+
+    def __init__(self, folder: Path, center_db: Database, point_db: Database,
+                 center: CenterClient) -> None:  # fmt: skip
+        self.folder, self.center_db, self.point_db, self.center = (
+            folder, center_db, point_db, center
+        )
+        self.point = POINT
+        self.run = StationRun(folder)
+
+    @classmethod
+    @contextlib.contextmanager
+    def create(cls, folder: Path, esign_ca: EsignCA, esign_dir: Path, *,
+               now: datetime) -> Iterator[DemoStation]:  # fmt: skip
+        """A new station folder as `idkarta center init --esign` and `idkarta point init` make
+        it: the Center (series AD open, revoking through the e-signature CA of ``esign_dir``)
+        and point TAS-01 registered at it through the API."""
+        station.init_center(folder, None, series=SERIES, points=(), esign=esign_dir, now=now)
+        with station.open_center(folder, None) as center_db:
+            # The CA is at hand here (its key already open), so the Center revokes through it.
+            app = create_app(center_db, revoke=center_service.esign_revoker(esign_ca))
+            with CenterClient.in_process(app) as client:
+                station.init_point(folder, POINT, center=client)
+                with station.open_point(folder) as (_, point_db):
+                    yield cls(folder, center_db, point_db, client)
+
+    def apply(self, form: ApplicationForm, *, now: datetime, app_id: str) -> Application:
+        """Stages 1-2: the point accepts the application with its documents."""
+        app = point_service.apply(self.point_db, form, point=self.point, operator=OPERATOR,
+                                  now=now, app_id=app_id)  # fmt: skip
+        self.run.application = app
+        return app
+
+    def submit(self, app_id: str, *, now: datetime) -> CardInfo:
+        """Stage 3: the request to the Center; its answer (PINFL, card number) comes back."""
+        returned = point_service.submit(self.point_db, app_id, center=self.center, now=now)
+        assert returned.card is not None
+        card = self.center.card_info(returned.card)
+        if self.run.returned is None:
+            self.run.returned, self.run.card = returned, card
+        else:
+            self.run.replacement_returned = returned
+        return card
+
+    def mark(self, app_id: str, status: ApplicationStatus, *, now: datetime) -> None:
+        """Stage 4: personalized, then verified, recorded at the point and the Center."""
+        point_service.mark(self.point_db, app_id, status, center=self.center, operator=OPERATOR,
+                           point=self.point, now=now)  # fmt: skip
+
+    def record_esign(self, card: str, issued: IssuedCertificate) -> CardInfo:
+        """The first-issue e-signature certificate on the card's registry entry (decree §5д)."""
+        der = bytes(issued.certificate.dump())
+        return self.center.record_esign(card, serial=issued.serial,
+                                        fingerprint=hashlib.sha256(der).hexdigest())  # fmt: skip
+
+    def hand_over(self, app_id: str, form: ApplicationForm, *, now: datetime,
+                  image: Path | None = None,
+                  issued: IssuedCertificate | None = None) -> Handover:  # fmt: skip
+        """Stage 4 (or 6): the verified card to the holder, who shows his identity document;
+        ``image`` and ``issued`` are the restored card's chip and certificate."""
+        handover = point_service.handover(
+            self.point_db, app_id, receiver_role=ApplicantRole.HOLDER,
+            receiver_name=form.applicant.name, receiver_document=form.applicant.document,
+            operator=OPERATOR, point=self.point, center=self.center, now=now,
+        )  # fmt: skip
+        if image is None:
+            self.run.handover = handover
+            self.run.card = self.center.card_info(handover.card)
+        else:
+            self.run.restored = Restored(handover, image, issued)
+        return handover
+
+    def report_lost(self, card: str, *, now: datetime, app_id: str) -> Application:
+        """Stage 5: the holder lost the card and applies to restore it (form, fee receipt)."""
+        app = point_service.replace(
+            self.point_db, previous_card=card, ground=Ground.LOST,
+            documents=frozenset({DocumentKind.APPLICATION_FORM, DocumentKind.FEE_RECEIPT}),
+            applicant_document=PREVIOUS_PASSPORT, point=self.point, operator=OPERATOR,
+            center=self.center, now=now, app_id=app_id,
+        )  # fmt: skip
+        self.run.replacement = app
+        return app
+
+    def check_revoked(self, ca: EsignCA, issued: IssuedCertificate, crl_path: Path) -> Revoked:
+        """What the e-signature CA says now of the lost card's certificate: its CRL (written to
+        ``crl_path``) and its OCSP answer."""
+        from pki.ocsp import OCSPResponder
+
+        crl = ca.issue_crl()
+        write_atomic(crl_path, bytes(crl.dump()))
+        serials = {int(e["user_certificate"].native)
+                   for e in (crl["tbs_cert_list"]["revoked_certificates"] or [])}  # fmt: skip
+        answer = OCSPResponder(ca).respond(
+            request_for(issued.certificate, ca.certificate, b"idkarta-demo-0001"))
+        statuses = parse_response(answer)
+        revoked = Revoked(serial=issued.serial, in_crl=issued.serial in serials,
+                          crl_path=crl_path,
+                          ocsp_status=statuses[0].status if statuses else "no answer")
+        self.run.revoked = revoked
+        return revoked
+
+    def finish(self, previous: str) -> StationRun:
+        self.run.previous_card = self.center.card_info(previous)
+        self.run.status = self.center.center_status()
+        return self.run
+
+
+def due_note(app: Application) -> str:
+    """``2026-12-07 (1 working day)``: the due date and the rule it follows."""
+    days = rule(app.form.ground).working_days
+    return f"{app.due_date.isoformat()} ({days} working day{'s' if days > 1 else ''})"
+
+
+def local_time(at: datetime) -> str:
+    """``2026-12-05 09:14`` in Tashkent's time, where the point and the Center are."""
+    return at.astimezone(TASHKENT).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,176 @@
+"""The collection point's client of the Center's ``/v1`` API (sync, httpx).
+
+Two ways to reach the Center, the same code either way:
+
+- :meth:`CenterClient.in_process` — the embedded default: the Center's ASGI application runs in
+  this process behind :class:`InProcessTransport` (httpx's ASGI transport on one event loop in
+  a helper thread), no network;
+- :meth:`CenterClient.over_http` — a deployment: ``idkarta center serve`` at a URL.
+
+Each method returns the dataclasses of :mod:`station.center.models` (or a domain
+:class:`~station.domain.person.Person`) and raises the typed error the Center answered with,
+rebuilt from the JSON error body (:func:`error_from_body`): the point and its CLI print the field.
+"""
+
+from __future__ import annotations
+
+import json
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from station.center.errors import (
+    CardNumbersExhausted,
+    CenterError,
+    CenterUnavailable,
+    Conflict,
+    NotFound,
+    PersonMismatch,
+    PINFLExhausted,
+    RequestConflict,
+)
+from station.center.models import CardInfo, CenterAnswer, CenterRequest, CenterStatus, PointInfo
+from station.client.transport import InProcessTransport
+from station.domain.application import PointKind
+from station.domain.cards import CardStatus
+from station.domain.errors import DomainError, TransitionError
+from station.domain.person import Person
+from station.errors import StationError
+
+__all__ = ["IN_PROCESS_URL", "CenterClient", "InProcessTransport", "error_from_body"]
+
+IN_PROCESS_URL = "http://center.in-process"
+
+_CENTER_ERRORS: dict[str, type[CenterError]] = {
+    cls.__name__: cls
+    for cls in (
+        CenterError, NotFound, Conflict, PersonMismatch, RequestConflict, PINFLExhausted,
+        CardNumbersExhausted,
+    )
+}  # fmt: skip
+_DOMAIN_ERRORS: dict[str, type[DomainError]] = {
+    cls.__name__: cls for cls in (DomainError, TransitionError)
+}
+
+
+def error_from_body(status: int, body: object) -> StationError:
+    """The typed error of a Center answer ``{"error": {"type", "field", "message", …}}``."""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return CenterUnavailable(f"the Center answered HTTP {status} without an error body")
+    kind = str(err.get("type", ""))
+    field = str(err.get("field") or "")
+    message = str(err.get("message") or f"HTTP {status}")
+    problems = [
+        (str(p.get("field", "")), str(p.get("reason", "")))
+        for p in err.get("problems") or ()
+        if isinstance(p, dict)
+    ] or [(field, message)]
+    if kind in _CENTER_ERRORS:
+        return _CENTER_ERRORS[kind](field, message)
+    if kind in _DOMAIN_ERRORS:
+        return _DOMAIN_ERRORS[kind](field, message)
+    if status == 404:
+        return NotFound(field or "path", message)
+    if status == 409:
+        return Conflict(field, message)
+    if 400 <= status < 500:
+        return DomainError(field or problems[0][0], message)
+    return CenterUnavailable(f"the Center answered HTTP {status}: {message}")
+
+
+class CenterClient:
+    """One method per route of the Center's ``/v1`` API."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
+
+    @classmethod
+    def over_http(cls, url: str, *, timeout: float = 30.0) -> CenterClient:
+        """A client of the Center served at ``url`` (``http://127.0.0.1:8700``)."""
+        return cls(httpx.Client(base_url=url.rstrip("/"), timeout=timeout))
+
+    @classmethod
+    def in_process(cls, app: Any) -> CenterClient:
+        """A client of the ASGI application ``app`` in this process (no network)."""
+        return cls(httpx.Client(transport=InProcessTransport(app), base_url=IN_PROCESS_URL))
+
+    def close(self) -> None:
+        """Close the connections (or the in-process transport's event loop)."""
+        self._http.close()
+
+    def __enter__(self) -> CenterClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transport --------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.request(method, "/v1" + path, json=body)
+        except httpx.HTTPError as exc:
+            raise CenterUnavailable(f"the Center is not reachable: {exc}") from None
+        try:
+            data = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise CenterUnavailable(
+                f"the Center answered HTTP {response.status_code} that is not JSON"
+            ) from None
+        if response.is_success:
+            return data
+        raise error_from_body(response.status_code, data)
+
+    @staticmethod
+    def _seg(value: str) -> str:
+        return quote(value, safe="")
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def send_request(self, request: CenterRequest) -> CenterAnswer:
+        """``POST /v1/requests``: the PINFL checked or generated and a card number (stage 3).
+        Idempotent on ``request.id``: sending it again returns the same answer."""
+        return CenterAnswer.from_json(self._call("POST", "/requests", request.to_json()))
+
+    def card_info(self, card: str) -> CardInfo:
+        """``GET /v1/cards/{card}``."""
+        return CardInfo.from_json(self._call("GET", f"/cards/{self._seg(card)}"))
+
+    def record_card_status(
+        self, card: str, status: CardStatus, *, operator: str, reason: str | None = None
+    ) -> CardInfo:
+        """``POST /v1/cards/{card}/status`` (allowed transitions only, else TransitionError)."""
+        body = {"status": CardStatus(status).value, "operator": operator, "reason": reason}
+        return CardInfo.from_json(self._call("POST", f"/cards/{self._seg(card)}/status", body))
+
+    def record_esign(
+        self, card: str, *, serial: int, fingerprint: str, oneid_event_id: str | None = None
+    ) -> CardInfo:
+        """``POST /v1/cards/{card}/esign``: the card's e-signature certificate and OneID event."""
+        body = {"serial": str(serial), "fingerprint": fingerprint,
+                "oneid_event_id": oneid_event_id}  # fmt: skip
+        return CardInfo.from_json(self._call("POST", f"/cards/{self._seg(card)}/esign", body))
+
+    def person_by_pinfl(self, pinfl: str) -> Person:
+        """``GET /v1/persons/{pinfl}``."""
+        return Person.from_json(self._call("GET", f"/persons/{self._seg(pinfl)}"))
+
+    def register_point(
+        self, *, code: str, name: str, kind: PointKind, place_code: str
+    ) -> PointInfo:
+        """``POST /v1/points``."""
+        body = {"code": code, "name": name, "kind": PointKind(kind).value,
+                "place_code": place_code}  # fmt: skip
+        return PointInfo.from_json(self._call("POST", "/points", body))
+
+    def center_status(self) -> CenterStatus:
+        """``GET /v1/status``."""
+        return CenterStatus.from_json(self._call("GET", "/status"))

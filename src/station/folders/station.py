@@ -1,0 +1,257 @@
+"""A station folder: the Center's database and configuration, and one collection point.
+
+``center.db`` (SQLite; or a database by URL), ``center.json`` (the Center's settings: the
+e-signature CA folder whose certificates it revokes), ``point.json`` (who the point is, its
+operators), ``point.db`` (its applications). In the embedded default the point reaches the
+Center of the same folder through :class:`station.client.CenterClient` over the Center's ASGI
+application in process; a deployment gives the point the URL of a served Center instead.
+
+The command line (``idkarta center …``, ``idkarta point …``) and the demo call these functions;
+they hold the wiring, the use cases stay in :mod:`station.center.service` and
+:mod:`station.point.service`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pki.filestore import write_atomic
+from station.center import service as center_service
+from station.center.models import CenterStatus, RevocationInfo
+from station.client import CenterClient
+from station.db import Database, Role, open_database, sqlite_url
+from station.domain.application import PointKind
+from station.errors import UsageError
+from station.folders.esign import EsignFolder
+from station.folders.keys import Ask
+from station.point.config import CONFIG_NAME, PointConfig
+
+__all__ = [
+    "CENTER_CONFIG",
+    "CENTER_DB",
+    "POINT_DB",
+    "PointSpec",
+    "apply_revocations",
+    "center_status",
+    "center_url",
+    "embedded_center",
+    "esign_ca_revoker",
+    "init_center",
+    "init_point",
+    "open_center",
+    "open_point",
+    "revocations",
+]
+
+CENTER_DB = "center.db"
+CENTER_CONFIG = "center.json"
+POINT_DB = "point.db"
+
+
+@dataclass(frozen=True, slots=True)
+class PointSpec:
+    """A point registered when the Center is set up (``center init --point``)."""
+
+    code: str
+    kind: PointKind
+    place_code: str
+    name: str
+
+
+def center_url(folder: Path | None, database: str | None) -> str:
+    """The Center's database URL: ``database``, or ``folder/center.db``."""
+    if database:
+        return database
+    if folder is None:
+        raise UsageError("give --dir DIR (center.db in it) or --database URL")
+    return sqlite_url(folder / CENTER_DB)
+
+
+def _esign_dir(folder: Path | None) -> Path | None:
+    """The e-signature CA folder ``folder/center.json`` names, if any."""
+    if folder is None or not (folder / CENTER_CONFIG).is_file():
+        return None
+    try:
+        config = json.loads((folder / CENTER_CONFIG).read_text(encoding="utf-8"))
+        esign = config.get("esign")
+    except (OSError, ValueError, AttributeError):
+        raise UsageError(f"{folder / CENTER_CONFIG}: not a usable Center configuration") from None
+    if esign is None:
+        return None
+    path = Path(esign)
+    return path if path.is_absolute() else (folder / path)
+
+
+def init_center(folder: Path | None, database: str | None, *, series: str,
+                points: Sequence[PointSpec], esign: Path | None, now: datetime) -> str:  # fmt: skip
+    """Create the Center's database (schema, the open card series, the points given) and, with
+    ``esign``, record the e-signature CA folder whose certificates the Center revokes when a
+    card leaves its holder. An existing ``center.db`` is never overwritten. Returns where the
+    database is (its URL without the password, or the file)."""
+    if esign is not None:
+        if folder is None:
+            raise UsageError("--esign needs --dir (center.json is written there)")
+        EsignFolder(esign).config  # noqa: B018 - refuses a folder that is not an e-signature CA
+    if database is None:
+        if folder is None:
+            raise UsageError("give --dir DIR (center.db in it) or --database URL")
+        if (folder / CENTER_DB).exists():
+            raise UsageError(f"{folder / CENTER_DB} exists: a Center is already there")
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    db = open_database(center_url(folder, database), Role.CENTER)
+    try:
+        center_service.open_series(db, series)
+        for p in points:
+            center_service.register_point(db, code=p.code, name=p.name, kind=p.kind,
+                                          place_code=p.place_code, now=now)  # fmt: skip
+    finally:
+        db.close()
+    if esign is not None and folder is not None:
+        config = {"esign": str(esign.resolve())}
+        write_atomic(folder / CENTER_CONFIG,
+                     (json.dumps(config, indent=2) + "\n").encode())  # fmt: skip
+    return _hide_password(database) if database else str(folder / CENTER_DB)  # type: ignore[operator]
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(database URL)"
+
+
+@contextlib.contextmanager
+def open_center(folder: Path | None, database: str | None) -> Iterator[Database]:
+    """The Center's database (``folder/center.db`` must exist when no URL is given)."""
+    if database is None and folder is not None and not (folder / CENTER_DB).is_file():
+        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}')")
+    db = open_database(center_url(folder, database), Role.CENTER)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def esign_ca_revoker(esign_dir: Path, *, ask: Ask | None) -> Callable[[int, str], None]:
+    """``revoke(serial, reason)`` through the e-signature CA of ``esign_dir``; its key store is
+    opened at each revocation (passphrase or PIN from IDKARTA_PASSPHRASE / IDKARTA_PIN, else
+    ``ask``; without either the revocation fails and stays pending at the Center)."""
+
+    def revoke(serial: int, reason: str) -> None:
+        folder = EsignFolder(esign_dir)
+        with folder.store(ask=ask) as store:
+            center_service.esign_revoker(folder.ca(store))(serial, reason)
+
+    return revoke
+
+
+def _revoker(folder: Path | None, ask: Ask | None) -> Callable[[int, str], None] | None:
+    esign = _esign_dir(folder)
+    return None if esign is None else esign_ca_revoker(esign, ask=ask)
+
+
+@contextlib.contextmanager
+def embedded_center(folder: Path, *, ask: Ask | None = None) -> Iterator[CenterClient]:
+    """A client of the Center of ``folder`` served by its ASGI application in this process
+    (no network); revocations go to the e-signature CA ``center.json`` names."""
+    from station.api import create_app
+
+    if not (folder / CENTER_DB).is_file():
+        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}' "
+                         "or give --center URL)")  # fmt: skip
+    with open_center(folder, None) as db:
+        app = create_app(db, revoke=_revoker(folder, ask))
+        with CenterClient.in_process(app) as client:
+            yield client
+
+
+@contextlib.contextmanager
+def center_client(folder: Path, center_at: str | None, *,
+                  ask: Ask | None = None) -> Iterator[CenterClient]:  # fmt: skip
+    """The point's client of the Center: ``center_at`` (a served Center's URL), else the
+    embedded Center of ``folder``."""
+    if center_at is None:
+        with embedded_center(folder, ask=ask) as client:
+            yield client
+        return
+    with CenterClient.over_http(center_at) as client:
+        yield client
+
+
+def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None) -> Any:
+    """The Center's ASGI application for ``idkarta center serve`` (its database stays open for
+    the life of the process)."""
+    from station.api import create_app
+
+    if database is None and folder is not None and not (folder / CENTER_DB).is_file():
+        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}')")
+    db = open_database(center_url(folder, database), Role.CENTER)
+    return create_app(db, revoke=_revoker(folder, ask))
+
+
+def center_status(folder: Path | None, database: str | None,
+                  center_at: str | None) -> CenterStatus:  # fmt: skip
+    """Counts of the Center's registry, from its database or a served Center."""
+    if center_at is not None:
+        with CenterClient.over_http(center_at) as client:
+            return client.center_status()
+    with open_center(folder, database) as db:
+        return center_service.center_status(db)
+
+
+def revocations(folder: Path | None, database: str | None) -> list[RevocationInfo]:
+    """The e-signature revocations the Center queued, pending and applied."""
+    with open_center(folder, database) as db:
+        return center_service.list_revocations(db)
+
+
+def apply_revocations(folder: Path | None, database: str | None, *,
+                      ask: Ask | None) -> tuple[int, list[RevocationInfo]]:  # fmt: skip
+    """Apply the pending revocations through the e-signature CA ``center.json`` names: how many
+    were applied, and every revocation afterwards."""
+    revoke = _revoker(folder, ask)
+    if revoke is None:
+        raise UsageError("no e-signature CA is configured for this Center "
+                         "('idkarta center init --esign DIR')")  # fmt: skip
+    with open_center(folder, database) as db:
+        applied = center_service.apply_revocations(db, revoke)
+        return applied, center_service.list_revocations(db)
+
+
+# -- the point ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def open_point(folder: Path) -> Iterator[tuple[PointConfig, Database]]:
+    """The point's configuration (``point.json``) and database (``point.db``)."""
+    config = PointConfig.load(folder)
+    db = open_database(sqlite_url(folder / POINT_DB), Role.POINT)
+    try:
+        yield config, db
+    finally:
+        db.close()
+
+
+def init_point(folder: Path, config: PointConfig, *, center: CenterClient) -> PointConfig:
+    """Set up ``config``'s point in ``folder``: register it at the Center (the same point again
+    is no conflict), create ``point.db``, write ``point.json`` last (atomically); an existing
+    ``point.json`` is never overwritten."""
+    path = folder / CONFIG_NAME
+    if path.exists():
+        raise UsageError(f"{path} exists: the point is already set up")
+    folder.mkdir(parents=True, exist_ok=True)
+    center.register_point(code=config.code, name=config.name, kind=config.kind,
+                          place_code=config.place_code)  # fmt: skip
+    open_database(sqlite_url(folder / POINT_DB), Role.POINT).close()
+    write_atomic(path, (json.dumps(config.to_json(), ensure_ascii=False, indent=2) + "\n")
+                 .encode())  # fmt: skip
+    return config
