@@ -66,6 +66,10 @@ class FaceRules:
 
 FACE_RULES = FaceRules()
 
+SHARPNESS_EYE_DISTANCE = 90.0
+"""The eye distance the face box is scaled to before its Laplacian is measured, so that the
+sharpness does not depend on the camera's resolution (fixed: not a threshold)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FaceCapture:
@@ -191,7 +195,7 @@ def check_face(image: bytes, rules: FaceRules = FACE_RULES) -> FaceCapture:
         raise CaptureRefused("too_dark", f"mean face brightness {brightness:.0f} of 255")
     if brightness > rules.brightness_range[1]:
         raise CaptureRefused("too_bright", f"mean face brightness {brightness:.0f} of 255")
-    scale = rules.min_eye_distance / distance
+    scale = SHARPNESS_EYE_DISTANCE / distance
     normal = cv2.resize(box, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     sharpness = float(cv2.Laplacian(normal, cv2.CV_64F).var())
     if sharpness < rules.min_sharpness:

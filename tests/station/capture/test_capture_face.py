@@ -100,7 +100,45 @@ def test_a_broken_astronaut_is_refused_with_its_reason(name: str) -> None:
     assert str(refused).startswith(f"{reason}: ")
 
 
-def test_the_head_too_large_or_small_is_refused() -> None:
+def test_a_head_too_small_or_too_large_in_the_frame_is_refused() -> None:
+    a = _astronaut()
+    # Far away: a wide plain border around the photograph, eyes still centred.
+    far = cv2.copyMakeBorder(a, 300, 500, 500, 500, cv2.BORDER_CONSTANT, value=(235, 235, 235))
+    assert _refused(np.asarray(far)).reason == "head_too_small"
+    # Too close: a tight crop around the face, eyes still centred.
+    assert _refused(a[75:528, 142:482]).reason == "head_too_large"
+
+
+def test_each_threshold_is_the_one_applied() -> None:
+    """Measured on the astronaut: eye distance ≈ 113 px, roll ≈ 3°, face brightness ≈ 153,
+    sharpness ≈ 69; moving one threshold past its value refuses with that reason."""
+    a = _astronaut()
+    face = check_face(_jpeg(a))
+    cases = {
+        "eye_distance": FaceRules(min_eye_distance=face.eye_distance + 1),
+        "rotated": FaceRules(max_roll_degrees=abs(face.roll_degrees) - 0.5),
+        "too_dark": FaceRules(brightness_range=(face.brightness + 1, 255)),
+        "too_bright": FaceRules(brightness_range=(0, face.brightness - 1)),
+        "blurred": FaceRules(min_sharpness=face.sharpness + 1),
+        "head_off_centre": FaceRules(eye_x_range=(0.0, 0.4)),
+        "background": FaceRules(max_background_std=1.0),
+    }
+    for reason, rules in cases.items():
+        assert _refused(a, rules).reason == reason
+    assert _refused(a, FaceRules(eye_y_range=(0.4, 0.5))).reason == "head_off_centre"
+    assert _refused(a, FaceRules(max_background_difference=1.0)).reason == "background"
+    assert _refused(a, FaceRules(max_padding=0.0)).reason == "head_off_centre"
+    # At the measured values themselves the photograph still passes.
+    at_limits = FaceRules(
+        min_eye_distance=face.eye_distance,
+        max_roll_degrees=abs(face.roll_degrees),
+        brightness_range=(face.brightness, face.brightness),
+        min_sharpness=face.sharpness,
+    )
+    assert check_face(_jpeg(a), at_limits).image == face.image
+
+
+def test_the_head_too_large_or_small_is_refused_by_the_rules() -> None:
     a = _astronaut()
     assert _refused(a, FaceRules(face_width_range=(0.5, 0.7))).reason == "head_too_small"
     assert _refused(a, FaceRules(face_width_range=(0.1, 0.3))).reason == "head_too_large"
