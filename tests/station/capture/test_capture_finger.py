@@ -179,3 +179,53 @@ def test_finger_bytes_never_reach_exceptions_or_logs(caplog: pytest.LogCaptureFi
         assert repr(image[100:116])[2:-1] not in text
     logged = "".join(r.getMessage() for r in caplog.records)
     assert RIGHT_INDEX[100:116].hex() not in logged
+
+
+def test_the_local_score_of_the_samples_is_pinned() -> None:
+    """Regression values of the documented formula (docs/guide/capture.md): a change of the
+    score changes these numbers and must be deliberate."""
+    right, left = _grey(RIGHT_INDEX), _grey(LEFT_INDEX)
+    assert (local_score(right), local_score(left)) == (98, 97)
+    assert local_score(right, FingerRules(block=32)) == 95
+    assert local_score(np.ascontiguousarray(right.T)) == 98  # portrait or landscape alike
+    assert local_score(right[:, :100]) == 98  # non-square: rows and columns not mixed up
+    assert local_score(np.zeros((15, 300), np.uint8)) == 0  # smaller than one block
+
+
+def test_check_finger_uses_its_rules_and_decodes_colour_as_grey() -> None:
+    with pytest.raises(CaptureRefused) as caught:
+        check_finger(RIGHT_INDEX, 2, FingerRules(min_block_std=200))
+    assert caught.value.reason == "finger_blank"
+    colour = _png(np.asarray(cv2.cvtColor(_grey(RIGHT_INDEX), cv2.COLOR_GRAY2BGR)))
+    assert check_finger(colour, 2).score == 98
+    assert check_finger(RIGHT_INDEX, 2, FingerRules(block=32)).score == 95
+
+
+def test_the_refusal_messages_are_the_documented_ones() -> None:
+    with pytest.raises(CaptureRefused) as caught:
+        check_finger(b"junk", 2)
+    assert str(caught.value) == "unreadable: the finger image cannot be decoded"
+    with pytest.raises(CaptureRefused) as caught:
+        FingerException(3, "")
+    assert str(caught.value) == "no_reason: a finger exception needs its reason"
+    assert caught.value.message == "a finger exception needs its reason"
+
+
+def test_attempts_and_rules_reach_every_try() -> None:
+    for attempts in (0, 1):
+        device = _Flaky(bad=1)
+        with pytest.raises(CaptureRefused):
+            capture_finger(device, 2, FingerRules(attempts=attempts))
+        assert device.calls == 1
+    device = _Flaky(bad=0)
+    with pytest.raises(CaptureRefused) as caught:
+        capture_finger(device, 2, FingerRules(min_score=99))
+    assert caught.value.reason == "finger_quality" and device.calls == 3
+
+
+def test_dg3_count() -> None:
+    captures = [_cap(p) for p in (2, 3, 7, 8)]
+    assert [c.position for c in choose_for_dg3(captures, count=1)] == [2]
+    assert [c.position for c in choose_for_dg3(captures, count=3)] == [2, 7, 3]
+    assert choose_for_dg3(captures, count=0) == ()
+    assert [c.position for c in choose_for_dg3([_cap(2), _cap(3)], count=1)] == [2]
