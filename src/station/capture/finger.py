@@ -131,9 +131,15 @@ are not used. The order of the EU's passport fingerprint rules (Commission Decis
 def choose_for_dg3(
     captures: Iterable[FingerCapture | FingerException], count: int = 2
 ) -> tuple[FingerCapture, ...]:
-    """The fingers for DG3: the best accepted finger of each hand in :data:`DG3_ORDER` (right
-    hand first); if one hand has none, the next of the other hand. Exceptions are skipped."""
-    accepted = {c.position: c for c in captures if isinstance(c, FingerCapture)}
+    """The fingers for DG3: the first accepted finger of each hand in :data:`DG3_ORDER` (right
+    hand first); if one hand has none, the next of the other hand. Of several captures of one
+    finger, the best-scoring (the earliest on a tie). Exceptions are skipped."""
+    accepted: dict[int, FingerCapture] = {}
+    for c in captures:
+        if isinstance(c, FingerCapture) and (
+            c.position not in accepted or c.score > accepted[c.position].score
+        ):
+            accepted[c.position] = c
     hands: list[list[FingerCapture]] = [[], []]
     for pair in DG3_ORDER:
         for hand, position in enumerate(pair):
@@ -142,8 +148,7 @@ def choose_for_dg3(
     chosen = [h.pop(0) for h in hands if h]
     rest = hands[0] + hands[1]
     rest.sort(key=lambda c: [p for pair in DG3_ORDER for p in pair].index(c.position))
-    chosen += rest[: max(count - len(chosen), 0)]
-    return tuple(chosen[:count])
+    return tuple((chosen + rest)[: max(count, 0)])
 
 
 __all__ = [

@@ -190,6 +190,7 @@ def test_the_local_score_of_the_samples_is_pinned() -> None:
     assert local_score(np.ascontiguousarray(right.T)) == 98  # portrait or landscape alike
     assert local_score(right[:, :100]) == 98  # non-square: rows and columns not mixed up
     assert local_score(np.zeros((15, 300), np.uint8)) == 0  # smaller than one block
+    assert local_score(np.zeros((300, 15), np.uint8)) == 0
 
 
 def test_check_finger_uses_its_rules_and_decodes_colour_as_grey() -> None:
@@ -229,3 +230,9 @@ def test_dg3_count() -> None:
     assert [c.position for c in choose_for_dg3(captures, count=3)] == [2, 7, 3]
     assert choose_for_dg3(captures, count=0) == ()
     assert [c.position for c in choose_for_dg3([_cap(2), _cap(3)], count=1)] == [2]
+
+
+def test_dg3_keeps_the_best_capture_of_a_finger() -> None:
+    first, better, tie = _cap(2, 70), _cap(2, 90), _cap(2, 90)
+    chosen = choose_for_dg3([first, better, tie, _cap(7, 65)])
+    assert chosen[0] is better and [c.score for c in chosen] == [90, 65]
