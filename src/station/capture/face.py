@@ -80,8 +80,16 @@ class FaceCapture:
     height: int
     eye_distance: float
     roll_degrees: float
+    eye_x: float
+    """Eye midpoint, fraction of the input width."""
+    eye_y: float
+    """Eye midpoint, fraction of the input height from the top."""
+    face_width: float
+    """Face box width, fraction of the input width."""
     brightness: float
     sharpness: float
+    background_spread: float
+    background_difference: float
     jpeg_quality: int
 
 
@@ -178,10 +186,10 @@ def check_face(image: bytes, rules: FaceRules = FACE_RULES) -> FaceCapture:
             "rotated", f"the eye line is rolled {roll:.1f}°, at most {rules.max_roll_degrees}°"
         )
     mx, my = (lx + rx) / 2, (ly + ry) / 2
-    if not (_in(mx / width, rules.eye_x_range) and _in(my / height, rules.eye_y_range)):
+    eye_x, eye_y = float(mx / width), float(my / height)
+    if not (_in(eye_x, rules.eye_x_range) and _in(eye_y, rules.eye_y_range)):
         raise CaptureRefused(
-            "head_off_centre",
-            f"eyes at {mx / width:.0%} of the width and {my / height:.0%} of the height",
+            "head_off_centre", f"eyes at {eye_x:.0%} of the width and {eye_y:.0%} of the height"
         )
     fx, fy, fw, fh = face
     ratio = fw / width
@@ -204,10 +212,13 @@ def check_face(image: bytes, rules: FaceRules = FACE_RULES) -> FaceCapture:
             f"sharpness {sharpness:.0f} (variance of the Laplacian) < {rules.min_sharpness}",
         )
     token = _token(colour, (mx, my), distance, rules)
-    _check_background(token, rules)
+    spread, difference = _check_background(token, rules)
     data, quality = _jpeg(token, rules)
     th, tw = token.shape[:2]
-    return FaceCapture(data, tw, th, distance, roll, brightness, sharpness, quality)
+    return FaceCapture(
+        data, tw, th, distance, roll, eye_x, eye_y, ratio, brightness, sharpness,
+        spread, difference, quality,
+    )
 
 
 def _token(
@@ -230,7 +241,7 @@ def _token(
     return np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def _check_background(token: npt.NDArray[np.uint8], rules: FaceRules) -> None:
+def _check_background(token: npt.NDArray[np.uint8], rules: FaceRules) -> tuple[float, float]:
     grey = cv2.cvtColor(token, cv2.COLOR_BGR2GRAY)
     h, w = grey.shape
     band, side = int(0.12 * h), int(0.18 * w)
@@ -245,6 +256,7 @@ def _check_background(token: npt.NDArray[np.uint8], rules: FaceRules) -> None:
         raise CaptureRefused(
             "background", f"the two sides of the background differ by {difference:.0f} grey levels"
         )
+    return spread, difference
 
 
 def _jpeg(token: npt.NDArray[np.uint8], rules: FaceRules) -> tuple[bytes, int]:

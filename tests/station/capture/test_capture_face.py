@@ -20,6 +20,7 @@ from station.capture import (
     FileCaptureDevice,
     check_face,
 )
+from station.capture.face import _token
 from station.errors import StationError
 
 SAMPLES = Path(__file__).parents[3] / "src" / "station" / "samples"
@@ -132,10 +133,97 @@ def test_each_threshold_is_the_one_applied() -> None:
     at_limits = FaceRules(
         min_eye_distance=face.eye_distance,
         max_roll_degrees=abs(face.roll_degrees),
+        eye_x_range=(face.eye_x, face.eye_x),
+        eye_y_range=(face.eye_y, face.eye_y),
+        face_width_range=(face.face_width, face.face_width),
         brightness_range=(face.brightness, face.brightness),
         min_sharpness=face.sharpness,
+        max_background_std=face.background_spread,
+        max_background_difference=face.background_difference,
     )
     assert check_face(_jpeg(a), at_limits).image == face.image
+
+
+def test_the_measurements_are_reported() -> None:
+    face = check_face(_jpeg(_astronaut()))
+    assert 0.45 <= face.eye_x <= 0.55 and 0.30 <= face.eye_y <= 0.50
+    assert 0.25 <= face.face_width <= 0.70
+    assert 0 < face.background_spread <= 20 and 0 <= face.background_difference <= 40
+    assert "eye_x=" in repr(face) and "image=" not in repr(face)
+
+
+def _dots(size: tuple[int, int], left: tuple[int, int], right: tuple[int, int]) -> Pixels:
+    canvas = np.full((size[1], size[0], 3), 128, np.uint8)
+    for x, y in (left, right):
+        canvas[y - 4 : y + 5, x - 4 : x + 5] = 255
+    return canvas
+
+
+def _centres(token: Pixels) -> list[tuple[float, float]]:
+    grey = cv2.cvtColor(token, cv2.COLOR_BGR2GRAY)
+    half = grey.shape[1] // 2
+    found = []
+    for part, offset in ((grey[:, :half], 0), (grey[:, half:], half)):
+        ys, xs = np.nonzero(part > 200)
+        found.append((float(xs.mean()) + offset, float(ys.mean())))
+    return found
+
+
+def test_the_token_frame_puts_the_eyes_where_19794_5_says() -> None:
+    """4 inter-eye distances wide, 3:4, eye midpoint at (W/2, 0.6 W): with W = 360 the eyes
+    land at x = 135 and 225, y = 216."""
+    eyes = ((400, 450), (520, 450))
+    token = _token(_dots((1000, 1000), *eyes), (460, 450), 120, FACE_RULES)
+    assert token.shape == (480, 360, 3)
+    (lx, ly), (rx, ry) = _centres(token)
+    assert abs(lx - 135) < 1.5 and abs(rx - 225) < 1.5
+    assert abs(ly - 216) < 1.5 and abs(ry - 216) < 1.5
+
+
+@pytest.mark.parametrize(
+    ("mid", "outside"),
+    [((500, 280), "top"), ((235, 500), "left"), ((765, 500), "right"), ((500, 655), "bottom")],
+)
+def test_the_token_frame_pads_a_little_and_refuses_more(
+    mid: tuple[int, int], outside: str
+) -> None:
+    """The frame for an eye distance of 120 is 480 × 640, eyes 288 px below its top. A frame
+    sticking out by a few pixels is padded by repeating the edge; by more than 8 % of its
+    height (51 px) it is refused."""
+    canvas = _dots((1000, 1000), (mid[0] - 60, mid[1]), (mid[0] + 60, mid[1]))
+    token = _token(canvas, mid, 120, FACE_RULES)  # 5 to 8 pixels out: padded
+    (lx, ly), (rx, ry) = _centres(token)
+    assert token.shape == (480, 360, 3)
+    assert abs(lx - 135) < 1.5 and abs(rx - 225) < 1.5
+    assert abs(ly - 216) < 1.5 and abs(ry - 216) < 1.5
+    far = {"top": (0, -60), "left": (-60, 0), "right": (60, 0), "bottom": (0, 60)}[outside]
+    moved = (mid[0] + far[0], mid[1] + far[1])
+    with pytest.raises(CaptureRefused) as caught:
+        _token(canvas, moved, 120, FACE_RULES)
+    assert caught.value.reason == "head_off_centre"
+    assert str(caught.value).endswith("px outside the image")
+
+
+def test_the_rotation_found_by_turning_is_named() -> None:
+    a = _astronaut()
+    assert str(_refused(_rotated(a, 30))) == "rotated: the face is found only when turned by -15°"
+    assert str(_refused(_rotated(a, -30))) == "rotated: the face is found only when turned by 15°"
+    assert str(_refused(_rotated(a, -40))) == "rotated: the face is found only when turned by 30°"
+    assert _refused(_rotated(a, 15)).message == "the eye line is rolled -11.0°, at most 8.0°"
+
+
+def test_the_jpeg_quality_steps_down_to_the_budget() -> None:
+    photo = _jpeg(_astronaut())
+    best = check_face(photo, FaceRules(max_jpeg_bytes=1_000_000))
+    assert best.jpeg_quality == 90
+    assert check_face(photo, FaceRules(max_jpeg_bytes=len(best.image))).jpeg_quality == 90
+    smaller = check_face(photo, FaceRules(max_jpeg_bytes=len(best.image) - 1))
+    assert smaller.jpeg_quality == 85
+    refused = _refused(_astronaut(), FaceRules(max_jpeg_bytes=len(best.image) - 1,
+                                               min_jpeg_quality=90))
+    assert str(refused) == (
+        f"too_large_for_dg2: no JPEG quality ≥ 90 fits {len(best.image) - 1} bytes"
+    )
 
 
 def test_the_head_too_large_or_small_is_refused_by_the_rules() -> None:
