@@ -50,6 +50,7 @@ from typing import Any
 import click
 
 from idcard.chip import ChipSecrets, ChipTransport, VirtualChip
+from idcard.cvc import CVCertificate
 from idcard.esign.card import ESignCard
 from idcard.lds import LDSFile
 from idcard.lds.dump import Dump
@@ -60,7 +61,7 @@ from idcard.text import count
 from idcard.verify import PassiveAuthReport, TrustStore, verify_dump_folder
 from pki.card_signer import CardSigner
 from pki.cvca import cv_signer, load_certificate
-from pki.esign import HolderRecord, IssuedCertificate
+from pki.esign import EsignCA, HolderRecord, IssuedCertificate
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
@@ -78,7 +79,7 @@ from station.cli.demo_station import (
 from station.cli.verify import format_report
 from station.domain.calendar import local_day
 from station.domain.cards import parse_card_number
-from station.enrollment import enroll_card
+from station.enrollment import CardEnrollment, enroll_card
 from station.errors import StationError
 from station.folders.esign import open_ca
 from station.folders.esign import run_init as esign_init
@@ -233,20 +234,10 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
         decoded = issued.decode_all()
         round_trip = all(obj.encode() == issued.files[n] for n, obj in decoded.items())
 
-        # 3. Personalization of a virtual chip over APDUs, and the lock.
-        chip = VirtualChip.new()
+        # 3. Personalization of a virtual chip over APDUs, and the lock (_issue_chip, below).
         cvc = pki["cvc"]
         cvca, dv, inspection = (load_certificate(Path(cvc[k]["path"]))
                                 for k in ("cvca", "dv", "is"))  # fmt: skip
-        k_perso = os.urandom(16)  # the e-sign personalization key; the station would keep it
-        chip_secrets = ChipSecrets(
-            ca_private_key=keys.chip_authentication,
-            aa_private_key=keys.active_authentication,
-            can=applicant.can,
-            cvca=cvca,  # the Terminal Authentication trust anchor
-            esign_perso_key=k_perso,
-        )
-        personalize(ChipTransport(chip), issued, chip_secrets)
         # What `idkarta card personalize --secrets` needs to repeat this on another chip.
         card_secrets = keys.to_secrets_file(out / "card-secrets.json", passphrase,
                                             can=applicant.can, cvca=cvca)  # fmt: skip
@@ -261,13 +252,12 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
             card_number=mrz.document_number,
             card_expiry=expiry_date(applicant.birth_date, applicant.document.issue_date),
         )
-        enrollment = enroll_card(
-            ChipTransport(chip), k_perso=k_perso, record=record, ca=esign_ca,
-            pin=lambda: holder_pin, puk=holder_puk,
+        enrollment = _issue_chip(
+            issued, keys, image, can=applicant.can, cvca=cvca, record=record, ca=esign_ca,
+            pin=holder_pin, puk=holder_puk,
         )
         station.record_esign(allocated.card, enrollment.issued)
         oneid = Outbox(esign_ca.register.path).deliver(JSONLEndpoint(esign_dir / "oneid.jsonl"))
-        chip.save(image)
         station.mark(application.id, ApplicationStatus.PERSONALIZED, now=now)
         # The card body's print job next to the chip image, its MRZ from the issued DG1.
         try:
@@ -280,26 +270,16 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
 
         # 5. Reading it back as an inspection system would, from the saved image: PACE with
         #    the CAN, Chip Authentication, Terminal Authentication with the PKI's IS certificate
-        #    (opens DG3), Active Authentication.
+        #    (opens DG3), Active Authentication. 6. Passive authentication of what was read:
+        #    the read-back gate of the handover.
         terminal = TerminalCredentials(
             (cvca, dv, inspection), cv_signer(eac_store.load(inspection.chr))
         )
-        result = read_document(
-            ChipTransport(VirtualChip.load(image)), can=applicant.can, terminal=terminal
-        )
-        result.write(read_dir, overwrite=True)
-        # Every issued file was read back identical, or was not readable for a stated reason.
-        identical = all(issued.files.get(n) == d for n, d in result.dump.files.items()) and set(
-            issued.files
-        ) == set(result.dump.files) | set(result.skipped)
-
-        # 6. Passive authentication of what was read: the read-back gate of the handover.
         csca = pki_dir / "certs" / f"{pki['csca']['label']}.pem"
         trust = TrustStore.from_paths(csca, master_lists=[masterlist["path"]],
                                       crls=[crl["path"]])  # fmt: skip
-        report = verify_dump_folder(read_dir, trust)
-        if not (report.ok and identical and all(run.ok for run in result.protocols)):
-            raise StationError("the card read back does not verify: it is not handed over")
+        result, identical, report = _read_back(issued, image, read_dir, can=applicant.can,
+                                               terminal=terminal, trust=trust)  # fmt: skip
         station.mark(application.id, ApplicationStatus.VERIFIED, now=now)
 
         # 7. The holder signs a document with card and PIN; anyone validates it.
@@ -335,26 +315,16 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
         new_keys = CardKeys.generate()
         build_card_data(replaced, new_keys).write(new_dir, overwrite=True)
         run_sign_sod(pki_dir, store, new_dir)
-        new_chip, new_perso = VirtualChip.new(), os.urandom(16)
-        personalize(ChipTransport(new_chip), Dump.read(new_dir), ChipSecrets(
-            ca_private_key=new_keys.chip_authentication,
-            aa_private_key=new_keys.active_authentication,
-            can=applicant.can, cvca=cvca, esign_perso_key=new_perso,
-        ))  # fmt: skip
-        renewed = enroll_card(
-            ChipTransport(new_chip), k_perso=new_perso, pin=lambda: holder_pin, puk=holder_puk,
+        new_dump = Dump.read(new_dir)
+        renewed = _issue_chip(
+            new_dump, new_keys, new_image, can=applicant.can, cvca=cvca, ca=esign_ca,
             record=replace(record, card_number=restored.card, card_expiry=restored.expiry_date),
-            ca=esign_ca,
+            pin=holder_pin, puk=holder_puk,
         )  # fmt: skip
         station.record_esign(restored.card, renewed.issued)
-        new_chip.save(new_image)
         station.mark(lost.id, ApplicationStatus.PERSONALIZED, now=now)
-        new_read = read_document(ChipTransport(VirtualChip.load(new_image)), can=applicant.can,
-                                 terminal=terminal)  # fmt: skip
-        new_read.write(out / "read-replacement", overwrite=True)
-        if not (verify_dump_folder(out / "read-replacement", trust).ok
-                and all(r.ok for r in new_read.protocols)):  # fmt: skip
-            raise StationError("the restored card read back does not verify")
+        _read_back(new_dump, new_image, out / "read-replacement", can=applicant.can,
+                   terminal=terminal, trust=trust)  # fmt: skip
         station.mark(lost.id, ApplicationStatus.VERIFIED, now=now)
         station.hand_over(lost.id, lost.form, now=now, image=new_image, issued=renewed.issued)
         run = station.finish(allocated.card)
@@ -575,6 +545,45 @@ def opensc_pkcs11() -> str:
     """OpenSC's PKCS#11 module on this system (Debian's opensc-pkcs11), for the printed command;
     Debian x86_64's path when it is not installed."""
     return next((m for m in OPENSC_PKCS11 if Path(m).exists()), OPENSC_PKCS11[0])
+
+
+def _issue_chip(
+    dump: Dump, keys: CardKeys, image: Path, *, can: str, cvca: CVCertificate,
+    record: HolderRecord, ca: EsignCA, pin: str, puk: str,
+) -> CardEnrollment:
+    """A new virtual chip personalized over APDUs with ``dump`` and locked, the holder's
+    e-signature key made in it and certified by ``ca`` (PIN ``pin``), its image saved."""
+    chip, k_perso = VirtualChip.new(), os.urandom(16)  # the station would keep k_perso
+    personalize(ChipTransport(chip), dump, ChipSecrets(
+        ca_private_key=keys.chip_authentication,
+        aa_private_key=keys.active_authentication,
+        can=can,
+        cvca=cvca,  # the Terminal Authentication trust anchor
+        esign_perso_key=k_perso,
+    ))  # fmt: skip
+    enrollment = enroll_card(ChipTransport(chip), k_perso=k_perso, record=record, ca=ca,
+                             pin=lambda: pin, puk=puk)  # fmt: skip
+    chip.save(image)
+    return enrollment
+
+
+def _read_back(issued: Dump, image: Path, read_dir: Path, *, can: str,
+               terminal: TerminalCredentials,
+               trust: TrustStore) -> tuple[ReadResult, bool, PassiveAuthReport]:  # fmt: skip
+    """The read-back gate: the chip of ``image`` read as an inspection system would (PACE with
+    the CAN, CA, TA, AA) into ``read_dir``, every issued file read back identical (or not
+    readable for a stated reason), passive authentication passing; else a StationError, and
+    the card is not handed over."""
+    result = read_document(ChipTransport(VirtualChip.load(image)), can=can, terminal=terminal)
+    result.write(read_dir, overwrite=True)
+    identical = all(issued.files.get(n) == d for n, d in result.dump.files.items()) and set(
+        issued.files
+    ) == set(result.dump.files) | set(result.skipped)
+    report = verify_dump_folder(read_dir, trust)
+    if not (report.ok and identical and all(run.ok for run in result.protocols)):
+        raise StationError(f"the card read back into {read_dir} does not verify: it is not "
+                           "handed over")  # fmt: skip
+    return result, identical, report
 
 
 def _issued_applicant(applicant: Applicant, card: str, issued_on: date) -> Applicant:
