@@ -129,12 +129,20 @@ def _hide_password(url: str) -> str:
         return "(database URL)"
 
 
-@contextlib.contextmanager
-def open_center(folder: Path | None, database: str | None) -> Iterator[Database]:
-    """The Center's database (``folder/center.db`` must exist when no URL is given)."""
+def _center_database(folder: Path | None, database: str | None, *, hint: str = "") -> Database:
+    """The Center's database opened (``folder/center.db`` must exist when no URL is given;
+    ``hint`` ends the message that says it does not)."""
     if database is None and folder is not None and not (folder / CENTER_DB).is_file():
-        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}')")
-    db = open_database(center_url(folder, database), Role.CENTER)
+        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}'"
+                         f"{hint})")  # fmt: skip
+    return open_database(center_url(folder, database), Role.CENTER)
+
+
+@contextlib.contextmanager
+def open_center(folder: Path | None, database: str | None, *,
+                hint: str = "") -> Iterator[Database]:  # fmt: skip
+    """The Center's database (``folder/center.db`` must exist when no URL is given)."""
+    db = _center_database(folder, database, hint=hint)
     try:
         yield db
     finally:
@@ -165,10 +173,7 @@ def embedded_center(folder: Path, *, ask: Ask | None = None) -> Iterator[CenterC
     (no network); revocations go to the e-signature CA ``center.json`` names."""
     from station.api import create_app
 
-    if not (folder / CENTER_DB).is_file():
-        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}' "
-                         "or give --center URL)")  # fmt: skip
-    with open_center(folder, None) as db:
+    with open_center(folder, None, hint=" or give --center URL") as db:
         app = create_app(db, revoke=_revoker(folder, ask))
         with CenterClient.in_process(app) as client:
             yield client
@@ -192,10 +197,7 @@ def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = No
     the life of the process)."""
     from station.api import create_app
 
-    if database is None and folder is not None and not (folder / CENTER_DB).is_file():
-        raise UsageError(f"{folder}: no {CENTER_DB} (run 'idkarta center init --dir {folder}')")
-    db = open_database(center_url(folder, database), Role.CENTER)
-    return create_app(db, revoke=_revoker(folder, ask))
+    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask))
 
 
 def center_status(folder: Path | None, database: str | None,
