@@ -22,7 +22,7 @@ from idcard.verify.chip import (
 )
 from idcard.verify.holder import check_dg11, check_pinfl
 from idcard.verify.passive import read_dump_folder, verify_passive
-from idcard.verify.report import CheckResult, PassiveAuthReport, Status
+from idcard.verify.report import CheckResult, PassiveAuthReport, _Checks
 from idcard.verify.trust import TrustStore
 
 __all__ = ["DocumentReport", "ExtraCheck", "load_evidence", "verify_document", "verify_folder"]
@@ -32,7 +32,7 @@ ExtraCheck = Callable[[Mapping[str, bytes]], CheckResult]
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentReport:
+class DocumentReport(_Checks):
     """Passive authentication and every further check of one document.
 
     ``ok`` as :attr:`PassiveAuthReport.ok`, and no further check failed (a NOT CHECKED one does
@@ -46,14 +46,6 @@ class DocumentReport:
     @property
     def checks(self) -> tuple[CheckResult, ...]:
         return (*self.passive.checks, *self.further)
-
-    @property
-    def statuses(self) -> dict[str, Status]:
-        return {c.name: c.status for c in self.checks}
-
-    @property
-    def failed(self) -> tuple[CheckResult, ...]:
-        return tuple(c for c in self.checks if c.status is Status.FAIL)
 
     @property
     def ok(self) -> bool:

@@ -124,8 +124,27 @@ ESSENTIAL_CHECKS = ("sod_signature", "chain", "validity")
 """Checks that must have been performed (besides at least one data-group hash) for ``ok``."""
 
 
+class _Checks:
+    """What a report derives from its ``checks``: the status of each, and those that failed."""
+
+    __slots__ = ()
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        raise NotImplementedError
+
+    @property
+    def statuses(self) -> dict[str, Status]:
+        """Status by check name: the full status vector tests assert on."""
+        return {c.name: c.status for c in self.checks}
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.status is Status.FAIL)
+
+
 @dataclass(frozen=True, slots=True)
-class PassiveAuthReport:
+class PassiveAuthReport(_Checks):
     """Everything passive authentication found about one document (9303-11 §5.1).
 
     ``checks`` lists every result in a fixed order; ``ok`` is True when every performed check
@@ -160,15 +179,6 @@ class PassiveAuthReport:
             self.country,
             self.master_list,
         )
-
-    @property
-    def statuses(self) -> dict[str, Status]:
-        """Status by check name: the full status vector tests assert on."""
-        return {c.name: c.status for c in self.checks}
-
-    @property
-    def failed(self) -> tuple[CheckResult, ...]:
-        return tuple(c for c in self.checks if c.status is Status.FAIL)
 
     @property
     def ok(self) -> bool:
