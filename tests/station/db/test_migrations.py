@@ -66,7 +66,8 @@ def test_the_roles_databases_hold_only_their_own_tables() -> None:
     center, point = set(metadata_for(Role.CENTER).tables), set(metadata_for(Role.POINT).tables)
     assert center == {"points", "operators", "persons", "pinfl_blocks", "card_series",
                       "requests", "cards", "card_events", "revocations"}
-    assert point == {"applications", "refusals", "handovers", "point_events", "blanks", "jobs"}
+    assert point == {"applications", "refusals", "handovers", "point_events", "blanks", "jobs",
+                     "biometric_captures"}
 
 
 @ROLES
