@@ -360,3 +360,9 @@ def overdue(station: Path, today: datetime | None, as_json: bool) -> None:
             click.echo(f"{data['due_date']}  {data['id']}  {data['status']:<12} "
                        f"{data['ground']:<14} {data['holder']}")  # fmt: skip
         click.echo(f"{len(late)} overdue on {day.isoformat()}")
+
+
+from station.cli import point_capture as _capture  # noqa: E402  (issue 11: capture, purge)
+
+point.add_command(_capture.capture)
+point.add_command(_capture.purge)
