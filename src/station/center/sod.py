@@ -26,7 +26,7 @@ from idcard.errors import IdkartaError
 from idcard.lds.sod import SODParts
 from pki.sod import DATA_GROUP_HASHES
 from station.center.errors import Conflict, NotFound, SignerUnavailable
-from station.db import ConstraintError, Database
+from station.db import Database
 from station.db.center_tables import Card, CardSOD
 from station.domain.cards import CardStatus, format_card_number, parse_card_number
 from station.domain.errors import DomainError
@@ -165,47 +165,42 @@ def sign_sod(
     Refused: an unknown card (:class:`NotFound`), another point's card, a card handed over or
     ended, or a verified card with other hashes (:class:`Conflict`), bad hashes
     (:class:`DomainError`); no Document Signer may sign now (:class:`SignerUnavailable`). The
-    same hashes again give the stored SOD, whoever asks first (one row per card and hashes)."""
+    same hashes again give the stored SOD: the card's row is locked for the transaction, so
+    concurrent calls for one card sign one after the other (one row per card and hashes)."""
     if now.tzinfo is None:
         raise StationError("the Center's clock must give an aware datetime (UTC)")
     checked = check_hashes(algorithm, hashes)
     digest = hashes_digest(algorithm, checked)
-    for attempt in range(2):
+    with db.session() as s:
+        row = _card(s, card)
+        if row.point_code != point:
+            raise Conflict("point", f"card {card} is not a card of point {point}")
+        status = CardStatus(row.status)
+        known = s.scalars(
+            select(CardSOD).where(CardSOD.card_id == row.id,
+                                  CardSOD.hashes_digest == digest)
+        ).one_or_none()  # fmt: skip
+        if known is not None and status in _REPEATABLE:
+            return _record(row, known)
+        if status not in _SIGNABLE:
+            raise Conflict("card", f"card {card} is {status.value}: no EF.SOD is "
+                           "signed for it now")  # fmt: skip
         try:
-            with db.session() as s:
-                row = _card(s, card)
-                if row.point_code != point:
-                    raise Conflict("point", f"card {card} is not a card of point {point}")
-                status = CardStatus(row.status)
-                known = s.scalars(
-                    select(CardSOD).where(CardSOD.card_id == row.id,
-                                          CardSOD.hashes_digest == digest)
-                ).one_or_none()  # fmt: skip
-                if known is not None and status in _REPEATABLE:
-                    return _record(row, known)
-                if status not in _SIGNABLE:
-                    raise Conflict("card", f"card {card} is {status.value}: no EF.SOD is "
-                                   "signed for it now")  # fmt: skip
-                try:
-                    signed = signer.sign(checked, algorithm, document_code=DOCUMENT_CODE, now=now)
-                    got_algorithm, got = _signed_hashes(signed.sod)
-                except IdkartaError as exc:
-                    raise SignerUnavailable(f"no EF.SOD signed for card {card}: {exc}") from None
-                if (got_algorithm, got) != (algorithm, checked):
-                    raise SignerUnavailable("the Document Signer's EF.SOD holds other hashes")
-                sod_row = CardSOD(
-                    card_id=row.id, point_code=point, hash_algorithm=algorithm,
-                    hashes_digest=digest,
-                    hashes=json.dumps({str(n): d.hex() for n, d in checked.items()}),
-                    sod=signed.sod, ds_serial=str(signed.ds_serial), signed_at=now,
-                )  # fmt: skip
-                s.add(sod_row)
-                s.flush()
-                return _record(row, sod_row)
-        except ConstraintError as exc:  # the same hashes signed at the same moment: look again
-            if exc.kind != "unique" or attempt == 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            signed = signer.sign(checked, algorithm, document_code=DOCUMENT_CODE, now=now)
+            got_algorithm, got = _signed_hashes(signed.sod)
+        except IdkartaError as exc:
+            raise SignerUnavailable(f"no EF.SOD signed for card {card}: {exc}") from None
+        if (got_algorithm, got) != (algorithm, checked):
+            raise SignerUnavailable("the Document Signer's EF.SOD holds other hashes")
+        sod_row = CardSOD(
+            card_id=row.id, point_code=point, hash_algorithm=algorithm,
+            hashes_digest=digest,
+            hashes=json.dumps({str(n): d.hex() for n, d in checked.items()}),
+            sod=signed.sod, ds_serial=str(signed.ds_serial), signed_at=now,
+        )  # fmt: skip
+        s.add(sod_row)
+        s.flush()
+        return _record(row, sod_row)
 
 
 def card_sod(db: Database, card: str) -> SODRecord | None:

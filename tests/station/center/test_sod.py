@@ -45,6 +45,7 @@ from station.db import Database
 from station.db.center_tables import CardSOD
 from station.domain.cards import CardStatus
 from station.domain.errors import DomainError
+from station.errors import StationError
 from station.folders.pki import PKIDocumentSigner, PKIFolder, run_init
 from station.folders.station import PointSpec, embedded_center, init_center
 
@@ -450,3 +451,91 @@ def test_the_embedded_center_signs_with_the_folders_pki(
         card = client.send_request(request(numbered(1))).card
         with pytest.raises(CenterUnavailable):
             client.sign_sod(card, point="TAS01", hashes=hashes_of(FILES))
+
+
+def test_center_init_records_the_pki_folder_and_refuses_one_that_is_not(
+    tmp_path: Path, pki_folder: Path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from station.cli import main
+
+    station = tmp_path / "station"
+    ok = CliRunner().invoke(main, ["center", "init", "--dir", str(station), "--pki",
+                                   str(pki_folder), "--json"])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["pki"] == str(pki_folder)
+    config = json.loads((station / "center.json").read_text())
+    assert config == {"pki": str(pki_folder.resolve())}
+    text = CliRunner().invoke(main, ["center", "init", "--dir", str(tmp_path / "s2"), "--pki",
+                                     str(pki_folder)])  # fmt: skip
+    assert text.exit_code == 0 and f"Document PKI  {pki_folder}" in text.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = CliRunner().invoke(main, ["center", "init", "--dir", str(tmp_path / "s3"), "--pki",
+                                    str(empty)])  # fmt: skip
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("error: ") and "not a PKI folder" in bad.stderr
+    assert "Traceback" not in bad.output
+    assert not (tmp_path / "s3" / "center.db").exists()
+    nodir = CliRunner().invoke(main, ["center", "init", "--database",
+                                      f"sqlite:///{tmp_path / 'x.db'}", "--pki", str(pki_folder)])
+    assert nodir.exit_code == 2 and "--pki needs --dir" in nodir.stderr
+
+
+def test_concurrent_calls_for_one_card_sign_once(
+    center: Database, signer: PKIDocumentSigner
+) -> None:
+    import threading
+
+    card = new_card(center)
+    results: list[bytes] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def call() -> None:
+        try:
+            start.wait()
+            results.append(sign_sod(center, card, point="TAS01", algorithm="sha256",
+                                    hashes=hashes_of(FILES), signer=signer, now=NOW).sod)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(results) == 4
+    assert len(set(results)) == 1 and sod_rows(center) == 1
+
+
+class _OtherHashesSigner:
+    """A faulty Document Signer: it signs a different DG2 hash than the one it was given."""
+
+    def __init__(self, inner: PKIDocumentSigner) -> None:
+        self.inner = inner
+
+    def sign(self, hashes: dict[int, bytes], algorithm: str, *, document_code: str,
+             now: dt.datetime) -> object:  # fmt: skip
+        return self.inner.sign({**hashes, 2: bytes(len(hashes[2]))}, algorithm,
+                               document_code=document_code, now=now)  # fmt: skip
+
+
+def test_a_sod_over_other_hashes_is_never_recorded(
+    center: Database, signer: PKIDocumentSigner
+) -> None:
+    card = new_card(center)
+    with pytest.raises(SignerUnavailable) as info:
+        sign_sod(center, card, point="TAS01", algorithm="sha256", hashes=hashes_of(FILES),
+                 signer=_OtherHashesSigner(signer), now=NOW)  # type: ignore[arg-type]
+    assert str(info.value) == "the Document Signer's EF.SOD holds other hashes"
+    with pytest.raises(StationError) as naive:
+        sign_sod(center, card, point="TAS01", algorithm="sha256", hashes=hashes_of(FILES),
+                 signer=signer, now=NOW.replace(tzinfo=None))  # fmt: skip
+    assert "aware" in str(naive.value)
+    assert sod_rows(center) == 0 and card_sod(center, card) is None
+    with pytest.raises(NotFound):
+        card_sod(center, "AD7777777")
