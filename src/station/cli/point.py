@@ -366,3 +366,10 @@ from station.cli import point_capture as _capture  # noqa: E402  (issue 11: capt
 
 point.add_command(_capture.capture)
 point.add_command(_capture.purge)
+
+
+# `idkarta point personalize | jobs | stock` (issue 11): defined in station.cli.point_jobs
+from station.cli import point_jobs as _point_jobs  # noqa: E402
+
+for _command in _point_jobs.COMMANDS:
+    point.add_command(_command)
