@@ -44,7 +44,6 @@ SAMPLES = Path(__file__).resolve().parents[3] / "src" / "station" / "samples"
 PASSPHRASE = b"jobs-kit-passphrase"
 PIN, PUK = "123456", "12345678"
 NOW = datetime.now(UTC).replace(microsecond=0)  # the PKI is made now: valid from now
-NO_FINGERS = True  # until station.point.lds takes finger captures (sod, in progress)
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ def station(kit: Kit, *, on_event: Callable[[JobEvent], None] | None = None,
                 db=point_db, center=client, point=POINT, operator="aziza", esign=ca,
                 anchors=gate, cvca=cvca,
                 build_lds=lds_builder(point=POINT, face=lambda app: face,
-                                      fingers=lambda app: () if NO_FINGERS else fingers),
+                                      fingers=lambda app: fingers),
                 pin=lambda: PIN, puk=lambda: PUK, clock=clock, on_event=on_event,
             )  # fmt: skip
             yield replace(services, **changes), point_db
