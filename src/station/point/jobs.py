@@ -27,6 +27,7 @@ Progress is reported to ``on_event`` (:class:`JobEvent`: a step started, perform
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ import queue
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,7 +80,13 @@ from station.point.config import PointConfig
 from station.point.errors import NotFound, PointError, WrongState
 from station.point.gate import GateAnchors, run_gate
 from station.point.models import Application, ApplicationStatus
-from station.point.stock import BlankStatus, end_blank, take_blank, virtual_blank_path
+from station.point.stock import (
+    BlankStatus,
+    end_blank,
+    historical_bytes,
+    take_blank,
+    virtual_blank_path,
+)
 
 __all__ = [
     "JobCenter",
@@ -87,6 +94,7 @@ __all__ = [
     "JobInfo",
     "JobServices",
     "LDSBuilder",
+    "PCSCReader",
     "Reader",
     "VirtualReader",
     "create_job",
@@ -118,12 +126,13 @@ class LDSBuilder(Protocol):
 
 
 class Reader(Protocol):
-    """A card reader with the job's blank in it: ``transport(serial)`` talks to the blank of
-    that serial (a PC/SC reader checks that it is the card inserted)."""
+    """A card reader with the job's blank in it: ``transport(serial, historical)`` talks to the
+    blank of that chip serial and ATR historical bytes (a :class:`PointError` when the reader
+    cannot: no card, another card)."""
 
     name: str
 
-    def transport(self, serial: str) -> Transport: ...
+    def transport(self, serial: str, historical: bytes) -> Transport: ...
 
 
 class VirtualReader:
@@ -136,13 +145,34 @@ class VirtualReader:
         self.name, self.folder, self.durable = name, folder, durable
         self._chips: dict[str, VirtualChip] = {}
 
-    def transport(self, serial: str) -> Transport:
+    def transport(self, serial: str, historical: bytes) -> Transport:
         path = virtual_blank_path(self.folder, serial)
         if not self.durable:
             chip = self._chips.get(serial) or VirtualChip.load(path)
             self._chips[serial] = chip
             return ChipTransport(chip)
         return ChipTransport(DurableChip(VirtualChip.load(path), path))
+
+
+class PCSCReader:
+    """A PC/SC reader (any reader pyscard sees; pcscd + vpcd in the tests): the card in it must
+    show the blank's ATR historical bytes (a virtual chip cannot tell its serial over PC/SC)."""
+
+    def __init__(self, name: str, reader: str | int, *, wait: float = 0.0) -> None:
+        self.name, self.reader, self.wait = name, reader, wait
+
+    def transport(self, serial: str, historical: bytes) -> Transport:
+        from idcard.reader.pcsc import PCSCTransport
+
+        try:
+            transport = PCSCTransport.connect(self.reader, wait=self.wait)
+        except IdkartaError as exc:
+            raise PointError("reader", f"{self.name}: no card to use ({exc})") from None
+        if historical_bytes(transport.atr) != historical:
+            transport.close()
+            raise PointError("reader", f"{self.name}: the card in the reader is not blank "
+                             f"{serial} (other ATR historical bytes)")  # fmt: skip
+        return transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,24 +478,35 @@ class _Runner:
 
         self._done(Step.SIGN_SOD, record)
 
-    def _blank_serial(self, row: JobRow) -> str:
+    @contextlib.contextmanager
+    def _card(self, row: JobRow) -> Iterator[Transport]:
+        """The job's blank in the reader (a reader that cannot give it, e.g. another card
+        inserted, is not the blank's failure: the job stops at its step); closed after."""
         with self.s.db.session(write=False) as session:
             blank = session.get(BlankRow, row.blank_id) if row.blank_id is not None else None
             if blank is None:
                 raise WrongState("job", f"job {row.id} has no blank in its reader")
-            return blank.serial
+            serial, historical = blank.serial, bytes.fromhex(blank.historical)
+        transport = self.reader.transport(serial, historical)
+        try:
+            yield transport
+        finally:
+            close = getattr(transport, "close", None)
+            if callable(close):
+                with contextlib.suppress(IdkartaError):
+                    close()
 
     def _personalize(self, row: JobRow) -> None:
         row = self._start(Step.PERSONALIZE)
         ca_key, aa_key = _keys(row)
-        try:
-            transport = self.reader.transport(self._blank_serial(row))
-            personalize(transport, _dump(row), ChipSecrets(
-                ca_private_key=ca_key, aa_private_key=aa_key, can=row.can, cvca=self.s.cvca,
-                esign_perso_key=row.k_perso,
-            ))  # fmt: skip
-        except IdkartaError as exc:
-            raise _CardFailure(f"personalization failed: {exc}") from exc
+        with self._card(row) as transport:
+            try:
+                personalize(transport, _dump(row), ChipSecrets(
+                    ca_private_key=ca_key, aa_private_key=aa_key, can=row.can,
+                    cvca=self.s.cvca, esign_perso_key=row.k_perso,
+                ))  # fmt: skip
+            except IdkartaError as exc:
+                raise _CardFailure(f"personalization failed: {exc}") from exc
         self._emit(row, Step.PERSONALIZE, "performed")
         self._done(Step.PERSONALIZE)
 
@@ -480,14 +521,14 @@ class _Runner:
         row = self._start(Step.ENROL)
         record = self._holder(row)
         assert row.k_perso is not None
-        try:
-            transport = self.reader.transport(self._blank_serial(row))
-            issued = self._existing(transport, row, record) or enroll_card(
-                transport, k_perso=row.k_perso, record=record, ca=self.s.esign,
-                pin=self.s.pin, puk=self.s.puk(), outbox=self.s.outbox,
-            ).issued  # fmt: skip
-        except IdkartaError as exc:
-            raise _CardFailure(f"e-signature enrolment failed: {exc}") from exc
+        with self._card(row) as transport:
+            try:
+                issued = self._existing(transport, row, record) or enroll_card(
+                    transport, k_perso=row.k_perso, record=record, ca=self.s.esign,
+                    pin=self.s.pin, puk=self.s.puk(), outbox=self.s.outbox,
+                ).issued  # fmt: skip
+            except IdkartaError as exc:
+                raise _CardFailure(f"e-signature enrolment failed: {exc}") from exc
         self._emit(row, Step.ENROL, "performed")
 
         def record_serial(session: Any, job: JobRow) -> None:
@@ -537,12 +578,9 @@ class _Runner:
         if row.esign_serial:
             found = self.s.esign.register.get(int(row.esign_serial, 16))
             expected = found.der if found is not None else None
-        try:
-            transport = self.reader.transport(self._blank_serial(row))
-        except IdkartaError as exc:
-            raise _CardFailure(f"the card could not be read: {exc}") from exc
-        report = run_gate(transport, written=_dump(row).files, can=row.can,
-                          anchors=self.s.anchors, esign_certificate=expected)  # fmt: skip
+        with self._card(row) as transport:
+            report = run_gate(transport, written=_dump(row).files, can=row.can,
+                              anchors=self.s.anchors, esign_certificate=expected)  # fmt: skip
         if not report.ok:
             raise _CardFailure(f"read-back gate: {report.reason}")
         self._emit(row, Step.GATE, "performed")

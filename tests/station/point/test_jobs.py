@@ -7,12 +7,25 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip
 from tests.station.point.jobs_kit import NOW, reader, returned_application, setup_station, station
 
-from station.db import Database
+from idcard.chip import VirtualChip
+from station.db import Database, Role, open_database, sqlite_url
 from station.domain.jobs import JobStatus, Step
 from station.point import service as point_service
-from station.point.jobs import JobEvent, create_job, list_jobs, run_job
+from station.point.errors import PointError
+from station.point.jobs import (
+    JobEvent,
+    JobInfo,
+    PCSCReader,
+    create_job,
+    job_info,
+    list_jobs,
+    personalize_applications,
+    run_job,
+)
 from station.point.models import ApplicationStatus
 from station.point.stock import BlankStatus, list_blanks
 
@@ -53,3 +66,51 @@ def test_a_job_makes_a_verified_card(tmp_path: Path, center_db: Database,
     assert [s for s, p in steps if p == "done"] == [s.value for s in Step]
     assert steps[-1] == (None, "ready")
     assert list_jobs(db)[0].to_json()["status"] == "ready"
+
+
+def test_several_readers_in_parallel(tmp_path: Path, center_db: Database,
+                                     point_db: Database) -> None:
+    """Five applications on three readers at once (one thread each): five ready cards, each on a
+    blank of its own, each reader used."""
+    kit = setup_station(tmp_path, center_db, point_db, blanks=5)
+    with station(kit) as (services, db):
+        apps = [returned_application(services, i) for i in range(5)]
+        readers = [reader(kit, f"R{i}") for i in range(1, 4)]
+        results = personalize_applications(services, apps, readers)
+        assert all(isinstance(r, JobInfo) and r.status is JobStatus.READY for r in results), [
+            r if isinstance(r, BaseException) else r.error for r in results]
+        jobs = [r for r in results if isinstance(r, JobInfo)]
+        assert [j.application for j in jobs] == apps
+        assert len({j.blank for j in jobs}) == 5 and len({j.card for j in jobs}) == 5
+        assert {j.reader for j in jobs} == {"R1", "R2", "R3"}
+        for job in jobs:
+            assert services.center.card_info(job.card).status.value == "verified"
+    assert [b.status for b in list_blanks(db)] == [BlankStatus.ISSUED] * 5
+
+
+def test_through_pcscd_and_vpcd(tmp_path: Path, pcscd: PCSCD) -> None:
+    """The blank in a PC/SC reader (pcscd with the vpcd driver): a wrong card in the reader
+    stops the job at its step without spoiling the blank; with the blank it becomes ready.
+    (SQLite only: the PC/SC path does not depend on the database.)"""
+    center_db = open_database(sqlite_url(tmp_path / "center.db"), Role.CENTER)
+    point_db = open_database(sqlite_url(tmp_path / "point.db"), Role.POINT)
+    kit = setup_station(tmp_path, center_db, point_db, blanks=1)
+    center_db.close()
+    point_db.close()
+    blank = VirtualChip.load(tmp_path / "blanks" / "B1-00001.json")
+    with station(kit) as (services, db):
+        app = returned_application(services, 1)
+        job = create_job(db, app, reader="pcsc", now=NOW)
+        pcsc = PCSCReader("pcsc", READERS[0])
+        other = PluggedChip(VirtualChip.new(extended_length=False))
+        with pcscd.card(other, 0), pytest.raises(PointError, match="is not blank B1-00001"):
+            run_job(services, job.id, pcsc)
+        stopped = job_info(db, job.id)
+        assert (stopped.status, stopped.step, stopped.blank) == (
+            JobStatus.RUNNING, Step.PERSONALIZE, "B1-00001")
+        assert "is not blank B1-00001" in (stopped.error or "")
+        with pcscd.card(PluggedChip(blank), 0):
+            done = run_job(services, job.id, pcsc)
+        assert (done.status, done.blanks_used) == (JobStatus.READY, 1)
+        assert blank.locked
+    assert [b.status for b in list_blanks(db)] == [BlankStatus.ISSUED]
