@@ -66,9 +66,10 @@ from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, ApplicantError
-from station.card_data import CardKeys, build_card_data
+from station.card_data import CardKeys
 from station.cli.common import EXIT_FAILED, handle_errors
 from station.cli.demo_station import (
+    CAMERA,
     POINT,
     DemoStation,
     StationRun,
@@ -83,9 +84,10 @@ from station.enrollment import CardEnrollment, enroll_card
 from station.errors import StationError
 from station.folders.esign import open_ca
 from station.folders.esign import run_init as esign_init
-from station.folders.pki import run_crl, run_init, run_masterlist, run_sign_sod
+from station.folders.pki import run_crl, run_init, run_masterlist
 from station.outbox import JSONLEndpoint, Outbox
 from station.point import service as point_service
+from station.point.capture import CaptureReport
 from station.point.models import ApplicationStatus
 from station.rules import check_applicant, expiry_date
 
@@ -217,17 +219,21 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
                store=esign_store)  # fmt: skip
     esign_ca = open_ca(esign_dir, esign_store)
 
-    with DemoStation.create(station_dir, esign_ca, esign_dir, now=now) as station:
-        # Stages 1-3: the application at the point, the request to the Center, its answer.
+    with DemoStation.create(station_dir, esign_ca, esign_dir, pki_dir=pki_dir,
+                            passphrase=passphrase, now=now) as station:  # fmt: skip
+        # Stages 1-3: the application at the point, the capture of the face and the fingers
+        # (quality gates, stored encrypted), the request to the Center, its answer.
         application = station.apply(form, now=now, app_id=f"{POINT.code}-0001")
+        station.capture(application.id, applicant, now=now)
         allocated = station.submit(application.id, now=now)
         applicant = _issued_applicant(applicant, allocated.card, allocated.issue_date)
         applicant_file = _write_applicant(out / "applicant.json", source, applicant)
 
-        # 1. The chip's data from the application and the Center's card number.
+        # 1. The chip's data from the application, the Center's card record and the accepted
+        #    captures; EF.SOD signed at the Center from the data-group hashes.
         keys = CardKeys.generate()
-        build_card_data(applicant, keys).write(issued_dir, overwrite=True)
-        run_sign_sod(pki_dir, store, issued_dir)
+        station.card_files(application.id, allocated, keys, now=now,
+                           signature=applicant.signature).write(issued_dir, overwrite=True)
         crl = run_crl(pki_dir, store, next_update_days=30)
         masterlist = run_masterlist(pki_dir, store)
         issued = Dump.read(issued_dir)
@@ -305,16 +311,16 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
         # Stages 5-6: the holder reports the card lost and applies to restore it; the Center
         # marks it lost and revokes its certificate in the same transaction as the new number.
         lost = station.report_lost(allocated.card, now=now, app_id=f"{POINT.code}-0002")
+        station.capture(lost.id, applicant, now=now)
         restored = station.submit(lost.id, now=now)
         station.check_revoked(esign_ca, enrollment.issued, out / "esign" / "esign-after-loss.crl")
         # Stage 6: the restored card on a chip of its own, by the same steps: its data on the
         # new number, EF.SOD, personalization, a new e-signature certificate (same PIN), read
         # back and verified, handed over.
-        replaced = _issued_applicant(applicant, restored.card, restored.issue_date)
         new_dir, new_image = out / "card-replacement", out / "chip-replacement.json"
         new_keys = CardKeys.generate()
-        build_card_data(replaced, new_keys).write(new_dir, overwrite=True)
-        run_sign_sod(pki_dir, store, new_dir)
+        station.card_files(lost.id, restored, new_keys, now=now,
+                           signature=applicant.signature).write(new_dir, overwrite=True)
         new_dump = Dump.read(new_dir)
         renewed = _issue_chip(
             new_dump, new_keys, new_image, can=applicant.can, cvca=cvca, ca=esign_ca,
@@ -437,6 +443,11 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     echo(f"   Ground      {app.form.ground.value}{first}; documents: "
          f"{', '.join(sorted(d.value for d in app.form.documents))}")  # fmt: skip
     echo(f"   Due         {due_note(app)}")
+    captured = st.captures.get(app.id)
+    if captured is not None:
+        echo(f"   Capture     {_capture_line(captured)}")
+        echo(f"   Stored      encrypted at rest (AES-256-GCM, key {captured.key_id}); DG3 takes "
+             f"{', '.join(f'finger {p}' for p in captured.dg3) or 'no finger'}")  # fmt: skip
     repeat(1)
     returned = st.returned
     assert returned is not None
@@ -460,7 +471,7 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     echo(
         f"4. PKI        {o.pki_dir} (file key store): CSCA {o.pki['csca']['label']}, "
         f"Document Signer {o.pki['ds']['label']}, Master List Signer {o.pki['mls']['label']}; "
-        "EF.SOD signed"
+        "EF.SOD signed at the Center from the data-group hashes (no biometrics sent)"
     )
     echo(
         f"   EAC         CVCA {o.pki['cvc']['cvca']['chr']} → DV {o.pki['cvc']['dv']['chr']} → "
@@ -630,6 +641,16 @@ def path_hint(found: str | None, bin_dir: Path) -> str | None:
         return (f"Note: idkarta is not on PATH in this shell; first run "
                 f"export PATH={shlex.quote(str(bin_dir))}:\"$PATH\" (or activate the virtualenv)")
     return "Note: idkarta is not on PATH in this shell; install it (pip install -e .) first"
+
+
+def _capture_line(report: CaptureReport) -> str:
+    """Each slot of a capture: face from the counter's camera, fingers with their scores."""
+    parts = []
+    for slot in report.slots:
+        name = f"face ({CAMERA.name})" if slot.position == 0 else f"finger {slot.position}"
+        score = f", score {slot.score}" if slot.score is not None else ""
+        parts.append(f"{name} {slot.status} (attempt {slot.attempts}{score})")
+    return "; ".join(parts)
 
 
 def _yes(flag: bool) -> str:
