@@ -119,7 +119,7 @@ def hashes_digest(algorithm: str, hashes: Mapping[int, bytes]) -> str:
     """SHA-256 (hex) of the algorithm and the sorted (number, digest) pairs: equal for the same
     hashes sent in any order."""
     text = algorithm + "".join(f";{n}={d.hex()}" for n, d in sorted(hashes.items()))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _record(card: Card, row: CardSOD) -> SODRecord:
@@ -134,11 +134,10 @@ def _record(card: Card, row: CardSOD) -> SODRecord:
     )
 
 
-def _card(s: Session, card: str) -> Card:
-    series, number = parse_card_number(card, field="card")
-    row = s.scalars(
-        select(Card).where(Card.series == series, Card.number == number).with_for_update()
-    ).one_or_none()
+def _card(s: Session, card: str, *, lock: bool) -> Card:
+    series, number = parse_card_number(card)
+    found = select(Card).where(Card.series == series, Card.number == number)
+    row = s.scalars(found.with_for_update() if lock else found).one_or_none()
     if row is None:
         raise NotFound("card", f"card {card} is not in the registry")
     return row
@@ -172,7 +171,7 @@ def sign_sod(
     checked = check_hashes(algorithm, hashes)
     digest = hashes_digest(algorithm, checked)
     with db.session() as s:
-        row = _card(s, card)
+        row = _card(s, card, lock=True)
         if row.point_code != point:
             raise Conflict("point", f"card {card} is not a card of point {point}")
         status = CardStatus(row.status)
@@ -205,13 +204,8 @@ def sign_sod(
 
 def card_sod(db: Database, card: str) -> SODRecord | None:
     """The card's newest EF.SOD, or None when none was signed (:class:`NotFound`: no card)."""
-    series, number = parse_card_number(card, field="card")
     with db.session(write=False) as s:
-        row = s.scalars(
-            select(Card).where(Card.series == series, Card.number == number)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("card", f"card {card} is not in the registry")
+        row = _card(s, card, lock=False)
         latest = s.scalars(
             select(CardSOD).where(CardSOD.card_id == row.id).order_by(CardSOD.id.desc()).limit(1)
         ).one_or_none()

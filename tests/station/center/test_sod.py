@@ -535,7 +535,39 @@ def test_a_sod_over_other_hashes_is_never_recorded(
     with pytest.raises(StationError) as naive:
         sign_sod(center, card, point="TAS01", algorithm="sha256", hashes=hashes_of(FILES),
                  signer=signer, now=NOW.replace(tzinfo=None))  # fmt: skip
-    assert "aware" in str(naive.value)
+    assert str(naive.value) == "the Center's clock must give an aware datetime (UTC)"
     assert sod_rows(center) == 0 and card_sod(center, card) is None
     with pytest.raises(NotFound):
         card_sod(center, "AD7777777")
+
+
+def test_cards_are_told_apart_by_series_and_number_and_hashes_by_card(
+    center: Database, signer: PKIDocumentSigner
+) -> None:
+    """AD0000001 and AE0000001 share a number, AD0000001 and AD0000002 a series; two cards may
+    carry the same hashes (a test pattern): each gets its own SOD row."""
+    from station.center import open_series
+
+    ad1, ad2 = new_card(center, 1), new_card(center, 2)
+    open_series(center, "AE")
+    ae1 = new_card(center, 3)
+    assert (ad1, ad2, ae1) == ("AD0000001", "AD0000002", "AE0000001")
+    hashes = hashes_of(FILES)
+    records = [sign_sod(center, c, point="TAS01", algorithm="sha256", hashes=hashes,
+                        signer=signer, now=NOW) for c in (ae1, ad1, ad2)]  # fmt: skip
+    assert [r.card for r in records] == [ae1, ad1, ad2]
+    assert [r.hashes for r in records] == [hashes] * 3
+    assert len({r.sod for r in records}) == 3 and sod_rows(center) == 3
+    assert [card_sod(center, c) for c in (ae1, ad1, ad2)] == records
+    assert check_hashes("sha256", {16: bytes(32), 1: bytes(32), 2: bytes(32)})[16] == bytes(32)
+    with pytest.raises(DomainError) as boolean:
+        check_hashes("sha256", {True: bytes(32), 2: bytes(32)})
+    assert boolean.value.field == "hashes.True"
+    for bad in ("AD12", "AD0000000"):
+        with pytest.raises(DomainError) as number:
+            card_sod(center, bad)
+        assert number.value.field == "card"
+    with pytest.raises(NotFound) as unknown:
+        card_sod(center, "AF0000001")
+    assert (unknown.value.field, unknown.value.reason) == (
+        "card", "card AF0000001 is not in the registry")  # fmt: skip
