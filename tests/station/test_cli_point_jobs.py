@@ -12,13 +12,15 @@ from click.testing import CliRunner, Result
 from tests.conftest import ROOT
 from tests.station.point.jobs_kit import PASSPHRASE, PIN, PUK, make_pki
 
-from idcard.chip import VirtualChip
+from idcard.chip import ChipTransport, VirtualChip
+from idcard.esign import ESignCard
 from pki.filestore import ScryptCost
 from station.cli import main
 from station.point.biometrics import KEY_FILE, create_file_key
 
 SAMPLES = ROOT / "src" / "station" / "samples"
-ENV = {"IDKARTA_PASSPHRASE": PASSPHRASE.decode(), "IDKARTA_PIN": PIN, "IDKARTA_PUK": PUK}
+ENV = {"IDKARTA_PASSPHRASE": PASSPHRASE.decode(), "IDKARTA_HOLDER_PIN": PIN,
+       "IDKARTA_HOLDER_PUK": PUK}
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
@@ -60,7 +62,11 @@ def test_stock_then_personalize_then_the_report(station: Path) -> None:
     assert done.exit_code == 0, done.output
     (job,) = json.loads(done.stdout)["jobs"]
     assert (job["status"], job["blank"], job["blanks_used"]) == ("ready", "B1-00001", 1)
-    assert VirtualChip.load(station / "blanks" / "B1-00001.json").locked
+    chip = VirtualChip.load(station / "blanks" / "B1-00001.json")
+    assert chip.locked
+    card = ESignCard(ChipTransport(chip))
+    card.select()
+    card.verify_pin(PIN)  # the holder's PIN from IDKARTA_HOLDER_PIN is the card's (else raises)
     status = run("point", "status", "TAS-01-0001", "--station", station, "--json")
     assert json.loads(status.stdout)["status"] == "verified"
     listed = run("point", "jobs", "--station", station, "--json")

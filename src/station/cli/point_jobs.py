@@ -4,9 +4,10 @@
 readers (one thread each) with the embedded Center of the station folder: its document PKI
 (``pki`` in ``center.json``) signs EF.SOD and gives the read-back gate its trust anchors, its
 e-signature CA (``esign``) certifies the holder's key. Key store passphrases come from
-IDKARTA_PASSPHRASE or a prompt; the holder's PIN from IDKARTA_PIN or a prompt (asked twice),
-the PUK from IDKARTA_PUK or a prompt. On a terminal a progress bar shows each job's step;
-``--json`` prints the jobs. Exit 0 when every card is ready, 1 when one failed.
+IDKARTA_PASSPHRASE (a token's PIN from IDKARTA_PIN) or a prompt; the holder's new PIN from
+IDKARTA_HOLDER_PIN or a prompt (asked twice), the PUK from IDKARTA_HOLDER_PUK or a prompt. On a
+terminal a progress bar shows each job's step; ``--json`` prints the jobs. Exit 0 when every
+card is ready, 1 when one failed.
 """
 
 from __future__ import annotations
@@ -124,8 +125,8 @@ def open_services(
             cvca=cvca, build_lds=lds_builder(
                 point=config, face=lambda app: captures(app).face,
                 fingers=lambda app: (*captures(app).fingers, *captures(app).exceptions)),
-            pin=_secret("IDKARTA_PIN", "Holder's new e-signature PIN", confirm=True),
-            puk=_secret("IDKARTA_PUK", "PUK for the holder's PIN letter"), clock=_now,
+            pin=_secret("IDKARTA_HOLDER_PIN", "Holder's new e-signature PIN", confirm=True),
+            puk=_secret("IDKARTA_HOLDER_PUK", "PUK for the holder's PIN letter"), clock=_now,
             on_event=on_event,
         )  # fmt: skip
 
@@ -212,7 +213,9 @@ def personalize(applications: tuple[str, ...], station: Path, operator: str, rea
     files, EF.SOD at the Center, chip, e-signature, read-back gate.
 
     A card that fails is spoiled with its reason and the job takes a new blank. A job is picked
-    up where it stopped when run again (--resume runs every unfinished one).
+    up where it stopped when run again (--resume runs every unfinished one). The holder's new
+    PIN: IDKARTA_HOLDER_PIN or a prompt (twice); the PUK: IDKARTA_HOLDER_PUK or a prompt; key
+    stores: IDKARTA_PASSPHRASE (IDKARTA_PIN for a token) or a prompt.
     """
     from station.domain.jobs import JobStatus
     from station.point.jobs import VirtualReader, list_jobs, personalize_applications
