@@ -63,6 +63,11 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
                      r"accepted \(attempt 1, score \d+\); finger 7 accepted", proc.stdout)
     assert "Stored      encrypted at rest (AES-256-GCM, key file:" in proc.stdout
     assert "EF.SOD signed at the Center from the data-group hashes" in proc.stdout
+    # The restored card through the point's persisted pipeline, every step done, the gate passed.
+    assert re.search(r"Pipeline    job \w+ on reader-1, blank DEMO-TAS-01-0002-00001: take-blank, "
+                     r"build-lds, sign-sod, personalize, esign-enrol, read-back-gate, ready$",
+                     proc.stdout, re.M)  # fmt: skip
+    assert "Restored    AD0000002 ready: personalized on " in proc.stdout
     token = check_face((Path(station.__file__).parent / "samples" / "photo.jpg").read_bytes())
     assert DG2.decode(Dump.read(out / "card").files["DG2"]).images == (token.image,)
     with sqlite3.connect(out / "station" / "point.db") as db:

@@ -64,6 +64,7 @@ from pki.cvca import cv_signer, load_certificate
 from pki.esign import EsignCA, HolderRecord, IssuedCertificate
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
+from pki.ocsp import OCSPResponder
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, ApplicantError
 from station.card_data import CardKeys
@@ -88,6 +89,7 @@ from station.folders.pki import run_crl, run_init, run_masterlist
 from station.outbox import JSONLEndpoint, Outbox
 from station.point import service as point_service
 from station.point.capture import CaptureReport
+from station.point.gate import GateAnchors
 from station.point.models import ApplicationStatus
 from station.rules import check_applicant, expiry_date
 
@@ -312,27 +314,18 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
         # marks it lost and revokes its certificate in the same transaction as the new number.
         lost = station.report_lost(allocated.card, now=now, app_id=f"{POINT.code}-0002")
         station.capture(lost.id, applicant, now=now)
-        restored = station.submit(lost.id, now=now)
+        station.submit(lost.id, now=now)
         station.check_revoked(esign_ca, enrollment.issued, out / "esign" / "esign-after-loss.crl")
-        # Stage 6: the restored card on a chip of its own, by the same steps: its data on the
-        # new number, EF.SOD, personalization, a new e-signature certificate (same PIN), read
-        # back and verified, handed over.
-        new_dir, new_image = out / "card-replacement", out / "chip-replacement.json"
-        new_keys = CardKeys.generate()
-        station.card_files(lost.id, restored, new_keys, now=now,
-                           signature=applicant.signature).write(new_dir, overwrite=True)
-        new_dump = Dump.read(new_dir)
-        renewed = _issue_chip(
-            new_dump, new_keys, new_image, can=applicant.can, cvca=cvca, ca=esign_ca,
-            record=replace(record, card_number=restored.card, card_expiry=restored.expiry_date),
-            pin=holder_pin, puk=holder_puk,
-        )  # fmt: skip
-        station.record_esign(restored.card, renewed.issued)
-        station.mark(lost.id, ApplicationStatus.PERSONALIZED, now=now)
-        _read_back(new_dump, new_image, out / "read-replacement", can=applicant.can,
-                   terminal=terminal, trust=trust)  # fmt: skip
-        station.mark(lost.id, ApplicationStatus.VERIFIED, now=now)
-        station.hand_over(lost.id, lost.form, now=now, image=new_image, issued=renewed.issued)
+        # Stage 6: the restored card through the point's personalization pipeline (a blank
+        # from stock, its data on the new number from the new capture, EF.SOD at the Center,
+        # personalization, a new e-signature certificate with the same PIN, the read-back gate),
+        # then handed over.
+        anchors = GateAnchors(trust, terminal, esign_ca.certificate,
+                              OCSPResponder(esign_ca).respond)  # fmt: skip
+        pipeline = station.personalize(lost.id, applicant, esign_ca=esign_ca, anchors=anchors,
+                                       cvca=cvca, pin=holder_pin, puk=holder_puk, now=now,
+                                       image=out / "chip-replacement.json")  # fmt: skip
+        station.hand_over(lost.id, lost.form, now=now, pipeline=pipeline)
         run = station.finish(allocated.card)
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
@@ -396,8 +389,9 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
              f"idkarta point overdue --station {station}",
              f"idkarta center status --dir {station}",
              f"idkarta center revocations --dir {station}",
-             f"idkarta card show {q(str(run.restored.image))}",
-             f"idkarta card serve {q(str(run.restored.image))}",
+             f"idkarta point jobs --station {station}",
+             f"idkarta card show {q(str(run.restored.pipeline.image))}",
+             f"idkarta card serve {q(str(run.restored.pipeline.image))}",
              secret(f'PYHANKO_PKCS11_PIN="$IDKARTA_PIN" pyhanko sign addsig --field '
                     f"HolderSignature pkcs11 --lib {q(opensc_pkcs11())} --cert-label "
                     '"Certificate for Digital Signature" --key-label "SIGN key" '
@@ -531,11 +525,17 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
          f"{'listed' if revoked.in_crl else 'NOT LISTED'} in {revoked.crl_path}, OCSP answers "
          f"{revoked.ocsp_status}")  # fmt: skip
     restored = st.restored
-    assert restored is not None and restored.certificate is not None
-    done = restored.handover
-    echo(f"   Restored    {done.card} personalized on {restored.image} with a new e-signature "
-         f"certificate {restored.certificate.serial:x}, read back and verified; handed to the "
-         f"{done.receiver_role} {done.receiver_name}: "
+    assert restored is not None and restored.pipeline.job.esign_serial is not None
+    done, job = restored.handover, restored.pipeline.job
+    captured = st.captures.get(lost.id)
+    if captured is not None:
+        echo(f"   Capture     {_capture_line(captured)}")
+    echo(f"   Pipeline    job {job.id[:8]} on {job.reader}, blank {job.blank}: "
+         f"{', '.join(restored.pipeline.steps)}")  # fmt: skip
+    echo(f"   Restored    {done.card} {job.status.value}: personalized on "
+         f"{restored.pipeline.image} with a new e-signature certificate "
+         f"{job.esign_serial:x}, through the read-back gate; "
+         f"handed to the {done.receiver_role} {done.receiver_name}: "
          f"{'on time' if done.on_time else 'LATE'} (due {done.due_date.isoformat()})")  # fmt: skip
     cards = ", ".join(f"{k} {v}" for k, v in st.status.cards.items() if v)
     echo(f"   Registry    {st.status.persons} person(s), {st.status.requests} requests, "

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from idcard.cvc import CVCertificate
 from idcard.lds.dump import Dump
 from pki.esign import EsignCA, IssuedCertificate
 from pki.filestore import write_atomic
@@ -37,6 +39,7 @@ from station.domain.application import ApplicantRole, ApplicationForm, PointKind
 from station.domain.calendar import TASHKENT
 from station.domain.documents import DocumentKind
 from station.domain.grounds import Ground, Scheme, rule
+from station.domain.jobs import JobStatus
 from station.domain.person import Person, PersonName
 from station.errors import StationError
 from station.folders import station
@@ -46,8 +49,18 @@ from station.point import service as point_service
 from station.point.biometrics import KEY_FILE, BiometricKey, create_file_key
 from station.point.capture import CaptureReport
 from station.point.config import OperatorRole, PointConfig
+from station.point.gate import GateAnchors
+from station.point.jobs import (
+    JobEvent,
+    JobInfo,
+    JobServices,
+    VirtualReader,
+    lds_builder,
+    personalize_applications,
+)
 from station.point.lds import build_lds, sod_hashes, with_sod
 from station.point.models import Application, ApplicationStatus, Handover
+from station.point.stock import make_virtual_blanks, receive, virtual_blank_path
 
 SERIES = "AD"
 POINT = PointConfig(
@@ -121,12 +134,21 @@ class Revoked:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """A card made by the point's personalization pipeline (:mod:`station.point.jobs`): the
+    job as it ended, the steps it reported done, the chip image the holder takes."""
+
+    job: JobInfo
+    steps: tuple[str, ...]
+    image: Path
+
+
+@dataclass(frozen=True)
 class Restored:
-    """The restored card: its handover, chip image and e-signature certificate."""
+    """The restored card: its handover and the pipeline that made it."""
 
     handover: Handover
-    image: Path
-    certificate: IssuedCertificate | None
+    pipeline: Pipeline
 
 
 @dataclass
@@ -237,21 +259,57 @@ class DemoStation:
                                         fingerprint=hashlib.sha256(der).hexdigest())  # fmt: skip
 
     def hand_over(self, app_id: str, form: ApplicationForm, *, now: datetime,
-                  image: Path | None = None,
-                  issued: IssuedCertificate | None = None) -> Handover:  # fmt: skip
+                  pipeline: Pipeline | None = None) -> Handover:  # fmt: skip
         """Stage 4 (or 6): the verified card to the holder, who shows his identity document;
-        ``image`` and ``issued`` are the restored card's chip and certificate."""
+        ``pipeline``: what made the restored card."""
         handover = point_service.handover(
             self.point_db, app_id, receiver_role=ApplicantRole.HOLDER,
             receiver_name=form.applicant.name, receiver_document=form.applicant.document,
             operator=OPERATOR, point=self.point, center=self.center, now=now,
         )  # fmt: skip
-        if image is None:
+        if pipeline is None:
             self.run.handover = handover
             self.run.card = self.center.card_info(handover.card)
         else:
-            self.run.restored = Restored(handover, image, issued)
+            self.run.restored = Restored(handover, pipeline)
         return handover
+
+    def personalize(self, app_id: str, applicant: Applicant, *, esign_ca: EsignCA,
+                    anchors: GateAnchors, cvca: CVCertificate, pin: str, puk: str,
+                    now: datetime, image: Path) -> Pipeline:  # fmt: skip
+        """Stage 4 (or 6) through the point's personalization pipeline: a virtual blank taken
+        into stock and into the reader, the chip files from the accepted captures, EF.SOD signed
+        at the Center, the chip personalized and locked, the e-signature enrolled (the Center's
+        CA, OneID event), the read-back gate, ready (point and Center: verified). ``image``
+        gets a copy of the finished chip (the card the holder takes)."""
+        serials = make_virtual_blanks(self.folder, batch=f"DEMO-{app_id}", count=1)
+        receive(self.point_db, batch=f"DEMO-{app_id}", blanks=serials, now=now)
+        done: list[str] = []
+
+        def progress(event: JobEvent) -> None:
+            if event.phase == "done" and event.step is not None:
+                done.append(event.step.value)
+
+        def captures(app: Application) -> Any:
+            return point_capture.accepted_captures(self.point_db, app.id, self.biometric_key)
+
+        services = JobServices(
+            db=self.point_db, center=self.center, point=self.point, operator=OPERATOR,
+            esign=esign_ca, anchors=anchors, cvca=cvca,
+            build_lds=lds_builder(point=self.point, face=lambda app: captures(app).face,
+                                  fingers=lambda app: (*captures(app).fingers,
+                                                       *captures(app).exceptions),
+                                  signature=lambda app: applicant.signature),
+            pin=lambda: pin, puk=lambda: puk, clock=lambda: now, on_event=progress,
+        )  # fmt: skip
+        (result,) = personalize_applications(services, [app_id],
+                                             [VirtualReader("reader-1", self.folder)])
+        if isinstance(result, BaseException):
+            raise result
+        if result.status is not JobStatus.READY or result.blank is None:
+            raise StationError(f"the pipeline did not finish the card: {result.error}")
+        write_atomic(image, virtual_blank_path(self.folder, result.blank).read_bytes(), 0o600)
+        return Pipeline(result, tuple(done), image)
 
     def report_lost(self, card: str, *, now: datetime, app_id: str) -> Application:
         """Stage 5: the holder lost the card and applies to restore it (form, fee receipt)."""
