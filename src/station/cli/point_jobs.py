@@ -119,7 +119,8 @@ def open_services(
                                       master_lists=[pki_dir / "masterlist.der"],
                                       crls=[pki_dir / "crl" / "latest.pem"])  # fmt: skip
         anchors = GateAnchors(trust, terminal, ca.certificate, OCSPResponder(ca).respond)
-        captures = _captures(db, stack.enter_context(open_biometric_key(station, ask=_ask)))
+        data_key = stack.enter_context(open_biometric_key(station, ask=_ask))
+        captures = _captures(db, data_key)
         yield JobServices(
             db=db, center=client, point=config, operator=operator, esign=ca, anchors=anchors,
             cvca=cvca, build_lds=lds_builder(
@@ -127,7 +128,7 @@ def open_services(
                 fingers=lambda app: (*captures(app).fingers, *captures(app).exceptions)),
             pin=_secret("IDKARTA_HOLDER_PIN", "Holder's new e-signature PIN", confirm=True),
             puk=_secret("IDKARTA_HOLDER_PUK", "PUK for the holder's PIN letter"), clock=_now,
-            on_event=on_event,
+            on_event=on_event, sealing=data_key,
         )  # fmt: skip
 
 

@@ -118,6 +118,14 @@ class JobCenter(point_service.CenterAPI, Protocol):
                      oneid_event_id: str | None = None) -> CardInfo: ...  # fmt: skip
 
 
+class Sealing(Protocol):
+    """AES-GCM under the point's data key (``station.point.biometrics.BiometricKey`` has it)."""
+
+    def seal(self, plaintext: bytes, aad: bytes) -> bytes: ...
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes: ...
+
+
 class LDSBuilder(Protocol):
     """Every chip file but EF.SOD of ``application``'s card (see :func:`lds_builder`)."""
 
@@ -206,6 +214,9 @@ class JobServices:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_event: Callable[[JobEvent], None] | None = None
     outbox: Outbox | None = None
+    sealing: Sealing | None = field(default=None, repr=False)
+    """The point's data key (:class:`station.point.biometrics.BiometricKey`): with it the chip's
+    private keys and K_perso are kept AES-GCM sealed in the job's row; without, in the clear."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,7 +450,7 @@ class _Runner:
         def take(session: Any, job: JobRow) -> None:
             blank = take_blank(session, job=job.id, card=job.card)
             job.blank_id, job.blanks_used = blank.id, job.blanks_used + 1
-            job.k_perso = os.urandom(16)
+            job.k_perso = _seal(self.s, job.id, "k-perso", os.urandom(16))
 
         self._emit(row, Step.TAKE_BLANK, "performed")
         self._done(Step.TAKE_BLANK, take)
@@ -457,7 +468,7 @@ class _Runner:
         self._emit(row, Step.BUILD_LDS, "performed")
 
         def record(session: Any, job: JobRow) -> None:
-            job.chip_keys = _keys_bytes(keys)
+            job.chip_keys = _seal(self.s, job.id, "chip-keys", _keys_bytes(keys))
             job.personalized_at = when
             job.lds = json.dumps({n: d.hex() for n, d in lds.files.items()})
 
@@ -498,12 +509,12 @@ class _Runner:
 
     def _personalize(self, row: JobRow) -> None:
         row = self._start(Step.PERSONALIZE)
-        ca_key, aa_key = _keys(row)
+        ca_key, aa_key = _keys(self.s, row)
         with self._card(row) as transport:
             try:
                 personalize(transport, _dump(row), ChipSecrets(
                     ca_private_key=ca_key, aa_private_key=aa_key, can=row.can,
-                    cvca=self.s.cvca, esign_perso_key=row.k_perso,
+                    cvca=self.s.cvca, esign_perso_key=_k_perso(self.s, row),
                 ))  # fmt: skip
             except IdkartaError as exc:
                 raise _CardFailure(f"personalization failed: {exc}") from exc
@@ -520,11 +531,11 @@ class _Runner:
     def _enrol(self, row: JobRow) -> None:
         row = self._start(Step.ENROL)
         record = self._holder(row)
-        assert row.k_perso is not None
+        k_perso = _k_perso(self.s, row)
         with self._card(row) as transport:
             try:
                 issued = self._existing(transport, row, record) or enroll_card(
-                    transport, k_perso=row.k_perso, record=record, ca=self.s.esign,
+                    transport, k_perso=k_perso, record=record, ca=self.s.esign,
                     pin=self.s.pin, puk=self.s.puk(), outbox=self.s.outbox,
                 ).issued  # fmt: skip
             except IdkartaError as exc:
@@ -561,8 +572,7 @@ class _Runner:
         if mine is None:
             return None
         if card.read_file(FID_CERTIFICATE) != mine.der:
-            assert row.k_perso is not None
-            secure = card.open_personalization(row.k_perso)
+            secure = card.open_personalization(_k_perso(self.s, row))
             secure.write_file(mine.der, FID_CERTIFICATE)
             secure.write_file(bytes(self.s.esign.certificate.dump()), FID_CA_CERTIFICATE)
             card = ESignCard(transport)
@@ -623,10 +633,36 @@ def _keys_bytes(keys: CardKeys) -> bytes:
                        "aa": der(keys.active_authentication)}).encode()  # fmt: skip
 
 
-def _keys(row: JobRow) -> tuple[ec.EllipticCurvePrivateKey, ec.EllipticCurvePrivateKey]:
-    if row.chip_keys is None:
-        raise WrongState("job", f"job {row.id} has no chip keys (its LDS was not built)")
-    data = json.loads(row.chip_keys)
+_CLEAR, _SEALED = b"\x00", b"\x01"
+
+
+def _seal(services: JobServices, job: str, what: str, secret: bytes) -> bytes:
+    """``secret`` as the job's row keeps it: sealed under the point's data key (bound to the job
+    and to what it is), or in the clear when the services have no key."""
+    if services.sealing is None:
+        return _CLEAR + secret
+    return _SEALED + services.sealing.seal(secret, f"idkarta job {job} {what}".encode())
+
+
+def _unseal(services: JobServices, job: str, what: str, kept: bytes | None) -> bytes:
+    if kept is None:
+        raise WrongState("job", f"job {job} has no {what} (its step was not reached)")
+    if kept[:1] == _CLEAR:
+        return kept[1:]
+    if services.sealing is None:
+        raise WrongState("job", f"job {job}'s {what} is sealed: the point's data key is needed")
+    return services.sealing.open(kept[1:], f"idkarta job {job} {what}".encode())
+
+
+def _k_perso(services: JobServices, row: JobRow) -> bytes:
+    return _unseal(services, row.id, "k-perso", row.k_perso)
+
+
+ChipKeyPair = tuple[ec.EllipticCurvePrivateKey, ec.EllipticCurvePrivateKey]
+
+
+def _keys(services: JobServices, row: JobRow) -> ChipKeyPair:
+    data = json.loads(_unseal(services, row.id, "chip-keys", row.chip_keys))
     keys = []
     for name in ("ca", "aa"):
         key = serialization.load_der_private_key(bytes.fromhex(data[name]), password=None)

@@ -36,6 +36,7 @@ from station.folders.esign import open_ca
 from station.folders.esign import run_init as esign_init
 from station.folders.pki import PKIDocumentSigner, run_crl, run_init, run_masterlist
 from station.point import service as point_service
+from station.point.biometrics import SoftwareBiometricKey
 from station.point.gate import GateAnchors
 from station.point.jobs import JobEvent, JobServices, VirtualReader, lds_builder
 from station.point.stock import make_virtual_blanks, receive
@@ -43,6 +44,7 @@ from station.point.stock import make_virtual_blanks, receive
 SAMPLES = Path(__file__).resolve().parents[3] / "src" / "station" / "samples"
 PASSPHRASE = b"jobs-kit-passphrase"
 PIN, PUK = "123456", "12345678"
+DATA_KEY = bytes(range(32))  # the point's data key of the kit (seals the jobs' chip keys)
 NOW = datetime.now(UTC).replace(microsecond=0)  # the PKI is made now: valid from now
 
 
@@ -122,6 +124,7 @@ def station(kit: Kit, *, on_event: Callable[[JobEvent], None] | None = None,
                 build_lds=lds_builder(point=POINT, face=lambda app: face,
                                       fingers=lambda app: fingers),
                 pin=lambda: PIN, puk=lambda: PUK, clock=clock, on_event=on_event,
+                sealing=SoftwareBiometricKey(DATA_KEY, "file:jobs-kit"),
             )  # fmt: skip
             yield replace(services, **changes), point_db
     finally:

@@ -59,7 +59,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
             with services.db.session(write=False) as s:
                 row = s.get(Job, event.job)
                 assert row is not None
-                kept.append(_keys(row))
+                kept.append(_keys(services, row))
 
     with station(kit, on_event=keep_keys) as (services, db):
         app = returned_application(services, 1)

@@ -5,6 +5,7 @@ certificate, one OneID event, a blank issued; a failing blank is spoiled with it
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,38 @@ def test_through_pcscd_and_vpcd(tmp_path: Path, pcscd: PCSCD) -> None:
         assert (done.status, done.blanks_used) == (JobStatus.READY, 1)
         assert blank.locked
     assert [b.status for b in list_blanks(db)] == [BlankStatus.ISSUED]
+
+
+def test_the_chip_keys_are_sealed_at_rest_and_wiped_when_ready(tmp_path: Path,
+                                                              center_db: Database,
+                                                              point_db: Database) -> None:
+    """While the job runs, its row holds the chip's private keys and K_perso sealed under the
+    point's data key (bound to the job); once the card is ready they are gone."""
+    from station.db.point_job_tables import Job
+    from station.point.biometrics import BiometricsError, SoftwareBiometricKey
+    from station.point.jobs import _keys
+
+    kit = setup_station(tmp_path, center_db, point_db, blanks=1)
+    seen: list[tuple[bytes, bytes]] = []
+
+    def look(event: JobEvent) -> None:
+        if event.step is Step.GATE and event.phase == "started":
+            with point_db.session(write=False) as s:
+                row = s.get(Job, event.job)
+                assert row is not None and row.chip_keys and row.k_perso
+                seen.append((row.chip_keys, row.k_perso))
+                ca, _ = _keys(services, row)
+                assert ca.private_numbers().private_value.to_bytes(32, "big") not in row.chip_keys
+                other = replace(services, sealing=SoftwareBiometricKey(bytes(32), "other"))
+                with pytest.raises(BiometricsError):
+                    _keys(other, row)
+
+    with station(kit, on_event=look) as (services, db):
+        app = returned_application(services, 1)
+        job = run_job(services, create_job(db, app, reader="R1", now=NOW).id, reader(kit))
+        assert job.status is JobStatus.READY
+        ((keys, k_perso),) = seen
+        assert keys[:1] == b"\x01" and k_perso[:1] == b"\x01" and len(k_perso) == 1 + 12 + 16 + 16
+        with db.session(write=False) as s:
+            row = s.get(Job, job.id)
+            assert row is not None and (row.chip_keys, row.k_perso) == (None, None)
