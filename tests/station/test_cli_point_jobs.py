@@ -101,3 +101,27 @@ def test_usage_errors_exit_2(station: Path, args: tuple[str, ...], message: str)
     result = run("point", *args, "--station", station)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+def test_the_progress_bars_follow_the_events() -> None:
+    """On a terminal: one bar for the batch, one per job showing its step (rich, recorded)."""
+    from rich.console import Console
+
+    from station.cli.point_jobs import _Progress
+    from station.domain.jobs import Step
+    from station.point.jobs import JobEvent
+
+    console = Console(record=True, force_terminal=True, width=100)
+    with _Progress(True, console=console) as progress:
+        progress.batch(1)
+        for step in Step:
+            progress(JobEvent("j1", "TAS-01-0001", "R1", step, "started"))
+            progress(JobEvent("j1", "TAS-01-0001", "R1", step, "done"))
+        progress(JobEvent("j1", "TAS-01-0001", "R1", None, "ready", "AD0000001"))
+    text = console.export_text()
+    assert "batch" in text and "TAS-01-0001 (R1)" in text and "ready" in text
+    assert [t.completed for t in progress._bar.tasks] == [1, 7]
+    quiet = _Progress(False)
+    with quiet:
+        quiet(JobEvent("j1", "A", "R1", Step.GATE, "started"))  # no terminal: nothing shown
+    assert quiet._bar is None

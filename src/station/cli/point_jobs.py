@@ -156,22 +156,28 @@ def _captures(db: Any, key: Any) -> Callable[[Any], Any]:
 
 
 class _Progress:
-    """A rich progress bar per job on a terminal; nothing otherwise."""
+    """On a terminal, rich progress bars: the batch (cards ended) and each job's steps."""
 
     STEPS = 7
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool, *, console: Any = None) -> None:
+        self.enabled, self._console = enabled, console
         self._bar: Any = None
+        self._batch: Any = None
         self._tasks: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def batch(self, total: int) -> None:
+        if self._bar is not None:
+            self._batch = self._bar.add_task("batch", total=total, step="cards ready or failed")
 
     def __enter__(self) -> _Progress:
         if self.enabled:
             from rich.progress import BarColumn, Progress, TextColumn
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 TextColumn("{task.fields[step]}"), transient=False)  # fmt: skip
+                                 TextColumn("{task.fields[step]}"), transient=False,
+                                 console=self._console)  # fmt: skip
             self._bar.__enter__()
         return self
 
@@ -196,6 +202,8 @@ class _Progress:
             elif event.phase in ("started", "spoiled", "failed", "ready"):
                 what = event.step.value if event.step is not None else ""
                 self._bar.update(task, step=f"{what} {event.phase}".strip())
+            if event.phase in ("failed", "ready") and self._batch is not None:
+                self._bar.advance(self._batch)
 
 
 @click.command()
@@ -230,6 +238,7 @@ def personalize(applications: tuple[str, ...], station: Path, operator: str, rea
         if not wanted:
             raise UsageError("give the APPLICATIONS to personalize (or --resume)")
         pool = [VirtualReader(f"R{i + 1}", station) for i in range(readers)]
+        progress.batch(len(wanted))
         results = personalize_applications(services, wanted, pool)
     _print_results(wanted, results, as_json)
     if not all(not isinstance(r, BaseException) and r.status is JobStatus.READY
