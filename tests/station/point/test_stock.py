@@ -3,14 +3,17 @@ point, and a daily report that balances (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from idcard.chip import VirtualChip
 from idcard.chip.emrtd import make_atr
-from station.db import Database
+from station.db import Database, Role, open_database, sqlite_url
 from station.point.errors import PointError
 from station.point.stock import (
     BlankSpec,
@@ -139,3 +142,43 @@ def test_virtual_blanks_are_blank_chips(tmp_path: Path) -> None:
     assert not chip.locked and made[0].historical == historical_bytes(chip.atr)
     with pytest.raises(PointError, match="was made already"):
         make_virtual_blanks(tmp_path, batch="V1", count=1)
+
+
+_OPS = st.lists(st.tuples(st.sampled_from(["receive", "take", "issue", "spoil"]),
+                          st.integers(0, 2), st.integers(1, 3)), max_size=25)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_OPS)
+def test_any_day_balances_and_days_chain(ops: list[tuple[str, int, int]]) -> None:
+    """Whatever happens over three days (batches in, blanks taken, issued, spoiled, in time
+    order), each day balances, a day's closing stock is the next day's opening, and the last
+    closing stock is the blanks still at the point."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_database(sqlite_url(Path(tmp) / "p.db"), Role.POINT)
+        try:
+            serials = iter(range(10**6))
+            in_use: list[int] = []
+            for i, (op, day, n) in enumerate(sorted(ops, key=lambda o: o[1])):
+                when = DAY1 + timedelta(days=day, minutes=i)
+                if op == "receive":
+                    receive(db, batch=f"B{i}", blanks=[BlankSpec(f"S{next(serials)}", HIST)
+                                                       for _ in range(n)], now=when)
+                elif op == "take":
+                    with contextlib.suppress(OutOfStock), db.session() as s:
+                        in_use.append(take_blank(s, job=f"j{i}", card="AD0000001").id)
+                elif in_use:
+                    with db.session() as s:
+                        end_blank(s, in_use.pop(0), BlankStatus(
+                            "issued" if op == "issue" else "spoiled"), now=when, reason="x")
+            reports = [daily_report(db, date(2026, 12, 4) + timedelta(days=d)) for d in range(3)]
+            assert all(r.balanced for r in reports)
+            assert [r.closing for r in reports[:-1]] == [r.opening for r in reports[1:]]
+            still = [b for b in list_blanks(db)
+                     if b.status in (BlankStatus.IN_STOCK, BlankStatus.IN_USE)]  # fmt: skip
+            assert reports[-1].closing == len(still)
+            assert sum(r.received for r in reports) == len(list_blanks(db))
+        finally:
+            db.close()
