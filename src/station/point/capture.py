@@ -202,6 +202,8 @@ def capture(
     both = sorted(set(wanted) & set(excepted))
     if both:
         raise DomainError("fingers", f"finger {both[0]} is both captured and an exception")
+    if not (face or wanted or excepted):
+        raise DomainError("capture", "nothing to capture: the face, a finger or an exception")
     if len(set(wanted)) != len(wanted):
         raise DomainError("fingers", "a finger position is given twice")
     records = [FingerException(p, r) for p, r in sorted(excepted.items())]  # reasons checked

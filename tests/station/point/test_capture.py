@@ -193,6 +193,8 @@ def test_bad_requests_are_refused_before_anything_is_read(
 
     with pytest.raises(DomainError, match="finger 2 is both captured and an exception"):
         run(fingers=[2], exceptions={2: "bandaged"})
+    with pytest.raises(DomainError, match="nothing to capture"):
+        run(face=False)
     with pytest.raises(DomainError, match="given twice"):
         run(fingers=[2, 2])
     with pytest.raises(CaptureRefused) as caught:
