@@ -281,3 +281,21 @@ def test_an_open_application_keeps_its_captures(point_db: Database, app_id: str)
     assert len(_rows(point_db, app_id)) == 1
     with pytest.raises(DomainError):
         purge(point_db, now=NOW, retention=timedelta(days=-1))
+
+
+def test_a_new_capture_or_exception_replaces_the_slot(point_db: Database, app_id: str) -> None:
+    capture(point_db, app_id, Shots([PHOTO], {2: [RIGHT]}), key=KEY, operator="aziza",
+            point=POINT, now=NOW, fingers=[2])  # fmt: skip
+    later = NOW + timedelta(minutes=5)
+    report = capture(point_db, app_id, Shots(fingers={7: [LEFT]}), key=KEY, operator="bobur",
+                     point=POINT, now=later, face=False, fingers=[7],
+                     exceptions={2: "injured since the first capture"})  # fmt: skip
+    assert report.dg3 == (7,)
+    rows = _rows(point_db, app_id)
+    assert [(r.position, r.status, r.operator) for r in rows] == [
+        (0, "accepted", "aziza"), (2, "exception", "bobur"), (7, "accepted", "bobur")]
+    assert rows[1].sealed is None and rows[1].reason == "injured since the first capture"
+    got = accepted_captures(point_db, app_id, KEY)
+    assert [f.position for f in got.fingers] == [7]
+    assert [(e.position, e.reason) for e in got.exceptions] == [
+        (2, "injured since the first capture")]
