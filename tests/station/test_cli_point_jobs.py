@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from tests.conftest import ROOT
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip
 from tests.station.point.jobs_kit import PASSPHRASE, PIN, PUK, make_pki
 
 from idcard.chip import ChipTransport, VirtualChip
@@ -125,3 +126,17 @@ def test_the_progress_bars_follow_the_events() -> None:
     with quiet:
         quiet(JobEvent("j1", "A", "R1", Step.GATE, "started"))  # no terminal: nothing shown
     assert quiet._bar is None
+
+
+def test_personalize_in_a_pcsc_reader(station: Path, pcscd: PCSCD) -> None:
+    """--pcsc: the blank (a virtual chip plugged into pcscd's vpcd reader) personalized there."""
+    assert run("point", "stock", "receive", "--station", station, "--batch", "B1", "--virtual",
+               "1").exit_code == 0  # fmt: skip
+    chip = VirtualChip.load(station / "blanks" / "B1-00001.json")
+    with pcscd.card(PluggedChip(chip), 0):
+        done = run("point", "personalize", "TAS-01-0001", "--station", station, "--operator",
+                   "aziza", "--pcsc", READERS[0], "--json", env={**pcscd.env, **ENV})  # fmt: skip
+    assert done.exit_code == 0, done.output
+    (job,) = json.loads(done.stdout)["jobs"]
+    assert (job["status"], job["reader"], job["blank"]) == ("ready", "pcsc1", "B1-00001")
+    assert chip.locked

@@ -213,11 +213,14 @@ class _Progress:
               help="The operator running the personalization.")
 @click.option("--readers", default=1, show_default=True, type=click.IntRange(1, 16),
               help="Virtual readers working at once (one job each).")
+@click.option("--pcsc", "pcsc", multiple=True, metavar="READER",
+              help="Personalize in this PC/SC reader (a name or part of it; repeatable) "
+                   "instead of virtual readers; the blank the job takes must be in it.")
 @click.option("--resume", is_flag=True, help="Also run every job left running (after a crash).")
 @_JSON
 @run_errors
 def personalize(applications: tuple[str, ...], station: Path, operator: str, readers: int,
-                resume: bool, as_json: bool) -> None:  # fmt: skip
+                pcsc: tuple[str, ...], resume: bool, as_json: bool) -> None:  # fmt: skip
     """Personalize the cards of APPLICATIONS (returned by the Center): blank from stock, chip
     files, EF.SOD at the Center, chip, e-signature, read-back gate.
 
@@ -227,7 +230,13 @@ def personalize(applications: tuple[str, ...], station: Path, operator: str, rea
     stores: IDKARTA_PASSPHRASE (IDKARTA_PIN for a token) or a prompt.
     """
     from station.domain.jobs import JobStatus
-    from station.point.jobs import VirtualReader, list_jobs, personalize_applications
+    from station.point.jobs import (
+        PCSCReader,
+        Reader,
+        VirtualReader,
+        list_jobs,
+        personalize_applications,
+    )
 
     with _Progress(sys.stdout.isatty() and not as_json) as progress, \
             open_services(station, operator=operator, on_event=progress) as services:
@@ -237,7 +246,10 @@ def personalize(applications: tuple[str, ...], station: Path, operator: str, rea
                        if j.application not in wanted]  # fmt: skip
         if not wanted:
             raise UsageError("give the APPLICATIONS to personalize (or --resume)")
-        pool = [VirtualReader(f"R{i + 1}", station) for i in range(readers)]
+        pool: list[Reader] = (
+            [PCSCReader(f"pcsc{i + 1}", name) for i, name in enumerate(pcsc)] if pcsc
+            else [VirtualReader(f"R{i + 1}", station) for i in range(readers)]
+        )  # fmt: skip
         progress.batch(len(wanted))
         results = personalize_applications(services, wanted, pool)
     _print_results(wanted, results, as_json)
