@@ -35,7 +35,7 @@ from station.capture import FACE_RULES, FaceCapture, FingerCapture, FingerExcept
 from station.capture.finger import choose_for_dg3
 from station.card_data import CARD_PROFILE, CardKeys, CardProfile, assemble_lds
 from station.center.models import CardInfo
-from station.domain.person import CITIZEN, Person
+from station.domain.person import Person
 from station.errors import StationError
 from station.point.config import PointConfig
 from station.point.models import Application
@@ -44,8 +44,6 @@ __all__ = ["LDSError", "build_lds", "face_quality", "sod_hashes", "with_sod"]
 
 TOKEN_FRONTAL = 2
 """ISO/IEC 19794-5:2005 face image type 2, token frontal: the capture gate crops to it."""
-LIVE_SCAN_PLAIN = 0
-"""ISO/IEC 19794-4:2005 impression type 0, live-scan plain."""
 
 
 class LDSError(StationError):
@@ -66,19 +64,11 @@ def face_quality(face: FaceCapture) -> int:
 
 
 def _mrz(person: Person, card: CardInfo) -> MRZ:
-    if person.citizenship == CITIZEN:
-        return build_uzbek_id_card(
-            document_number=card.card, pinfl=card.pinfl, birth_date=person.birth_date,
-            sex=person.sex, expiry_date=card.expiry_date, surname=person.surname.latin,
-            given_names=person.given_name.latin,
-        )  # fmt: skip
-    # a resident (second scheme): the card is Uzbek, the nationality is the holder's own
-    return MRZ.build(
-        format="TD1", document_code="IU", issuing_state="UZB",
-        document_number=card.card, birth_date=person.birth_date, sex=person.sex,
-        expiry_date=card.expiry_date, nationality=person.citizenship,
-        surname=person.surname.latin, given_names=person.given_name.latin,
-        optional_data=card.pinfl, optional_data_2="UZB", transliteration="uz",
+    # a resident (second scheme) holds an Uzbek card with their own nationality
+    return build_uzbek_id_card(
+        document_number=card.card, pinfl=card.pinfl, birth_date=person.birth_date,
+        sex=person.sex, expiry_date=card.expiry_date, surname=person.surname.latin,
+        given_names=person.given_name.latin, nationality=person.citizenship,
     )  # fmt: skip
 
 
@@ -89,8 +79,8 @@ def _dg3(fingers: Iterable[FingerCapture | FingerException]) -> DG3 | None:
     instances = []
     for finger in chosen:  # one CBEFF instance per finger, its score in the finger's header
         (bio,) = DG3.from_images({finger.position: finger.image}).fingers
-        views = tuple(replace(v, quality=finger.score, impression_type=LIVE_SCAN_PLAIN)
-                      for v in bio.record.fingers)  # fmt: skip
+        # impression type left at its default 0, live-scan plain (19794-4 Table 5)
+        views = tuple(replace(v, quality=finger.score) for v in bio.record.fingers)
         instances.append(replace(bio, record=replace(bio.record, fingers=views)))
     return DG3(tuple(instances))
 
@@ -142,8 +132,8 @@ def build_lds(
     try:
         groups: list[LDSFile] = [
             DG1(_mrz(person, card)),
-            DG2.from_image(face.image, width=face.width, height=face.height,
-                           face_image_type=TOKEN_FRONTAL, quality=face_quality(face)),
+            DG2.from_image(face.image, face_image_type=TOKEN_FRONTAL,
+                           quality=face_quality(face)),  # size read from the JPEG
         ]  # fmt: skip
         dg3 = _dg3(fingers)
         if dg3 is not None:

@@ -316,18 +316,27 @@ def test_the_face_quality_is_the_sharpness_over_four_thresholds_within_1_to_100(
 
 
 @functools.cache
+def _pki_root() -> str:
+    import atexit
+    import shutil
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="sod-lds-")
+    atexit.register(shutil.rmtree, scratch, True)
+    return str(make_pki(Path(scratch) / "pki"))
+
+
+@functools.cache
 def _signed() -> tuple[Dump, bytes]:
     """A card's files and an EF.SOD over them (signed here with a throwaway DS: what is tested
     is with_sod's comparison, not the signature)."""
-    import tempfile
-
     from pki.filestore import FileKeyStore
     from pki.sod import sign_data_group_hashes
     from station.folders.pki import PKIFolder
 
     lds = build_lds(_app(), _card(), point=POINT, face=face(), fingers=fingers(), keys=keys(),
                     personalized_at=WHEN)  # fmt: skip
-    root = make_pki(Path(tempfile.mkdtemp(prefix="sod-lds-")) / "pki")
+    root = Path(_pki_root())
     folder = PKIFolder.open(root)
     label = str(folder.config["ds"][-1])
     store = FileKeyStore(root / "keys", lambda: PASSPHRASE.encode())
@@ -351,3 +360,94 @@ def test_with_sod_refuses_any_changed_byte_of_any_data_group(data: st.DataObject
     assert info.value.reason == f"the EF.SOD does not cover these files ({name} differ)"
     # EF.COM and EF.CardAccess are not hashed in EF.SOD (9303-10 §4.6.2): not refused
     assert with_sod(Dump({**lds.files, "EF.COM": lds.files["EF.COM"] + b"\x00"}), sod)
+
+
+def test_names_without_cyrillic_and_other_choices_land_where_they_must() -> None:
+    from station.card_data import CardProfile
+    from station.domain.person import PersonName
+
+    person = adult_form().person
+    plain = replace(person, surname=PersonName(person.surname.latin, ""))
+    lds = build_lds(_app(form=adult_form(person=plain)), _card(), point=POINT, face=face(),
+                    keys=keys(), personalized_at=WHEN)  # fmt: skip
+    dg11 = DG11.decode(lds.files["DG11"])
+    assert dg11.other_names == ()  # no Cyrillic surname: no other name at all
+    assert dg11.place_of_birth == "TOSHKENT SHAHRI"
+    only_surname = replace(person, given_name=PersonName(person.given_name.latin, ""),
+                           patronymic=PersonName(person.patronymic.latin, ""))  # fmt: skip
+    lds = build_lds(_app(form=adult_form(person=only_surname)), _card(), point=POINT,
+                    face=face(), keys=keys(), personalized_at=WHEN)  # fmt: skip
+    assert DG11.decode(lds.files["DG11"]).other_names == ("ҒУЛОМОВ",)
+    # the profile chooses the PACE parameters of EF.CardAccess
+    other = CardProfile(pace_parameter_id=12)
+    lds12 = build_lds(_app(), _card(), point=POINT, face=face(), keys=keys(),
+                      personalized_at=WHEN, profile=other)  # fmt: skip
+    default = build_lds(_app(), _card(), point=POINT, face=face(), keys=keys(),
+                        personalized_at=WHEN)  # fmt: skip
+    assert lds12.files["EF.CardAccess"] != default.files["EF.CardAccess"]
+    assert lds12.files["EF.CardAccess"].endswith(b"\x02\x01\x0c")
+    assert default.files["EF.CardAccess"].endswith(b"\x02\x01\x0d")
+
+
+def test_the_messages_of_the_refusals() -> None:
+    with pytest.raises(LDSError) as no_card:
+        build_lds(_app(card=None), _card(), point=POINT, face=face(), keys=keys(),
+                  personalized_at=WHEN)  # fmt: skip
+    assert no_card.value.field == "application"
+    assert str(no_card.value) == ("application: a-1 has no card number and PINFL from the Center "
+                                  "yet (submit it first)")  # fmt: skip
+    with pytest.raises(LDSError) as naive:
+        build_lds(_app(), _card(), point=POINT, face=face(), keys=keys(),
+                  personalized_at=WHEN.replace(tzinfo=None))  # fmt: skip
+    assert str(naive.value) == "personalized_at: must be an aware datetime"
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    with pytest.raises(LDSError) as not_jpeg:
+        build_lds(_app(), _card(), point=POINT, face=replace(face(), image=png), keys=keys(),
+                  personalized_at=WHEN)  # fmt: skip
+    assert (not_jpeg.value.field, not_jpeg.value.reason) == (
+        "lds", "a 19794-5 portrait must be JPEG or JPEG 2000")  # fmt: skip
+    lds = build_lds(_app(), _card(), point=POINT, face=face(), keys=keys(), personalized_at=WHEN)
+    with pytest.raises(LDSError) as unknown:
+        sod_hashes(lds, "nohash")
+    assert unknown.value.reason == "unknown hash algorithm 'nohash'"
+    with pytest.raises(LDSError) as junk:
+        with_sod(lds, b"\x77\x03\x30\x01\x00")
+    assert junk.value.reason.startswith("not an EF.SOD: ")
+    assert face_quality(replace(face(), sharpness=3 * FACE_RULES.min_sharpness)) == 75
+
+
+def test_the_personalization_time_does_not_depend_on_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tashkent")
+    time.tzset()
+    try:
+        lds = build_lds(_app(), _card(), point=POINT, face=face(), keys=keys(),
+                        personalized_at=WHEN)  # fmt: skip
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    dg12 = DG12.decode(lds.files["DG12"])
+    assert dg12.personalization_time is not None
+    assert dg12.personalization_time.text == "20261204101507"
+
+
+def test_with_sod_reads_the_sods_own_algorithm_and_names_a_group_only_it_covers() -> None:
+    from pki.filestore import FileKeyStore
+    from pki.sod import sign_data_group_hashes
+    from station.folders.pki import PKIFolder
+
+    lds, sod = _signed()
+    without_dg3 = Dump({n: raw for n, raw in lds.files.items() if n != "DG3"})
+    with pytest.raises(LDSError) as info:
+        with_sod(without_dg3, sod)
+    assert info.value.reason == "the EF.SOD does not cover these files (DG3 differ)"
+    root = Path(_pki_root())
+    folder = PKIFolder.open(root)
+    label = str(folder.config["ds"][-1])
+    store = FileKeyStore(root / "keys", lambda: PASSPHRASE.encode())
+    sha1 = sign_data_group_hashes(sod_hashes(lds, "sha1"), "sha1", store.load(label),
+                                  folder.read_cert(label), signing_time=NOW)  # fmt: skip
+    assert with_sod(lds, sha1).files["EF.SOD"] == sha1
