@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from asn1crypto import x509
+from asn1crypto import ocsp, x509
 
 from idcard.errors import IdkartaError
 from idcard.esign.card import ESignCard
 from idcard.reader.document import ReadResult, TerminalCredentials, read_document
 from idcard.transport import Transport
 from idcard.verify import TrustStore
-from idcard.verify._signature import signed_by
+from idcard.verify._signature import signed_by, verify
 from idcard.verify.document import verify_document
 from pki.ocsp import parse_response, request_for
 
@@ -160,9 +160,22 @@ def _esign(transport: Transport, anchors: GateAnchors,
     try:
         answer = anchors.ocsp(request_for(cert, anchors.esign_ca, os.urandom(16)))
         statuses = parse_response(answer)
-    except IdkartaError as exc:
+        signed = _ocsp_signed_by(answer, anchors.esign_ca)
+    except (IdkartaError, ValueError, TypeError, KeyError) as exc:
         checks.append(GateCheck("esign-ocsp", False, f"not checked ({exc})"))
         return checks
-    status = statuses[0].status if statuses else "no answer"
+    if not signed:
+        checks.append(GateCheck("esign-ocsp", False,
+                                "the OCSP answer is not signed by the e-signature CA"))
+        return checks
+    mine = [s for s in statuses if s.serial == cert.serial_number]
+    status = mine[0].status if mine else "nothing about this certificate"
     checks.append(GateCheck("esign-ocsp", status == "good", f"OCSP answers {status}"))
     return checks
+
+
+def _ocsp_signed_by(answer: bytes, ca: x509.Certificate) -> bool:
+    """Whether the OCSP answer's signature verifies with the CA's key (the CA answers itself)."""
+    basic = ocsp.OCSPResponse.load(answer).basic_ocsp_response
+    return verify(ca.public_key, basic["signature_algorithm"], bytes(basic["signature"].native),
+                  bytes(basic["tbs_response_data"].dump()))  # fmt: skip

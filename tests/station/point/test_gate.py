@@ -210,3 +210,24 @@ def test_a_job_whose_gate_fails_spoils_each_blank(made: Made) -> None:
     certs = [c for c in services.esign.register.all() if c.card_number == job.card]
     assert len(certs) == MAX_BLANKS and all(c.reason == "cessation_of_operation" for c in certs)
     assert services.center.card_info(job.card).status.value == "allocated"
+
+
+def test_an_ocsp_answer_not_signed_by_the_ca(made: Made) -> None:
+    """An answer whose signature does not verify with the CA's key is not believed."""
+    from asn1crypto import core, ocsp
+
+    real = made.services.anchors.ocsp
+    assert real is not None
+
+    def forged(request: bytes) -> bytes:
+        response = ocsp.OCSPResponse.load(real(request))
+        basic = response.basic_ocsp_response
+        signature = bytearray(basic["signature"].native)
+        signature[-1] ^= 1
+        basic["signature"] = core.OctetBitString(bytes(signature))
+        response["response_bytes"]["response"] = ocsp.BasicOCSPResponse.load(basic.dump(True))
+        return bytes(response.dump(True))
+
+    anchors = dataclasses.replace(made.services.anchors, ocsp=forged)
+    assert failed(gate(made, anchors=anchors)) == {
+        "esign-ocsp": "the OCSP answer is not signed by the e-signature CA"}
