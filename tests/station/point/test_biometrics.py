@@ -142,3 +142,47 @@ def test_the_data_key_on_a_token_never_leaves_it(
         # An independent AES-GCM with a wrong key cannot: the value is on the token only.
         with pytest.raises(Exception):  # noqa: B017, PT011 - cryptography's InvalidTag
             AESGCM(bytes(32)).decrypt(sealed[:12], sealed[12:], capture_aad("app", 0))
+
+
+def test_the_key_file_is_checked_field_by_field(tmp_path: Path) -> None:
+    """Known layout: 16-byte salt, an 8-byte random key id, the cost as made (p = 2 here), a
+    readable indented JSON; anything else in the file is refused, never guessed around."""
+    import base64
+    import re
+
+    path = tmp_path / KEY_FILE
+    made = create_file_key(path, b"pp", cost=ScryptCost(2**10, r=8, p=2))
+    text = path.read_text()
+    assert text.startswith('{\n  "format": "idkarta biometric data key 1",\n')
+    document = json.loads(text)
+    assert re.fullmatch(r"file:[0-9a-f]{16}", made.key_id)
+    assert len(base64.b64decode(document["kdf"]["salt"])) == 16
+    assert document["kdf"]["p"] == 2
+    assert load_file_key(path, b"pp").key_id == made.key_id  # p = 2 is used to unwrap
+    bad = {
+        "format": {**document, "format": "something else"},
+        "kdf name": {**document, "kdf": {**document["kdf"], "name": "pbkdf2"}},
+        "salt not base64": {**document, "kdf": {**document["kdf"], "salt": "@@@@"}},
+        "wrapped not base64": {**document, "wrapped": document["wrapped"][:-4] + "@@@@"},
+    }
+    for name, content in bad.items():
+        path.write_text(json.dumps(content))
+        with pytest.raises(BiometricsError) as caught:
+            load_file_key(path, b"pp")
+        assert str(caught.value) == f"{path} is not a biometric data key file", name
+    with pytest.raises(BiometricsError) as caught:
+        load_file_key(tmp_path, b"pp")  # a folder: unreadable as a file
+    assert str(caught.value).startswith(f"cannot read {tmp_path}: ")
+    with pytest.raises(BiometricsError) as caught:
+        create_file_key(tmp_path / "x.json", b"", cost=CHEAP)
+    assert str(caught.value) == "an empty passphrase is not accepted"
+
+
+def test_the_errors_say_what_happened_without_secrets() -> None:
+    with pytest.raises(BiometricsError) as caught:
+        SoftwareBiometricKey(bytes(16), "short")
+    assert str(caught.value) == "the biometric data key must be 32 bytes (AES-256)"
+    with pytest.raises(BiometricsError) as caught:
+        KEY.open(KEY.seal(b"x", b"a"), b"b")
+    assert str(caught.value) == ("a capture does not decrypt: wrong data key, or the record was "
+                                 "altered or moved")  # fmt: skip
