@@ -20,6 +20,7 @@ from tests.softhsm import SoftHSMToken, fresh_softhsm_token, new_softhsm_token
 from tests.station.center.kit import NOW, numbered, request, setup_center
 
 from idcard import tlv
+from idcard.errors import IdkartaError
 from idcard.lds.dg1 import DG1
 from idcard.lds.sod import SOD
 from idcard.mrz import build_uzbek_id_card
@@ -571,3 +572,27 @@ def test_cards_are_told_apart_by_series_and_number_and_hashes_by_card(
         card_sod(center, "AF0000001")
     assert (unknown.value.field, unknown.value.reason) == (
         "card", "card AF0000001 is not in the registry")  # fmt: skip
+
+
+def test_the_document_signer_loads_its_key_once(
+    pki_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file store's key (scrypt, ≈ 1.5 s) is loaded once, not once per card; close()
+    forgets it."""
+    loads: list[str] = []
+    real_load = FileKeyStore.load
+
+    def counted(store: FileKeyStore, label: str) -> object:
+        loads.append(label)
+        return real_load(store, label)
+
+    monkeypatch.setattr(FileKeyStore, "load", counted)
+    monkeypatch.setenv("IDKARTA_PASSPHRASE", PASSPHRASE)
+    ds = PKIDocumentSigner(pki_folder)
+    signed = [ds.sign(hashes_of(FILES), "sha256", document_code="IU", now=NOW) for _ in range(3)]
+    assert len({s.ds_serial for s in signed}) == 1 and len(loads) == 1
+    assert SOD.decode(signed[-1].sod).data_group_hashes == hashes_of(FILES)
+    ds.close()
+    monkeypatch.delenv("IDKARTA_PASSPHRASE")
+    with pytest.raises(IdkartaError):  # closed: the store is opened again, and cannot be
+        ds.sign(hashes_of(FILES), "sha256", document_code="IU", now=NOW)
