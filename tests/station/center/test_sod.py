@@ -48,7 +48,7 @@ from station.domain.cards import CardStatus
 from station.domain.errors import DomainError
 from station.errors import StationError
 from station.folders.pki import PKIDocumentSigner, PKIFolder, run_init
-from station.folders.station import PointSpec, embedded_center, init_center
+from station.folders.station import PointSpec, embedded_center, init_center, serve_app
 
 __all__ = ["fresh_softhsm_token", "new_softhsm_token"]  # the SoftHSM2 fixtures used here
 
@@ -444,6 +444,12 @@ def test_the_embedded_center_signs_with_the_folders_pki(
         sod = client.sign_sod(card, point="TAS01", hashes=hashes_of(FILES))
     report = verify_passive({**FILES, "EF.SOD": sod}, trust(pki_folder))
     assert report.statuses["sod_signature"] is Status.PASS
+    # the served Center (idkarta center serve) signs with the same folder's PKI
+    with CenterClient.in_process(serve_app(station, None)) as served:
+        card2 = served.send_request(request(numbered(2))).card
+        sod2 = served.sign_sod(card2, point="TAS01", hashes=hashes_of(FILES))
+    assert verify_passive({**FILES, "EF.SOD": sod2},
+                          trust(pki_folder)).statuses["sod_signature"] is Status.PASS  # fmt: skip
     # a Center without a PKI folder answers that it cannot sign
     plain = tmp_path / "plain"
     init_center(plain, None, series="AD", esign=None, now=NOW,
