@@ -301,6 +301,7 @@ class DemoStation:
                                                        *captures(app).exceptions),
                                   signature=lambda app: applicant.signature),
             pin=lambda: pin, puk=lambda: puk, clock=lambda: now, on_event=progress,
+            sealing=self.biometric_key,
         )  # fmt: skip
         (result,) = personalize_applications(services, [app_id],
                                              [VirtualReader("reader-1", self.folder)])
