@@ -40,6 +40,7 @@ __all__ = [
     "SODBuilder",
     "document_code",
     "document_signer_refusal",
+    "sign_data_group_hashes",
     "sign_dump_folder",
 ]
 
@@ -169,26 +170,56 @@ class SODBuilder:
         algorithm: SignatureAlgorithm | None = None,
     ) -> bytes:
         """The EF.SOD file (tag 77) signed by ``signer``, whose certificate is ``certificate``."""
-        cert = load_ds_certificate(certificate)
-        if len(self._data_groups) < 2:
-            raise IssuanceError("an EF.SOD needs at least two data groups")
-        check_document_signer(cert, signer)
         hash_name = self._hash_algorithm or "sha256"
         hashes = {n: hashlib.new(hash_name, raw).digest() for n, raw in self._data_groups}
-        lds, uni = self._versions if self._versions is not None else (None, None)
-        try:
-            lso = build_lds_security_object(hashes, hash_name, lds, uni)
-        except EncodeError as exc:
-            raise IssuanceError(f"LDSSecurityObject: {exc}") from None
-        alg = signing_algorithm(signer, algorithm or self._signature_algorithm)
-        when = (self._signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-        info = build_signed_data(oids.ID_ICAO_LDS_SECURITY_OBJECT, lso, signer, cert, alg, when)
-        sod = tlv.encode(SOD.TAG, info)
-        try:  # our own output must read back (the fast reader passive authentication uses)
-            SODParts.decode(sod)
-            return sod
-        except DecodeError as exc:
-            raise IssuanceError(f"the signed EF.SOD does not decode: {exc}") from None
+        return sign_data_group_hashes(
+            hashes, hash_name, signer, certificate,
+            algorithm=algorithm or self._signature_algorithm,
+            signing_time=self._signing_time, lds_version=self._versions,
+        )  # fmt: skip
+
+
+def sign_data_group_hashes(
+    hashes: Mapping[int, bytes],
+    hash_algorithm: str,
+    signer: Signer,
+    certificate: x509.Certificate | bytes,
+    *,
+    algorithm: SignatureAlgorithm | None = None,
+    signing_time: dt.datetime | None = None,
+    lds_version: tuple[str, str] | None = None,
+) -> bytes:
+    """The EF.SOD file (tag 77) over data group ``hashes`` (number → digest by
+    ``hash_algorithm``), signed by ``signer`` whose certificate is ``certificate``.
+
+    For a signer that never sees the data groups (the Center signs the hashes a collection
+    point sends): each number must be 1–16 and each digest the algorithm's length."""
+    if hash_algorithm not in DATA_GROUP_HASHES:
+        raise IssuanceError(f"unsupported hash {hash_algorithm!r}; one of {DATA_GROUP_HASHES}")
+    size = hashlib.new(hash_algorithm).digest_size
+    for number, digest in hashes.items():
+        if not 1 <= number <= 16:
+            raise IssuanceError(f"data group number {number} outside 1..16")
+        if len(digest) != size:
+            raise IssuanceError(f"the hash of DG{number} is not {size} bytes ({hash_algorithm})")
+    if len(hashes) < 2:
+        raise IssuanceError("an EF.SOD needs at least two data groups")
+    cert = load_ds_certificate(certificate)
+    check_document_signer(cert, signer)
+    lds, uni = lds_version if lds_version is not None else (None, None)
+    try:
+        lso = build_lds_security_object(dict(hashes), hash_algorithm, lds, uni)
+    except EncodeError as exc:
+        raise IssuanceError(f"LDSSecurityObject: {exc}") from None
+    alg = signing_algorithm(signer, algorithm)
+    when = (signing_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    info = build_signed_data(oids.ID_ICAO_LDS_SECURITY_OBJECT, lso, signer, cert, alg, when)
+    sod = tlv.encode(SOD.TAG, info)
+    try:  # our own output must read back (the fast reader passive authentication uses)
+        SODParts.decode(sod)
+        return sod
+    except DecodeError as exc:
+        raise IssuanceError(f"the signed EF.SOD does not decode: {exc}") from None
 
 
 def sign_dump_folder(

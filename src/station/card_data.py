@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "SECRETS_VERSION",
     "CardKeys",
     "CardProfile",
+    "assemble_lds",
     "build_card_data",
 ]
 
@@ -176,6 +178,19 @@ def build_card_data(
         date_of_issue=DateValue.from_date(doc.issue_date),
         personalization_time=DateValue(when.strftime("%Y%m%d%H%M%S")),
     )
+    groups: list[LDSFile] = [dg1, dg2, dg3]
+    if applicant.signature is not None:
+        groups.append(DG7.from_image(applicant.signature))
+    groups += [dg11, dg12]
+    return assemble_lds(groups, keys, profile)
+
+
+def assemble_lds(
+    groups: Sequence[LDSFile], keys: CardKeys, profile: CardProfile = CARD_PROFILE
+) -> Dump:
+    """The chip's files but EF.SOD: ``groups`` (DG1 … DG12, in order) followed by DG14 (Chip
+    and Terminal Authentication, Active Authentication and PACE info) and DG15 (the AA key) of
+    ``keys``, EF.CardAccess (PACE) and the EF.COM that lists them all."""
     dg14 = DG14(
         SecurityInfos(
             (
@@ -191,9 +206,6 @@ def build_card_data(
     card_access = CardAccess(
         SecurityInfos((PACEInfo(profile.pace_protocol, 2, profile.pace_parameter_id),))
     )
-    groups: list[LDSFile] = [dg1, dg2, dg3]
-    if applicant.signature is not None:
-        groups.append(DG7.from_image(applicant.signature))
-    groups += [dg11, dg12, dg14, dg15]
-    com = EFCOM.from_data_groups([g.NAME for g in groups])
-    return Dump.from_objects([com, *groups, card_access])
+    files = [*groups, dg14, dg15]
+    com = EFCOM.from_data_groups([g.NAME for g in files])
+    return Dump.from_objects([com, *files, card_access])

@@ -64,17 +64,24 @@ def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         ("mrz", "parse"): ["XX"],
         ("pki", "cvc-show"): [g],
         ("point", "apply"): [g, "--station", e, "--operator", "aziza"],  # not JSON
+        ("point", "capture"): ["X-1", "--station", e, "--operator", "aziza", "--face", g],
         ("point", "handover"): ["X-1", "--station", e, "--operator", "aziza", "--name", "N",
                                 "--document", "AA1234567"],  # no point.json
         ("point", "init"): ["--station", e, "--code", "TAS-01", "--name", "N", "--kind",
                             "internal-affairs", "--place-code", "262", "--operator", "a"],
         ("point", "mark"): ["X-1", "verified", "--station", e, "--operator", "aziza"],
+        ("point", "jobs"): ["--station", e],  # no point.json
         ("point", "overdue"): ["--station", e],
+        ("point", "personalize"): ["X-1", "--station", e, "--operator", "aziza"],  # no center.json
+        ("point", "purge"): ["--station", e],  # no point.json
         ("point", "refuse"): [g, "--station", e, "--operator", "aziza", "--reason",
                               "fingerprints-refused", "--out", str(tmp / "n.pdf")],
         ("point", "replace"): ["--station", e, "--operator", "aziza", "--card", "AD0000001",
                                "--ground", "lost"],
         ("point", "status"): ["X-1", "--station", e],
+        ("point", "stock", "list"): ["--station", e],
+        ("point", "stock", "receive"): ["--station", e, "--batch", "B1", "--virtual", "1"],
+        ("point", "stock", "report"): ["--station", e],
         ("point", "submit"): ["X-1", "--station", e],
         ("pki", "init"): ["--dir", str(garbage.parent)],  # already a PKI (pki.json below)
         ("pki", "revoke"): ["--dir", e, "5"],

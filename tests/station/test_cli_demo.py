@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from importlib import resources
@@ -20,8 +21,10 @@ from tests.conftest import ROOT, require_tool
 from tests.pcsc_harness import PCSCD, READERS, pcscd, wait_absent  # noqa: F401 - the fixture
 
 import station
+from idcard.lds.dg2 import DG2
 from idcard.lds.dump import Dump
 from idcard.reader.pcsc import PCSCTransport
+from station.capture import check_face
 from station.cli import main
 
 
@@ -54,6 +57,27 @@ def test_demo_issues_signs_and_verifies(tmp_path: Path) -> None:
     for protocol in ("PACE", "CA", "TA", "AA"):
         assert re.search(rf"OK\s+{protocol}\s", proc.stdout), protocol
     assert (out / "chip.json").stat().st_mode & 0o077 == 0  # the image holds the chip's keys
+    # Issue 11: captured at the point through the gates, stored encrypted; the chip's DG2 is the
+    # accepted token portrait of the shipped photograph, byte for byte; EF.SOD from the Center.
+    assert re.search(r"Capture     face \(photo\.jpg\) accepted \(attempt 1\); finger 2 "
+                     r"accepted \(attempt 1, score \d+\); finger 7 accepted", proc.stdout)
+    assert "Stored      encrypted at rest (AES-256-GCM, key file:" in proc.stdout
+    assert "EF.SOD signed at the Center from the data-group hashes" in proc.stdout
+    # The restored card through the point's persisted pipeline, every step done, the gate passed.
+    assert re.search(r"Pipeline    job \w+ on reader-1, blank DEMO-TAS-01-0002-00001: take-blank, "
+                     r"build-lds, sign-sod, personalize, esign-enrol, read-back-gate, ready$",
+                     proc.stdout, re.M)  # fmt: skip
+    assert "Restored    AD0000002 ready: personalized on " in proc.stdout
+    token = check_face((Path(station.__file__).parent / "samples" / "photo.jpg").read_bytes())
+    assert DG2.decode(Dump.read(out / "card").files["DG2"]).images == (token.image,)
+    with sqlite3.connect(out / "station" / "point.db") as db:
+        sealed = [r[0] for r in db.execute("SELECT sealed FROM biometric_captures "
+                                           "WHERE sealed IS NOT NULL")]  # fmt: skip
+    assert len(sealed) == 6 and all(token.image[500:532] not in b for b in sealed)
+    with sqlite3.connect(out / "station" / "center.db") as db:
+        signed = db.execute("SELECT c.series, c.number, s.point_code FROM card_sods s JOIN "
+                            "cards c ON c.id = s.card_id ORDER BY c.number").fetchall()  # fmt: skip
+    assert signed == [("AD", 1, "TAS-01"), ("AD", 2, "TAS-01")]
     assert "RESULT: PASS" in proc.stdout
     assert " FAIL " not in proc.stdout
     dump = Dump.read(out / "card")

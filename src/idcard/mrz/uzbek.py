@@ -50,9 +50,11 @@ def build_uzbek_id_card(
     surname: str,
     given_names: str,
     document_code: str = "IU",
+    nationality: str = "UZB",
 ) -> MRZ:
     """The TD1 MRZ of an Uzbek ID card; names in Uzbek Latin or Cyrillic are transliterated
-    with ``language="uz"`` (:mod:`idcard.mrz.translit`)."""
+    with ``language="uz"`` (:mod:`idcard.mrz.translit`). ``nationality``: a permanent
+    resident's own (a foreign State's code, ``XXA`` stateless); the citizen profile wants UZB."""
     return MRZ.build(
         format="TD1",
         document_code=document_code,
@@ -61,7 +63,7 @@ def build_uzbek_id_card(
         birth_date=birth_date,
         sex=sex,
         expiry_date=expiry_date,
-        nationality="UZB",
+        nationality=nationality,
         surname=surname,
         given_names=given_names,
         optional_data=pinfl,

@@ -8,6 +8,7 @@ e-signature revocation (a replacement, a card lost), the pending revocations are
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,10 +26,14 @@ from station.api.schemas import (
     PointIn,
     PointOut,
     RequestIn,
+    SODIn,
+    SODOut,
     StatusChangeIn,
     StatusOut,
 )
 from station.center import service
+from station.center import sod as sod_service
+from station.center.errors import SignerUnavailable
 from station.center.models import CenterRequest, PointInfo
 from station.db import Database
 
@@ -56,10 +61,12 @@ def create_app(
     *,
     revoke: Callable[[int, str], None] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    sod_signer: sod_service.DocumentSigning | None = None,
 ) -> FastAPI:
     """The Center's ASGI application over ``db``; ``revoke(serial, reason)`` is the e-signature
     CA's revocation (see :func:`station.center.esign_revoker`), None to leave revocations
-    queued for ``idkarta center`` to apply."""
+    queued for ``idkarta center`` to apply; ``sod_signer`` the Document Signer that signs the
+    cards' EF.SOD (:class:`station.folders.pki.PKIDocumentSigner`), None: the route answers 503."""
     app = FastAPI(
         title="idkarta Center",
         summary="The State Personalization Center's API for the data-collection points",
@@ -108,6 +115,19 @@ def create_app(
             oneid_event_id=body.oneid_event_id,
         )
         return info.to_json()
+
+    @v1.post("/cards/{card}/sod", response_model=SODOut, summary="Sign the card's EF.SOD")
+    def post_card_sod(card: Annotated[str, _CARD], body: SODIn) -> dict[str, Any]:
+        if sod_signer is None:
+            raise SignerUnavailable("no Document Signer is configured at this Center")
+        record = sod_service.sign_sod(
+            db, card, point=body.point, algorithm=body.algorithm,
+            hashes={int(n): bytes.fromhex(h) for n, h in body.hashes.items()},
+            signer=sod_signer, now=clock(),
+        )  # fmt: skip
+        return {"card": record.card, "point": record.point, "algorithm": record.hash_algorithm,
+                "ds_serial": str(record.ds_serial), "signed_at": record.signed_at.isoformat(),
+                "sod": base64.b64encode(record.sod).decode("ascii")}  # fmt: skip
 
     @v1.get("/persons/{pinfl}", response_model=PersonIn, summary="A person by PINFL")
     def get_person(pinfl: Annotated[str, _PINFL]) -> dict[str, Any]:

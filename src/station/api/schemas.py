@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from station.domain.application import PointKind
 from station.domain.cards import CardStatus
@@ -30,6 +30,8 @@ __all__ = [
     "PointOut",
     "Problem",
     "RequestIn",
+    "SODIn",
+    "SODOut",
     "StatusChangeIn",
     "StatusOut",
 ]
@@ -115,6 +117,32 @@ class EsignIn(_Strict):
     serial: str = Field(pattern=r"^[0-9]{1,60}$", description="decimal certificate serial")
     fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the DER")
     oneid_event_id: str | None = Field(default=None, max_length=64)
+
+
+_DG_NUMBER = Annotated[str, StringConstraints(pattern=r"^(1[0-6]|[1-9])$")]
+_DIGEST_HEX = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{2}){20,64}$")]
+
+
+class SODIn(_Strict):
+    """Data group hashes to sign into the card's EF.SOD (issue 11): hashes only, never the data
+    groups or the biometrics; the Center's Document Signer signs them."""
+
+    point: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$", description="the card's point")
+    algorithm: Literal["sha1", "sha224", "sha256", "sha384", "sha512"] = Field(
+        default="sha256", description="the data group hash algorithm (ICAO 9303-12 §5)"
+    )
+    hashes: dict[_DG_NUMBER, _DIGEST_HEX] = Field(
+        max_length=16, description="data group number (1-16) → its hash, lower-case hex"
+    )
+
+
+class SODOut(_Strict):
+    card: str
+    point: str
+    algorithm: str
+    ds_serial: str = Field(description="decimal serial of the Document Signer's certificate")
+    signed_at: datetime
+    sod: str = Field(description="the EF.SOD file (tag 77), base64")
 
 
 class CardEventOut(_Strict):

@@ -3,9 +3,9 @@
 
 Order of the checks (the first failure is the reason): decodable image → a face (if none is
 found upright but one is found after turning the image, the reason is ``rotated``) → exactly one
-face → both eyes → inter-eye distance → roll from the eye line → eyes centred in the frame →
-face size in the frame → exposure → sharpness → the token frame inside the image → uniform
-background → the JPEG within the DG2 budget.
+face → both eyes; then every measure, each failure reported (inter-eye distance → roll from the
+eye line → yaw proxy → eyes centred in the frame → face size in the frame → exposure → sharpness
+→ the token frame inside the image → uniform background); then the JPEG within the DG2 budget.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class FaceRules:
     min_sharpness: float = 25.0
     """Variance of the Laplacian of the face box scaled to a 90 px eye distance. Local choice,
     calibrated on scikit-image's astronaut (≈ 70 upscaled 2.5×, ≈ 8 after a σ = 2.5 blur)."""
+    max_yaw_offset: float = 0.15
+    """Horizontal distance of the eye midpoint from the centre of the face box, in eye
+    distances. Local proxy for yaw (a Haar cascade gives no pose): the astronaut ≈ 0.02."""
     max_background_std: float = 20.0
     """Grey standard deviation in each top corner of the token frame (beside the head). Local
     choice for ICAO's 'plain, uniform background'."""
@@ -91,6 +94,8 @@ class FaceCapture:
     background_spread: float
     background_difference: float
     jpeg_quality: int
+    yaw_offset: float = 0.0
+    """Eye midpoint beside the face box's centre, in eye distances (signed; the yaw proxy)."""
 
 
 _CASCADES: dict[str, cv2.CascadeClassifier] = {}
@@ -160,7 +165,8 @@ def _in(value: float, bounds: tuple[float, float]) -> bool:
 
 def check_face(image: bytes, rules: FaceRules = FACE_RULES) -> FaceCapture:
     """Accept ``image`` as the holder's portrait, cropped and sized to the token frame, or
-    raise :class:`CaptureRefused` with the first reason it fails."""
+    raise :class:`CaptureRefused`: its ``reason`` is the first failed check, its ``problems``
+    every failed check (once a face with both eyes is found, all measures are taken)."""
     colour = decode(image)
     grey: Grey = np.asarray(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
     height, width = grey.shape
@@ -174,50 +180,54 @@ def check_face(image: bytes, rules: FaceRules = FACE_RULES) -> FaceCapture:
         raise CaptureRefused("two_faces", f"{len(faces)} faces were found; exactly one is needed")
     face = faces[0]
     (lx, ly), (rx, ry) = _eyes(grey, face)
+    problems: list[tuple[str, str]] = []
     distance = math.hypot(rx - lx, ry - ly)
     if distance < rules.min_eye_distance:
-        raise CaptureRefused(
-            "eye_distance",
-            f"{distance:.0f} px between the eyes, at least {rules.min_eye_distance:.0f} needed",
-        )
+        problems.append(("eye_distance", f"{distance:.0f} px between the eyes, at least "
+                         f"{rules.min_eye_distance:.0f} needed"))  # fmt: skip
     roll = math.degrees(math.atan2(ry - ly, rx - lx))
     if abs(roll) > rules.max_roll_degrees:
-        raise CaptureRefused(
-            "rotated", f"the eye line is rolled {roll:.1f}°, at most {rules.max_roll_degrees}°"
-        )
+        problems.append(("rotated", f"the eye line is rolled {roll:.1f}°, at most "
+                         f"{rules.max_roll_degrees}°"))  # fmt: skip
+    fx, fy, fw, fh = face
     mx, my = (lx + rx) / 2, (ly + ry) / 2
+    yaw = float((mx - (fx + fw / 2)) / distance)
+    if abs(yaw) > rules.max_yaw_offset:
+        problems.append(("turned", f"the eyes sit {abs(yaw):.2f} eye distances beside the "
+                         f"face's centre line, at most {rules.max_yaw_offset}"))  # fmt: skip
     eye_x, eye_y = float(mx / width), float(my / height)
     if not (_in(eye_x, rules.eye_x_range) and _in(eye_y, rules.eye_y_range)):
-        raise CaptureRefused(
-            "head_off_centre", f"eyes at {eye_x:.0%} of the width and {eye_y:.0%} of the height"
-        )
-    fx, fy, fw, fh = face
+        problems.append(("head_off_centre",
+                         f"eyes at {eye_x:.0%} of the width and {eye_y:.0%} of the height"))
     ratio = fw / width
     if ratio < rules.face_width_range[0]:
-        raise CaptureRefused("head_too_small", f"the face spans {ratio:.0%} of the width")
+        problems.append(("head_too_small", f"the face spans {ratio:.0%} of the width"))
     if ratio > rules.face_width_range[1]:
-        raise CaptureRefused("head_too_large", f"the face spans {ratio:.0%} of the width")
+        problems.append(("head_too_large", f"the face spans {ratio:.0%} of the width"))
     box = grey[fy : fy + fh, fx : fx + fw]
     brightness = float(box.mean())
     if brightness < rules.brightness_range[0]:
-        raise CaptureRefused("too_dark", f"mean face brightness {brightness:.0f} of 255")
+        problems.append(("too_dark", f"mean face brightness {brightness:.0f} of 255"))
     if brightness > rules.brightness_range[1]:
-        raise CaptureRefused("too_bright", f"mean face brightness {brightness:.0f} of 255")
+        problems.append(("too_bright", f"mean face brightness {brightness:.0f} of 255"))
     scale = SHARPNESS_EYE_DISTANCE / distance
     normal = cv2.resize(box, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     sharpness = float(cv2.Laplacian(normal, cv2.CV_64F).var())
     if sharpness < rules.min_sharpness:
-        raise CaptureRefused(
-            "blurred",
-            f"sharpness {sharpness:.0f} (variance of the Laplacian) < {rules.min_sharpness}",
-        )
-    token = _token(colour, (mx, my), distance, rules)
-    spread, difference = _check_background(token, rules)
+        problems.append(("blurred", f"sharpness {sharpness:.0f} (variance of the Laplacian) < "
+                         f"{rules.min_sharpness}"))  # fmt: skip
+    try:
+        token = _token(colour, (mx, my), distance, rules)
+        spread, difference = _check_background(token, rules)
+    except CaptureRefused as refused:  # no frame, or its background: measured in the frame
+        raise CaptureRefused.from_problems(problems + list(refused.problems)) from None
+    if problems:
+        raise CaptureRefused.from_problems(problems)
     data, quality = _jpeg(token, rules)
     th, tw = token.shape[:2]
     return FaceCapture(
         data, tw, th, distance, roll, eye_x, eye_y, ratio, brightness, sharpness,
-        spread, difference, quality,
+        spread, difference, quality, yaw,
     )
 
 

@@ -14,6 +14,7 @@ from station.center.errors import (
     PersonMismatch,
     PINFLExhausted,
     RequestConflict,
+    SignerUnavailable,
 )
 from station.center.models import (
     CardEvent,
@@ -36,6 +37,7 @@ from station.center.service import (
     record_esign,
     register_point,
 )
+from station.center.sod import DocumentSigning, SignedSOD, SODRecord, card_sod, sign_sod
 
 __all__ = [
     "CardEvent",
@@ -47,14 +49,19 @@ __all__ = [
     "CenterStatus",
     "CenterUnavailable",
     "Conflict",
+    "DocumentSigning",
     "NotFound",
     "PINFLExhausted",
     "PersonMismatch",
     "PointInfo",
     "RequestConflict",
+    "SODRecord",
+    "SignedSOD",
+    "SignerUnavailable",
     "add_operator",
     "apply_revocations",
     "card_info",
+    "card_sod",
     "center_status",
     "esign_revoker",
     "open_series",
@@ -63,4 +70,5 @@ __all__ = [
     "record_card_status",
     "record_esign",
     "register_point",
+    "sign_sod",
 ]

@@ -17,6 +17,7 @@ __all__ = [
     "PINFLExhausted",
     "PersonMismatch",
     "RequestConflict",
+    "SignerUnavailable",
 ]
 
 
@@ -57,3 +58,8 @@ class CardNumbersExhausted(Conflict):
 
 class CenterUnavailable(StationError):
     """The point could not reach the Center, or its answer was not the Center's JSON."""
+
+
+class SignerUnavailable(StationError):
+    """The Center could not sign now: no Document Signer may sign (expired, revoked, not for
+    this document type, none configured) or its key store failed. Served as HTTP 503."""

@@ -84,10 +84,14 @@ def center() -> None:
               help="The e-signature CA folder (idkarta esign init) whose certificates the "
                    "Center revokes when a card leaves its holder (recorded in center.json; "
                    "needs --dir).")  # fmt: skip
+@click.option("--pki", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None,
+              help="The document PKI folder (idkarta pki init) whose Document Signers sign the "
+                   "cards' EF.SOD (recorded in center.json; needs --dir).")  # fmt: skip
 @_JSON
 @run_errors
 def init(folder: Path | None, database: str | None, series: str, points: tuple[str, ...],
-         esign: Path | None, as_json: bool) -> None:  # fmt: skip
+         esign: Path | None, pki: Path | None, as_json: bool) -> None:  # fmt: skip
     """Create the Center's database: the schema, an open card series and the points given.
 
     The folder is created; an existing center.db is never overwritten (exit 2).
@@ -98,10 +102,11 @@ def init(folder: Path | None, database: str | None, series: str, points: tuple[s
 
     parsed = [_parse_point(p) for p in points]
     where = init_center(folder, database, series=series, points=parsed, esign=esign,
-                        now=datetime.now(UTC))  # fmt: skip
+                        pki=pki, now=datetime.now(UTC))  # fmt: skip
     if as_json:
         echo_json({"database": where, "series": series, "points": [p.code for p in parsed],
-                   "esign": None if esign is None else str(esign)})  # fmt: skip
+                   "esign": None if esign is None else str(esign),
+                   "pki": None if pki is None else str(pki)})  # fmt: skip
         return
     click.echo(f"Center        {where}")
     click.echo(f"Card series   {series}")
@@ -110,6 +115,8 @@ def init(folder: Path | None, database: str | None, series: str, points: tuple[s
     if esign is not None:
         click.echo(f"E-signature   {esign} (revokes the certificates of cards that leave "
                    "their holders)")  # fmt: skip
+    if pki is not None:
+        click.echo(f"Document PKI  {pki} (its Document Signers sign the cards' EF.SOD)")
 
 
 def _parse_point(spec: str) -> PointSpec:

@@ -64,11 +64,13 @@ from pki.cvca import cv_signer, load_certificate
 from pki.esign import EsignCA, HolderRecord, IssuedCertificate
 from pki.filestore import FileKeyStore, write_atomic
 from pki.keys import KeySpec
+from pki.ocsp import OCSPResponder
 from pki.pdf import PdfSigner, SignatureReport, sign_pdf, simple_pdf, validate_pdf
 from station.applicant import Applicant, ApplicantError
-from station.card_data import CardKeys, build_card_data
+from station.card_data import CardKeys
 from station.cli.common import EXIT_FAILED, handle_errors
 from station.cli.demo_station import (
+    CAMERA,
     POINT,
     DemoStation,
     StationRun,
@@ -83,9 +85,11 @@ from station.enrollment import CardEnrollment, enroll_card
 from station.errors import StationError
 from station.folders.esign import open_ca
 from station.folders.esign import run_init as esign_init
-from station.folders.pki import run_crl, run_init, run_masterlist, run_sign_sod
+from station.folders.pki import run_crl, run_init, run_masterlist
 from station.outbox import JSONLEndpoint, Outbox
 from station.point import service as point_service
+from station.point.capture import CaptureReport
+from station.point.gate import GateAnchors
 from station.point.models import ApplicationStatus
 from station.rules import check_applicant, expiry_date
 
@@ -217,17 +221,21 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
                store=esign_store)  # fmt: skip
     esign_ca = open_ca(esign_dir, esign_store)
 
-    with DemoStation.create(station_dir, esign_ca, esign_dir, now=now) as station:
-        # Stages 1-3: the application at the point, the request to the Center, its answer.
+    with DemoStation.create(station_dir, esign_ca, esign_dir, pki_dir=pki_dir,
+                            passphrase=passphrase, now=now) as station:  # fmt: skip
+        # Stages 1-3: the application at the point, the capture of the face and the fingers
+        # (quality gates, stored encrypted), the request to the Center, its answer.
         application = station.apply(form, now=now, app_id=f"{POINT.code}-0001")
+        station.capture(application.id, applicant, now=now)
         allocated = station.submit(application.id, now=now)
         applicant = _issued_applicant(applicant, allocated.card, allocated.issue_date)
         applicant_file = _write_applicant(out / "applicant.json", source, applicant)
 
-        # 1. The chip's data from the application and the Center's card number.
+        # 1. The chip's data from the application, the Center's card record and the accepted
+        #    captures; EF.SOD signed at the Center from the data-group hashes.
         keys = CardKeys.generate()
-        build_card_data(applicant, keys).write(issued_dir, overwrite=True)
-        run_sign_sod(pki_dir, store, issued_dir)
+        station.card_files(application.id, allocated, keys, now=now,
+                           signature=applicant.signature).write(issued_dir, overwrite=True)
         crl = run_crl(pki_dir, store, next_update_days=30)
         masterlist = run_masterlist(pki_dir, store)
         issued = Dump.read(issued_dir)
@@ -305,28 +313,19 @@ def run_demo(out: Path, applicant: Applicant, *, source: Path | None = None,
         # Stages 5-6: the holder reports the card lost and applies to restore it; the Center
         # marks it lost and revokes its certificate in the same transaction as the new number.
         lost = station.report_lost(allocated.card, now=now, app_id=f"{POINT.code}-0002")
-        restored = station.submit(lost.id, now=now)
+        station.capture(lost.id, applicant, now=now)
+        station.submit(lost.id, now=now)
         station.check_revoked(esign_ca, enrollment.issued, out / "esign" / "esign-after-loss.crl")
-        # Stage 6: the restored card on a chip of its own, by the same steps: its data on the
-        # new number, EF.SOD, personalization, a new e-signature certificate (same PIN), read
-        # back and verified, handed over.
-        replaced = _issued_applicant(applicant, restored.card, restored.issue_date)
-        new_dir, new_image = out / "card-replacement", out / "chip-replacement.json"
-        new_keys = CardKeys.generate()
-        build_card_data(replaced, new_keys).write(new_dir, overwrite=True)
-        run_sign_sod(pki_dir, store, new_dir)
-        new_dump = Dump.read(new_dir)
-        renewed = _issue_chip(
-            new_dump, new_keys, new_image, can=applicant.can, cvca=cvca, ca=esign_ca,
-            record=replace(record, card_number=restored.card, card_expiry=restored.expiry_date),
-            pin=holder_pin, puk=holder_puk,
-        )  # fmt: skip
-        station.record_esign(restored.card, renewed.issued)
-        station.mark(lost.id, ApplicationStatus.PERSONALIZED, now=now)
-        _read_back(new_dump, new_image, out / "read-replacement", can=applicant.can,
-                   terminal=terminal, trust=trust)  # fmt: skip
-        station.mark(lost.id, ApplicationStatus.VERIFIED, now=now)
-        station.hand_over(lost.id, lost.form, now=now, image=new_image, issued=renewed.issued)
+        # Stage 6: the restored card through the point's personalization pipeline (a blank
+        # from stock, its data on the new number from the new capture, EF.SOD at the Center,
+        # personalization, a new e-signature certificate with the same PIN, the read-back gate),
+        # then handed over.
+        anchors = GateAnchors(trust, terminal, esign_ca.certificate,
+                              OCSPResponder(esign_ca).respond)  # fmt: skip
+        pipeline = station.personalize(lost.id, applicant, esign_ca=esign_ca, anchors=anchors,
+                                       cvca=cvca, pin=holder_pin, puk=holder_puk, now=now,
+                                       image=out / "chip-replacement.json")  # fmt: skip
+        station.hand_over(lost.id, lost.form, now=now, pipeline=pipeline)
         run = station.finish(allocated.card)
 
     return DemoOutcome(applicant, issued, decoded, issued_dir, round_trip, pki_dir, pki, image,
@@ -390,8 +389,9 @@ def step_commands(o: DemoOutcome) -> dict[int, list[str]]:
              f"idkarta point overdue --station {station}",
              f"idkarta center status --dir {station}",
              f"idkarta center revocations --dir {station}",
-             f"idkarta card show {q(str(run.restored.image))}",
-             f"idkarta card serve {q(str(run.restored.image))}",
+             f"idkarta point jobs --station {station}",
+             f"idkarta card show {q(str(run.restored.pipeline.image))}",
+             f"idkarta card serve {q(str(run.restored.pipeline.image))}",
              secret(f'PYHANKO_PKCS11_PIN="$IDKARTA_PIN" pyhanko sign addsig --field '
                     f"HolderSignature pkcs11 --lib {q(opensc_pkcs11())} --cert-label "
                     '"Certificate for Digital Signature" --key-label "SIGN key" '
@@ -437,6 +437,11 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     echo(f"   Ground      {app.form.ground.value}{first}; documents: "
          f"{', '.join(sorted(d.value for d in app.form.documents))}")  # fmt: skip
     echo(f"   Due         {due_note(app)}")
+    captured = st.captures.get(app.id)
+    if captured is not None:
+        echo(f"   Capture     {_capture_line(captured)}")
+        echo(f"   Stored      encrypted at rest (AES-256-GCM, key {captured.key_id}); DG3 takes "
+             f"{', '.join(f'finger {p}' for p in captured.dg3) or 'no finger'}")  # fmt: skip
     repeat(1)
     returned = st.returned
     assert returned is not None
@@ -460,7 +465,7 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
     echo(
         f"4. PKI        {o.pki_dir} (file key store): CSCA {o.pki['csca']['label']}, "
         f"Document Signer {o.pki['ds']['label']}, Master List Signer {o.pki['mls']['label']}; "
-        "EF.SOD signed"
+        "EF.SOD signed at the Center from the data-group hashes (no biometrics sent)"
     )
     echo(
         f"   EAC         CVCA {o.pki['cvc']['cvca']['chr']} → DV {o.pki['cvc']['dv']['chr']} → "
@@ -520,11 +525,17 @@ def print_summary(o: DemoOutcome, echo: Callable[[str], None]) -> None:
          f"{'listed' if revoked.in_crl else 'NOT LISTED'} in {revoked.crl_path}, OCSP answers "
          f"{revoked.ocsp_status}")  # fmt: skip
     restored = st.restored
-    assert restored is not None and restored.certificate is not None
-    done = restored.handover
-    echo(f"   Restored    {done.card} personalized on {restored.image} with a new e-signature "
-         f"certificate {restored.certificate.serial:x}, read back and verified; handed to the "
-         f"{done.receiver_role} {done.receiver_name}: "
+    assert restored is not None and restored.pipeline.job.esign_serial is not None
+    done, job = restored.handover, restored.pipeline.job
+    captured = st.captures.get(lost.id)
+    if captured is not None:
+        echo(f"   Capture     {_capture_line(captured)}")
+    echo(f"   Pipeline    job {job.id[:8]} on {job.reader}, blank {job.blank}: "
+         f"{', '.join(restored.pipeline.steps)}")  # fmt: skip
+    echo(f"   Restored    {done.card} {job.status.value}: personalized on "
+         f"{restored.pipeline.image} with a new e-signature certificate "
+         f"{job.esign_serial:x}, through the read-back gate; "
+         f"handed to the {done.receiver_role} {done.receiver_name}: "
          f"{'on time' if done.on_time else 'LATE'} (due {done.due_date.isoformat()})")  # fmt: skip
     cards = ", ".join(f"{k} {v}" for k, v in st.status.cards.items() if v)
     echo(f"   Registry    {st.status.persons} person(s), {st.status.requests} requests, "
@@ -630,6 +641,16 @@ def path_hint(found: str | None, bin_dir: Path) -> str | None:
         return (f"Note: idkarta is not on PATH in this shell; first run "
                 f"export PATH={shlex.quote(str(bin_dir))}:\"$PATH\" (or activate the virtualenv)")
     return "Note: idkarta is not on PATH in this shell; install it (pip install -e .) first"
+
+
+def _capture_line(report: CaptureReport) -> str:
+    """Each slot of a capture: face from the counter's camera, fingers with their scores."""
+    parts = []
+    for slot in report.slots:
+        name = f"face ({CAMERA.name})" if slot.position == 0 else f"finger {slot.position}"
+        score = f", score {slot.score}" if slot.score is not None else ""
+        parts.append(f"{name} {slot.status} (attempt {slot.attempts}{score})")
+    return "; ".join(parts)
 
 
 def _yes(flag: bool) -> str:

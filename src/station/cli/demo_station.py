@@ -15,15 +15,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from idcard.cvc import CVCertificate
+from idcard.lds.dump import Dump
 from pki.esign import EsignCA, IssuedCertificate
 from pki.filestore import write_atomic
 from pki.ocsp import parse_response, request_for
 from station.api import create_app
 from station.applicant import Applicant
+from station.capture import FingerCapture, FingerException
+from station.card_data import CardKeys
 from station.center import service as center_service
 from station.center.models import CardInfo, CenterStatus
 from station.client import CenterClient
@@ -33,11 +39,28 @@ from station.domain.application import ApplicantRole, ApplicationForm, PointKind
 from station.domain.calendar import TASHKENT
 from station.domain.documents import DocumentKind
 from station.domain.grounds import Ground, Scheme, rule
+from station.domain.jobs import JobStatus
 from station.domain.person import Person, PersonName
+from station.errors import StationError
 from station.folders import station
+from station.folders.pki import PKIDocumentSigner
+from station.point import capture as point_capture
 from station.point import service as point_service
+from station.point.biometrics import KEY_FILE, BiometricKey, create_file_key
+from station.point.capture import CaptureReport
 from station.point.config import OperatorRole, PointConfig
+from station.point.gate import GateAnchors
+from station.point.jobs import (
+    JobEvent,
+    JobInfo,
+    JobServices,
+    VirtualReader,
+    lds_builder,
+    personalize_applications,
+)
+from station.point.lds import build_lds, sod_hashes, with_sod
 from station.point.models import Application, ApplicationStatus, Handover
+from station.point.stock import make_virtual_blanks, receive, virtual_blank_path
 
 SERIES = "AD"
 POINT = PointConfig(
@@ -50,6 +73,23 @@ POINT = PointConfig(
 OPERATOR = "aziza"
 PREVIOUS_PASSPORT = "FA1234567"
 """The sample holder's expired biometric passport: the identity document he shows."""
+CAMERA = Path(str(resources.files("station") / "samples" / "photo.jpg"))
+"""What the demo's camera at the counter gives: the shipped public-domain photograph (the
+sample applicant's drawn portrait is no photograph: the face gate refuses it, ``no_face``)."""
+
+
+class CounterDevice:
+    """The demo's capture device: the camera gives :data:`CAMERA`, the scanner the applicant's
+    finger images (a real point's camera and scanner implement the same two methods)."""
+
+    def __init__(self, applicant: Applicant) -> None:
+        self.fingers = {f.position: f.image for f in applicant.fingers}
+
+    def capture_face(self) -> bytes:
+        return CAMERA.read_bytes()
+
+    def capture_finger(self, position: int) -> bytes:
+        return self.fingers[position]
 
 
 def first_issue_form(applicant: Applicant) -> ApplicationForm:
@@ -94,12 +134,21 @@ class Revoked:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """A card made by the point's personalization pipeline (:mod:`station.point.jobs`): the
+    job as it ended, the steps it reported done, the chip image the holder takes."""
+
+    job: JobInfo
+    steps: tuple[str, ...]
+    image: Path
+
+
+@dataclass(frozen=True)
 class Restored:
-    """The restored card: its handover, chip image and e-signature certificate."""
+    """The restored card: its handover and the pipeline that made it."""
 
     handover: Handover
-    image: Path
-    certificate: IssuedCertificate | None
+    pipeline: Pipeline
 
 
 @dataclass
@@ -117,34 +166,68 @@ class StationRun:
     revoked: Revoked | None = None
     restored: Restored | None = None
     status: CenterStatus | None = None
+    captures: dict[str, CaptureReport] = field(default_factory=dict)
 
 
 class DemoStation:
     """The demo's point and Center: ``point_db``, ``center`` (the client), ``point``."""
 
     def __init__(self, folder: Path, center_db: Database, point_db: Database,
-                 center: CenterClient) -> None:  # fmt: skip
+                 center: CenterClient, biometric_key: BiometricKey) -> None:  # fmt: skip
         self.folder, self.center_db, self.point_db, self.center = (
             folder, center_db, point_db, center
         )
+        self.biometric_key = biometric_key
         self.point = POINT
         self.run = StationRun(folder)
 
     @classmethod
     @contextlib.contextmanager
-    def create(cls, folder: Path, esign_ca: EsignCA, esign_dir: Path, *,
-               now: datetime) -> Iterator[DemoStation]:  # fmt: skip
-        """A new station folder as `idkarta center init --esign` and `idkarta point init` make
-        it: the Center (series AD open, revoking through the e-signature CA of ``esign_dir``)
-        and point TAS-01 registered at it through the API."""
-        station.init_center(folder, None, series=SERIES, points=(), esign=esign_dir, now=now)
-        with station.open_center(folder, None) as center_db:
+    def create(cls, folder: Path, esign_ca: EsignCA, esign_dir: Path, *, pki_dir: Path,
+               passphrase: bytes, now: datetime) -> Iterator[DemoStation]:  # fmt: skip
+        """A new station folder as `idkarta center init --esign --pki` and `idkarta point
+        init` make it: the Center (series AD open, revoking through the e-signature CA of
+        ``esign_dir``, signing EF.SOD with the Document Signer of ``pki_dir``) and point TAS-01
+        registered at it through the API, with its biometric data key (file key store)."""
+        station.init_center(folder, None, series=SERIES, points=(), esign=esign_dir,
+                            pki=pki_dir, now=now)  # fmt: skip
+        signer = PKIDocumentSigner(pki_dir, ask=lambda _prompt, _confirm: passphrase.decode())
+        with contextlib.closing(signer), station.open_center(folder, None) as center_db:
             # The CA is at hand here (its key already open), so the Center revokes through it.
-            app = create_app(center_db, revoke=center_service.esign_revoker(esign_ca))
+            app = create_app(center_db, revoke=center_service.esign_revoker(esign_ca),
+                             sod_signer=signer)  # fmt: skip
             with CenterClient.in_process(app) as client:
                 station.init_point(folder, POINT, center=client)
+                key = create_file_key(folder / KEY_FILE, passphrase)
                 with station.open_point(folder) as (_, point_db):
-                    yield cls(folder, center_db, point_db, client)
+                    yield cls(folder, center_db, point_db, client, key)
+
+    def capture(self, app_id: str, applicant: Applicant, *, now: datetime) -> CaptureReport:
+        """Stage 2: the face and the fingers through their quality gates, stored encrypted."""
+        report = point_capture.capture(
+            self.point_db, app_id, CounterDevice(applicant), key=self.biometric_key,
+            operator=OPERATOR, point=self.point, now=now,
+            fingers=sorted(f.position for f in applicant.fingers))  # fmt: skip
+        if not report.complete:
+            refused = "; ".join(f"{r}: {m}" for s in report.refused for r, m in s.problems)
+            raise StationError(f"capture refused: {refused}")
+        self.run.captures[app_id] = report
+        return report
+
+    def card_files(self, app_id: str, card: CardInfo, keys: CardKeys, *, now: datetime,
+                   signature: bytes | None = None) -> Dump:  # fmt: skip
+        """Stage 4, the pipeline's first steps: every chip file from the application, the
+        Center's card record and the accepted captures (station.point.lds), and EF.SOD signed at
+        the Center from the data-group hashes (only the hashes travel); ``signature``: DG7."""
+        captures = point_capture.accepted_captures(self.point_db, app_id, self.biometric_key)
+        assert captures.face is not None
+        fingers: list[FingerCapture | FingerException] = [*captures.fingers,
+                                                          *captures.exceptions]  # fmt: skip
+        lds = build_lds(point_service.status(self.point_db, app_id), card, point=self.point,
+                        face=captures.face, fingers=fingers, keys=keys,
+                        personalized_at=now, signature=signature)  # fmt: skip
+        sod = self.center.sign_sod(card.card, point=self.point.code, hashes=sod_hashes(lds))
+        return with_sod(lds, sod)
 
     def apply(self, form: ApplicationForm, *, now: datetime, app_id: str) -> Application:
         """Stages 1-2: the point accepts the application with its documents."""
@@ -176,21 +259,58 @@ class DemoStation:
                                         fingerprint=hashlib.sha256(der).hexdigest())  # fmt: skip
 
     def hand_over(self, app_id: str, form: ApplicationForm, *, now: datetime,
-                  image: Path | None = None,
-                  issued: IssuedCertificate | None = None) -> Handover:  # fmt: skip
+                  pipeline: Pipeline | None = None) -> Handover:  # fmt: skip
         """Stage 4 (or 6): the verified card to the holder, who shows his identity document;
-        ``image`` and ``issued`` are the restored card's chip and certificate."""
+        ``pipeline``: what made the restored card."""
         handover = point_service.handover(
             self.point_db, app_id, receiver_role=ApplicantRole.HOLDER,
             receiver_name=form.applicant.name, receiver_document=form.applicant.document,
             operator=OPERATOR, point=self.point, center=self.center, now=now,
         )  # fmt: skip
-        if image is None:
+        if pipeline is None:
             self.run.handover = handover
             self.run.card = self.center.card_info(handover.card)
         else:
-            self.run.restored = Restored(handover, image, issued)
+            self.run.restored = Restored(handover, pipeline)
         return handover
+
+    def personalize(self, app_id: str, applicant: Applicant, *, esign_ca: EsignCA,
+                    anchors: GateAnchors, cvca: CVCertificate, pin: str, puk: str,
+                    now: datetime, image: Path) -> Pipeline:  # fmt: skip
+        """Stage 4 (or 6) through the point's personalization pipeline: a virtual blank taken
+        into stock and into the reader, the chip files from the accepted captures, EF.SOD signed
+        at the Center, the chip personalized and locked, the e-signature enrolled (the Center's
+        CA, OneID event), the read-back gate, ready (point and Center: verified). ``image``
+        gets a copy of the finished chip (the card the holder takes)."""
+        serials = make_virtual_blanks(self.folder, batch=f"DEMO-{app_id}", count=1)
+        receive(self.point_db, batch=f"DEMO-{app_id}", blanks=serials, now=now)
+        done: list[str] = []
+
+        def progress(event: JobEvent) -> None:
+            if event.phase == "done" and event.step is not None:
+                done.append(event.step.value)
+
+        def captures(app: Application) -> Any:
+            return point_capture.accepted_captures(self.point_db, app.id, self.biometric_key)
+
+        services = JobServices(
+            db=self.point_db, center=self.center, point=self.point, operator=OPERATOR,
+            esign=esign_ca, anchors=anchors, cvca=cvca,
+            build_lds=lds_builder(point=self.point, face=lambda app: captures(app).face,
+                                  fingers=lambda app: (*captures(app).fingers,
+                                                       *captures(app).exceptions),
+                                  signature=lambda app: applicant.signature),
+            pin=lambda: pin, puk=lambda: puk, clock=lambda: now, on_event=progress,
+            sealing=self.biometric_key,
+        )  # fmt: skip
+        (result,) = personalize_applications(services, [app_id],
+                                             [VirtualReader("reader-1", self.folder)])
+        if isinstance(result, BaseException):
+            raise result
+        if result.status is not JobStatus.READY or result.blank is None:
+            raise StationError(f"the pipeline did not finish the card: {result.error}")
+        write_atomic(image, virtual_blank_path(self.folder, result.blank).read_bytes(), 0o600)
+        return Pipeline(result, tuple(done), image)
 
     def report_lost(self, card: str, *, now: datetime, app_id: str) -> Application:
         """Stage 5: the holder lost the card and applies to restore it (form, fee receipt)."""

@@ -360,3 +360,16 @@ def overdue(station: Path, today: datetime | None, as_json: bool) -> None:
             click.echo(f"{data['due_date']}  {data['id']}  {data['status']:<12} "
                        f"{data['ground']:<14} {data['holder']}")  # fmt: skip
         click.echo(f"{len(late)} overdue on {day.isoformat()}")
+
+
+from station.cli import point_capture as _capture  # noqa: E402  (issue 11: capture, purge)
+
+point.add_command(_capture.capture)
+point.add_command(_capture.purge)
+
+
+# `idkarta point personalize | jobs | stock` (issue 11): defined in station.cli.point_jobs
+from station.cli import point_jobs as _point_jobs  # noqa: E402
+
+for _command in _point_jobs.COMMANDS:
+    point.add_command(_command)

@@ -14,7 +14,10 @@ rebuilt from the JSON error body (:func:`error_from_body`): the point and its CL
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -158,6 +161,20 @@ class CenterClient:
         body = {"serial": str(serial), "fingerprint": fingerprint,
                 "oneid_event_id": oneid_event_id}  # fmt: skip
         return CardInfo.from_json(self._call("POST", f"/cards/{self._seg(card)}/esign", body))
+
+    def sign_sod(
+        self, card: str, *, point: str, algorithm: str = "sha256", hashes: Mapping[int, bytes]
+    ) -> bytes:
+        """``POST /v1/cards/{card}/sod``: the card's EF.SOD (tag 77) signed by the Center's
+        Document Signer over the data group ``hashes`` (number → digest by ``algorithm``); only
+        the hashes travel. The same hashes again give the same EF.SOD."""
+        body = {"point": point, "algorithm": algorithm,
+                "hashes": {str(n): bytes(d).hex() for n, d in sorted(hashes.items())}}  # fmt: skip
+        data = self._call("POST", f"/cards/{self._seg(card)}/sod", body)
+        try:
+            return base64.b64decode(str(data["sod"]), validate=True)
+        except (KeyError, TypeError, binascii.Error):
+            raise CenterUnavailable("the Center's answer holds no EF.SOD") from None
 
     def person_by_pinfl(self, pinfl: str) -> Person:
         """``GET /v1/persons/{pinfl}``."""

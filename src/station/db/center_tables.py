@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from station.db.base import UTCDateTime, new_metadata
@@ -165,6 +165,26 @@ class Revocation(CenterBase):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class CardSOD(CenterBase):
+    """An EF.SOD the Center's Document Signer signed for a card (issue 11): the data group
+    hashes the point sent (never the data groups), the SOD, which DS signed it and when. One row
+    per card and set of hashes (``hashes_digest``: SHA-256 of the algorithm and the sorted
+    hashes), so the same hashes again return the same SOD; the newest row is the card's SOD."""
+
+    __tablename__ = "card_sods"
+    __table_args__ = (UniqueConstraint("card_id", "hashes_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    point_code: Mapped[str] = mapped_column(ForeignKey("points.code"))
+    hash_algorithm: Mapped[str] = mapped_column(String(16))
+    hashes_digest: Mapped[str] = mapped_column(String(64))  # SHA-256, hex
+    hashes: Mapped[str] = mapped_column(Text)  # JSON {"1": hex, …}
+    sod: Mapped[bytes] = mapped_column(LargeBinary)
+    ds_serial: Mapped[str] = mapped_column(String(64))  # decimal
+    signed_at: Mapped[dt.datetime]
+
+
 class Operator(CenterBase):
     """An operator or supervisor of a point; the login is unique within the point."""
 
@@ -181,6 +201,7 @@ class Operator(CenterBase):
 __all__ = [
     "Card",
     "CardEvent",
+    "CardSOD",
     "CardSeries",
     "CenterBase",
     "Operator",

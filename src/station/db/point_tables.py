@@ -111,3 +111,7 @@ class PointEvent(PointBase):
 
 
 __all__ = ["Application", "Handover", "PointBase", "PointEvent", "Refusal"]
+
+
+from station.db import point_captures as _point_captures  # noqa: E402,F401  (issue 11 captures)
+from station.db import point_job_tables as _point_job_tables  # noqa: E402,F401  (issue 11 tables)

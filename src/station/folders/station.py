@@ -1,7 +1,8 @@
 """A station folder: the Center's database and configuration, and one collection point.
 
 ``center.db`` (SQLite; or a database by URL), ``center.json`` (the Center's settings: the
-e-signature CA folder whose certificates it revokes), ``point.json`` (who the point is, its
+e-signature CA folder whose certificates it revokes, ``esign``; the document PKI folder whose
+Document Signers sign EF.SOD, ``pki``), ``point.json`` (who the point is, its
 operators), ``point.db`` (its applications). In the embedded default the point reaches the
 Center of the same folder through :class:`station.client.CenterClient` over the Center's ASGI
 application in process; a deployment gives the point the URL of a served Center instead.
@@ -21,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pki.errors import PKIError
 from pki.filestore import write_atomic
 from station.center import service as center_service
 from station.center.models import CenterStatus, RevocationInfo
@@ -30,6 +32,7 @@ from station.domain.application import PointKind
 from station.errors import UsageError
 from station.folders.esign import EsignFolder
 from station.folders.keys import Ask
+from station.folders.pki import PKIDocumentSigner, PKIFolder
 from station.point.config import CONFIG_NAME, PointConfig
 
 __all__ = [
@@ -73,31 +76,50 @@ def center_url(folder: Path | None, database: str | None) -> str:
     return sqlite_url(folder / CENTER_DB)
 
 
-def _esign_dir(folder: Path | None) -> Path | None:
-    """The e-signature CA folder ``folder/center.json`` names, if any."""
+def _config_dir(folder: Path | None, key: str) -> Path | None:
+    """The folder ``folder/center.json`` names under ``key``, if any."""
     if folder is None or not (folder / CENTER_CONFIG).is_file():
         return None
     try:
         config = json.loads((folder / CENTER_CONFIG).read_text(encoding="utf-8"))
-        esign = config.get("esign")
+        value = config.get(key)
     except (OSError, ValueError, AttributeError):
         raise UsageError(f"{folder / CENTER_CONFIG}: not a usable Center configuration") from None
-    if esign is None:
+    if value is None:
         return None
-    path = Path(esign)
+    path = Path(value)
     return path if path.is_absolute() else (folder / path)
 
 
+def _esign_dir(folder: Path | None) -> Path | None:
+    """The e-signature CA folder ``folder/center.json`` names, if any."""
+    return _config_dir(folder, "esign")
+
+
+def _pki_dir(folder: Path | None) -> Path | None:
+    """The document PKI folder (its Document Signers sign EF.SOD) ``center.json`` names."""
+    return _config_dir(folder, "pki")
+
+
 def init_center(folder: Path | None, database: str | None, *, series: str,
-                points: Sequence[PointSpec], esign: Path | None, now: datetime) -> str:  # fmt: skip
+                points: Sequence[PointSpec], esign: Path | None, now: datetime,
+                pki: Path | None = None) -> str:  # fmt: skip
     """Create the Center's database (schema, the open card series, the points given) and, with
     ``esign``, record the e-signature CA folder whose certificates the Center revokes when a
-    card leaves its holder. An existing ``center.db`` is never overwritten. Returns where the
+    card leaves its holder; with ``pki``, the document PKI folder whose Document Signers sign
+    the cards' EF.SOD. An existing ``center.db`` is never overwritten. Returns where the
     database is (its URL without the password, or the file)."""
     if esign is not None:
         if folder is None:
             raise UsageError("--esign needs --dir (center.json is written there)")
         EsignFolder(esign).config  # noqa: B018 - refuses a folder that is not an e-signature CA
+    if pki is not None:
+        if folder is None:
+            raise UsageError("--pki needs --dir (center.json is written there)")
+        try:
+            PKIFolder.open(pki)
+        except PKIError as exc:
+            raise UsageError(str(exc)) from None
     if database is None:
         if folder is None:
             raise UsageError("give --dir DIR (center.db in it) or --database URL")
@@ -113,8 +135,9 @@ def init_center(folder: Path | None, database: str | None, *, series: str,
                                           place_code=p.place_code, now=now)  # fmt: skip
     finally:
         db.close()
-    if esign is not None and folder is not None:
-        config = {"esign": str(esign.resolve())}
+    if (esign is not None or pki is not None) and folder is not None:
+        config = {key: str(path.resolve()) for key, path in (("esign", esign), ("pki", pki))
+                  if path is not None}  # fmt: skip
         write_atomic(folder / CENTER_CONFIG,
                      (json.dumps(config, indent=2) + "\n").encode())  # fmt: skip
     return _hide_password(database) if database else str(folder / CENTER_DB)  # type: ignore[operator]
@@ -167,16 +190,28 @@ def _revoker(folder: Path | None, ask: Ask | None) -> Callable[[int, str], None]
     return None if esign is None else esign_ca_revoker(esign, ask=ask)
 
 
+def _sod_signer(folder: Path | None, ask: Ask | None) -> PKIDocumentSigner | None:
+    pki = _pki_dir(folder)
+    return None if pki is None else PKIDocumentSigner(pki, ask=ask)
+
+
 @contextlib.contextmanager
 def embedded_center(folder: Path, *, ask: Ask | None = None) -> Iterator[CenterClient]:
     """A client of the Center of ``folder`` served by its ASGI application in this process
-    (no network); revocations go to the e-signature CA ``center.json`` names."""
+    (no network); revocations go to the e-signature CA ``center.json`` names, EF.SOD is signed
+    by the Document Signers of the PKI folder it names (its key store opened when first
+    needed, closed at the end)."""
     from station.api import create_app
 
     with open_center(folder, None, hint=" or give --center URL") as db:
-        app = create_app(db, revoke=_revoker(folder, ask))
-        with CenterClient.in_process(app) as client:
-            yield client
+        signer = _sod_signer(folder, ask)
+        try:
+            app = create_app(db, revoke=_revoker(folder, ask), sod_signer=signer)
+            with CenterClient.in_process(app) as client:
+                yield client
+        finally:
+            if signer is not None:
+                signer.close()
 
 
 @contextlib.contextmanager
@@ -197,7 +232,8 @@ def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = No
     the life of the process)."""
     from station.api import create_app
 
-    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask))
+    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask),
+                      sod_signer=_sod_signer(folder, ask))  # fmt: skip
 
 
 def center_status(folder: Path | None, database: str | None,

@@ -32,6 +32,7 @@ def test_the_document_lists_the_v1_routes_and_the_error_body() -> None:
         ("/v1/cards/{card}", "get"),
         ("/v1/cards/{card}/status", "post"),
         ("/v1/cards/{card}/esign", "post"),
+        ("/v1/cards/{card}/sod", "post"),
         ("/v1/persons/{pinfl}", "get"),
         ("/v1/points", "post"),
         ("/v1/status", "get"),
