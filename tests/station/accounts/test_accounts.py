@@ -1,0 +1,219 @@
+"""Accounts on the Center's database (SQLite and PostgreSQL): users, argon2id, lockout,
+sessions (lifetime, idle, logout, disabled user), CSRF, roles; each change in the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from tests.station.center.kit import setup_center
+
+from station.accounts import (
+    AccountError,
+    AccountLocked,
+    Actor,
+    AuthenticationFailed,
+    CSRFError,
+    Forbidden,
+    Policy,
+    Role,
+    SessionInvalid,
+    UnknownUser,
+    UserExists,
+    add_user,
+    authenticate,
+    can_see_point,
+    check_csrf,
+    close_session,
+    disable_user,
+    get_user,
+    list_users,
+    login,
+    open_session,
+    require_role,
+    session_user,
+)
+from station.auditlog import entries
+from station.db import Database
+from station.db.center_tables import LoginSession as SessionRow
+from station.db.center_tables import User as UserRow
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+ADMIN = Actor.system("root")
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def center(center_db: Database) -> Database:
+    setup_center(center_db)  # points TAS01, SAM01
+    return center_db
+
+
+def _add(db: Database, login: str = "aziza", role: Role = Role.OPERATOR,
+         point: str | None = "TAS01") -> None:  # fmt: skip
+    add_user(db, login=login, name="Aziza Karimova", role=role, password=PASSWORD, point=point,
+             now=NOW, by=ADMIN)  # fmt: skip
+
+
+def test_add_list_and_the_password_is_an_argon2id_hash(center: Database) -> None:
+    _add(center)
+    _add(center, "olim", Role.AUDITOR, None)
+    users = list_users(center)
+    assert [(u.login, u.role, u.point, u.disabled) for u in users] == [
+        ("aziza", Role.OPERATOR, "TAS01", False), ("olim", Role.AUDITOR, None, False)]
+    with center.session(write=False) as s:
+        stored = s.scalars(select(UserRow.password_hash).order_by(UserRow.login)).all()
+    assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+    assert get_user(center, "olim").role is Role.AUDITOR
+    log = entries_of(center)
+    assert [(e.who, e.role, e.action, e.object) for e in log] == [
+        ("root", "system", "user.add", "user/aziza"), ("root", "system", "user.add", "user/olim")]
+    assert log[0].state_hash is not None and len(log[0].state_hash) == 64
+
+
+def entries_of(db: Database) -> list:  # type: ignore[type-arg]
+    with db.session(write=False) as s:
+        return entries(s)
+
+
+@pytest.mark.parametrize(("changes", "field", "kind"), [
+    ({"login": "Aziza"}, "login", AccountError),
+    ({"login": ""}, "login", AccountError),
+    ({"name": "  "}, "name", AccountError),
+    ({"password": "short"}, "password", AccountError),
+    ({"role": "root"}, "role", AccountError),
+    ({"point": None}, "point", AccountError),                       # an operator needs a point
+    ({"role": Role.AUDITOR}, "point", AccountError),                # an auditor has none
+    ({"point": "NOPE"}, "point", AccountError),                     # not registered
+    ({"login": "taken"}, "login", UserExists),
+])  # fmt: skip
+def test_add_user_refusals_name_the_field_and_write_nothing(
+    center: Database, changes: dict[str, object], field: str, kind: type[AccountError]
+) -> None:
+    _add(center, "taken")
+    args: dict[str, object] = {"login": "new", "name": "N", "role": Role.OPERATOR,
+                               "password": PASSWORD, "point": "TAS01"} | changes  # fmt: skip
+    with pytest.raises(kind) as info:
+        add_user(center, now=NOW, by=ADMIN, **args)  # type: ignore[arg-type]
+    assert type(info.value) is kind and info.value.field == field
+    assert [u.login for u in list_users(center)] == ["taken"]
+    assert len(entries_of(center)) == 1
+
+
+def test_authenticate_one_message_for_unknown_wrong_and_disabled(center: Database) -> None:
+    _add(center)
+    assert authenticate(center, "aziza", PASSWORD, now=NOW).login == "aziza"
+    messages = set()
+    for who, password in (("nobody", PASSWORD), ("aziza", "wrong password!")):
+        with pytest.raises(AuthenticationFailed) as info:
+            authenticate(center, who, password, now=NOW)
+        assert type(info.value) is AuthenticationFailed
+        messages.add(str(info.value))
+    disable_user(center, "aziza", now=NOW, by=ADMIN)
+    with pytest.raises(AuthenticationFailed) as disabled:
+        authenticate(center, "aziza", PASSWORD, now=NOW)
+    messages.add(str(disabled.value))
+    assert messages == {"login: wrong login or password"}
+
+
+def test_lockout_after_max_failures_for_the_cooling_time(center: Database) -> None:
+    _add(center)
+    policy = Policy(max_failures=3, lockout=timedelta(minutes=10))
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed) as info:
+            authenticate(center, "aziza", "wrong password!", now=NOW, policy=policy)
+        assert type(info.value) is AuthenticationFailed
+    with pytest.raises(AccountLocked) as third:
+        authenticate(center, "aziza", "wrong password!", now=NOW, policy=policy)
+    assert third.value.until == NOW + timedelta(minutes=10)
+    # locked: the right password is refused too, until the cooling time has passed
+    with pytest.raises(AccountLocked):
+        authenticate(center, "aziza", PASSWORD, now=NOW + timedelta(minutes=9, seconds=59),
+                     policy=policy)  # fmt: skip
+    assert authenticate(center, "aziza", PASSWORD, now=NOW + timedelta(minutes=10),
+                        policy=policy).login == "aziza"  # fmt: skip
+    assert [e.action for e in entries_of(center)] == ["user.add", "user.lock"]
+    # a success resets the count: two more failures do not lock
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed) as again:
+            authenticate(center, "aziza", "wrong", now=NOW + timedelta(minutes=11), policy=policy)
+        assert type(again.value) is AuthenticationFailed
+
+
+def test_session_token_is_stored_hashed_and_ends_by_logout(center: Database) -> None:
+    _add(center)
+    session = login(center, "aziza", PASSWORD, now=NOW)
+    assert len(session.token) >= 43 and session.token not in repr(session)
+    with center.session(write=False) as s:
+        stored = s.scalars(select(SessionRow.token_sha256)).all()
+    assert len(stored) == 1 and session.token not in stored[0]
+    later = session_user(center, session.token, now=NOW + timedelta(minutes=5))
+    assert later.user.login == "aziza" and later.csrf_token == session.csrf_token
+    assert later.last_seen == NOW + timedelta(minutes=5)
+    close_session(center, session.token, now=NOW + timedelta(minutes=6))
+    with pytest.raises(SessionInvalid):
+        session_user(center, session.token, now=NOW + timedelta(minutes=7))
+    close_session(center, session.token, now=NOW + timedelta(minutes=8))  # no-op
+    close_session(center, "not a token", now=NOW)
+    assert [e.action for e in entries_of(center)] == ["user.add", "session.open", "session.close"]
+    with pytest.raises(SessionInvalid):
+        session_user(center, "", now=NOW)
+
+
+def test_session_idle_and_lifetime_limits(center: Database) -> None:
+    _add(center)
+    policy = Policy(lifetime=timedelta(hours=1), idle=timedelta(minutes=20))
+    session = login(center, "aziza", PASSWORD, now=NOW, policy=policy)
+    t = NOW
+    for _ in range(3):  # used every 19 minutes: stays open until the lifetime ends
+        t += timedelta(minutes=19)
+        session_user(center, session.token, now=t, policy=policy)
+    with pytest.raises(SessionInvalid) as expired:
+        session_user(center, session.token, now=NOW + timedelta(hours=1), policy=policy)
+    assert "expired" in str(expired.value)
+    idle = login(center, "aziza", PASSWORD, now=NOW, policy=policy)
+    session_user(center, idle.token, now=NOW + timedelta(minutes=19, seconds=59), policy=policy)
+    with pytest.raises(SessionInvalid) as info:
+        session_user(center, idle.token, now=NOW + timedelta(minutes=39, seconds=59),
+                     policy=policy)  # fmt: skip
+    assert "idle" in str(info.value)
+
+
+def test_disabling_closes_the_sessions(center: Database) -> None:
+    _add(center)
+    session = login(center, "aziza", PASSWORD, now=NOW)
+    assert disable_user(center, "aziza", now=NOW, by=ADMIN).disabled
+    with pytest.raises(SessionInvalid):
+        session_user(center, session.token, now=NOW)
+    with pytest.raises(SessionInvalid):
+        open_session(center, get_user(center, "aziza"), now=NOW)
+    disable_user(center, "aziza", now=NOW, by=ADMIN)  # again: nothing more written
+    assert [e.action for e in entries_of(center)] == ["user.add", "session.open", "user.disable"]
+    with pytest.raises(UnknownUser):
+        disable_user(center, "nobody", now=NOW, by=ADMIN)
+
+
+def test_csrf_roles_and_points(center: Database) -> None:
+    _add(center)
+    _add(center, "dilnoza", Role.SUPERVISOR, "SAM01")
+    _add(center, "olim", Role.AUDITOR, None)
+    session = login(center, "aziza", PASSWORD, now=NOW)
+    other = login(center, "dilnoza", PASSWORD, now=NOW)
+    check_csrf(session, session.csrf_token)
+    for bad in (None, "", other.csrf_token, session.csrf_token[:-1]):
+        with pytest.raises(CSRFError):
+            check_csrf(session, bad)
+    require_role(session.user, Role.OPERATOR, Role.SUPERVISOR)
+    with pytest.raises(Forbidden) as info:
+        require_role(session.user, Role.SUPERVISOR)
+    assert str(info.value) == "role: an operator may not do this"
+    auditor = get_user(center, "olim")
+    assert can_see_point(session.user, "TAS01") and not can_see_point(session.user, "SAM01")
+    assert can_see_point(other.user, "SAM01") and not can_see_point(other.user, "TAS01")
+    assert can_see_point(auditor, "TAS01") and can_see_point(auditor, "SAM01")
+
+
+def test_naive_clock_is_refused(center: Database) -> None:
+    with pytest.raises(Exception, match="aware"):
+        authenticate(center, "x", "y", now=datetime(2026, 12, 5))  # noqa: DTZ001
