@@ -180,24 +180,44 @@ def embedded_center(folder: Path, *, ask: Ask | None = None) -> Iterator[CenterC
 
 
 @contextlib.contextmanager
-def center_client(folder: Path, center_at: str | None, *,
-                  ask: Ask | None = None) -> Iterator[CenterClient]:  # fmt: skip
+def center_client(folder: Path, center_at: str | None, *, ask: Ask | None = None,
+                  tls: Path | None = None) -> Iterator[CenterClient]:  # fmt: skip
     """The point's client of the Center: ``center_at`` (a served Center's URL), else the
-    embedded Center of ``folder``."""
+    embedded Center of ``folder``. An ``https://`` Center is reached with the point's TLS files
+    in ``tls``, else in the folder ``point.json``'s ``center_tls`` names."""
     if center_at is None:
         with embedded_center(folder, ask=ask) as client:
             yield client
         return
-    with CenterClient.over_http(center_at) as client:
+    if not center_at.lower().startswith("https:"):
+        with CenterClient.over_http(center_at) as client:
+            yield client
+        return
+    where = tls or _point_tls(folder)
+    with CenterClient.over_http(center_at, cert=where / "cert.pem", key=where / "key.pem",
+                                ca=where / "ca.pem") as client:  # fmt: skip
         yield client
 
 
-def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None) -> Any:
+def _point_tls(folder: Path) -> Path:
+    """The folder of the point's TLS files that ``folder/point.json`` names."""
+    if (folder / CONFIG_NAME).is_file():
+        named = PointConfig.load(folder).center_tls
+        if named is not None:
+            return folder / named  # an absolute path stays itself
+    raise UsageError(f"{folder / CONFIG_NAME}: no center_tls (the folder of the point's "
+                     "cert.pem, key.pem and ca.pem) for an https:// Center")  # fmt: skip
+
+
+def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None,
+              client_certificates: bool = False) -> Any:  # fmt: skip
     """The Center's ASGI application for ``idkarta center serve`` (its database stays open for
-    the life of the process)."""
+    the life of the process); ``client_certificates``: /v1 requires a point's TLS client
+    certificate and limits each point to its own data (:mod:`station.api.auth`)."""
     from station.api import create_app
 
-    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask))
+    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask),
+                      client_certificates=client_certificates)  # fmt: skip
 
 
 def center_status(folder: Path | None, database: str | None,
