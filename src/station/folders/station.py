@@ -215,9 +215,12 @@ def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = No
     the life of the process); ``client_certificates``: /v1 requires a point's TLS client
     certificate and limits each point to its own data (:mod:`station.api.auth`)."""
     from station.api import create_app
+    from station.web import mount_web
 
-    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask),
-                      client_certificates=client_certificates)  # fmt: skip
+    db, revoke = _center_database(folder, database), _revoker(folder, ask)
+    app = create_app(db, revoke=revoke, client_certificates=client_certificates)
+    mount_web(app, folder=folder, center_db=db, revoke=revoke)  # the web pages at / (station.web)
+    return app
 
 
 def center_status(folder: Path | None, database: str | None,

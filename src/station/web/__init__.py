@@ -1,0 +1,86 @@
+"""The operators' web application: server-rendered pages beside the Center's ``/v1`` API.
+
+``idkarta center serve`` mounts it at ``/`` of the same ASGI application (:func:`mount_web`):
+the Center's supervisors, auditors and administrators, and the operators of the station
+folder's collection point, whose use cases run in process. Pages are Jinja2 templates in Uzbek
+(Latin), Russian or English (gettext catalogues), with no script at all; static CSS is shipped in
+the package. See docs/guide/web.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from station.db import Database
+from station.web import operator, session_pages, supervisor
+from station.web.app import WebStation
+from station.web.security import SecurityHeaders
+
+__all__ = ["WebStation", "create_web_app", "mount_web"]
+
+STATIC = Path(__file__).with_name("static")
+
+
+def routes() -> list[Route | Mount]:
+    """Every route of the web application (each page names its roles: see ``page``)."""
+    get, post = ["GET"], ["POST"]
+    return [
+        Route("/", session_pages.home, methods=get),
+        Route("/login", session_pages.login_form, methods=get),
+        Route("/login", session_pages.login, methods=post),
+        Route("/logout", session_pages.logout, methods=post),
+        Route("/lang/{code}", session_pages.language, methods=get),
+        Route("/queue", operator.queue, methods=get),
+        Route("/applications/new", operator.new_application, methods=get),
+        Route("/applications", operator.create_application, methods=post),
+        Route("/applications/{app_id}", operator.application, methods=get),
+        Route("/applications/{app_id}/submit", operator.submit, methods=post),
+        Route("/applications/{app_id}/mark", operator.mark, methods=post),
+        Route("/applications/{app_id}/handover", operator.handover, methods=post),
+        Route("/applications/{app_id}/refuse", operator.refusal, methods=post),
+        Route("/applications/{app_id}/refusal.pdf", operator.refusal_notice, methods=get),
+        Route("/applications/{app_id}/{kind:str}.pdf", operator.printout, methods=get),
+        Route("/replacements/new", operator.replacement_form, methods=get),
+        Route("/replacements", operator.create_replacement, methods=post),
+        Route("/overdue", supervisor.overdue, methods=get),
+        Route("/approvals", supervisor.approvals, methods=get),
+        Route("/all", supervisor.all_applications, methods=get),
+        Route("/audit", supervisor.audit, methods=get),
+        Route("/users", supervisor.users, methods=get),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def mount_web(app: Any, *, folder: Path | None, center_db: Database,
+              revoke: Callable[[int, str], None] | None = None) -> None:
+    """Mount the web application at ``/`` of the Center's ASGI application ``app`` (after its
+    ``/v1`` routes, which keep matching first). With ``folder/point.json`` the point's pages
+    work on ``folder/point.db``, reaching the Center in process (the embedded default: an API
+    application of its own over ``center_db``, no client certificate needed inside the
+    process); without it only the Center's pages (audit log, users) are there."""
+    from station.api import create_app
+    from station.client import CenterClient
+    from station.db import Role, open_database, sqlite_url
+    from station.folders.station import POINT_DB
+    from station.point.config import CONFIG_NAME, PointConfig
+
+    station = WebStation(center_db=center_db)
+    if folder is not None and (folder / CONFIG_NAME).is_file():
+        point = PointConfig.load(folder)
+        point_db = open_database(sqlite_url(folder / POINT_DB), Role.POINT)
+        center = CenterClient.in_process(create_app(center_db, revoke=revoke))
+        station = WebStation(center_db=center_db, point=point, point_db=point_db, center=center)
+    app.mount("/", create_web_app(station))
+
+
+def create_web_app(station: WebStation) -> Any:
+    """The web application over ``station`` (an ASGI application with its security headers)."""
+    app = Starlette(routes=routes())
+    app.state.station = station
+    return SecurityHeaders(app)
