@@ -18,15 +18,26 @@ from station.auditlog.chain import (
     head,
     state_hash,
 )
+from station.auditlog.checkpoint import Checkpoint, checkpoint, take_checkpoint, verify_checkpoint
+from station.auditlog.verify import ChainReport, CheckpointCheck, Problem, verify, verify_chain
 
 __all__ = [
     "GENESIS",
     "Actor",
     "AuditLogError",
+    "ChainReport",
+    "Checkpoint",
+    "CheckpointCheck",
     "Entry",
+    "Problem",
     "append",
+    "checkpoint",
     "entries",
     "entry_hash",
     "head",
     "state_hash",
+    "take_checkpoint",
+    "verify",
+    "verify_chain",
+    "verify_checkpoint",
 ]

@@ -1,0 +1,244 @@
+"""The audit chain on SQLite and PostgreSQL: appended in the caller's transaction, and
+``verify`` naming the first entry changed, removed, inserted or reordered when the rows are
+tampered with in the database (and checkpoints catching what the chain alone cannot)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from tests.softhsm import SoftHSMToken
+from tests.station.center.kit import setup_center
+
+from pki.hsm import PKCS11Module
+from pki.keys import KeySpec, SoftwareSigner, generate_private_key
+from station.auditlog import (
+    GENESIS,
+    Actor,
+    AuditLogError,
+    append,
+    checkpoint,
+    entries,
+    entry_hash,
+    head,
+    verify,
+)
+from station.db import Database
+from station.db.center_tables import Point
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+ALICE = Actor("aziza", "operator", "TAS01")
+
+
+def _fill(db: Database, n: int = 6) -> None:
+    for i in range(1, n + 1):
+        with db.session() as s:
+            append(s, ALICE, "application.accept", f"application/{i}",
+                   state={"n": i}, now=NOW + timedelta(minutes=i))  # fmt: skip
+
+
+def _sql(db: Database, *statements: str, **params: Any) -> None:
+    """Tamper with the rows directly, as someone with write access to the database would."""
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), params)
+
+
+def _row(db: Database, seq: int) -> dict[str, Any]:
+    with db.engine.connect() as connection:
+        found = connection.execute(text("SELECT * FROM audit_entries WHERE seq = :s"), {"s": seq})
+        return dict(found.one()._mapping)
+
+
+def _rehash(db: Database, seq: int, **changes: Any) -> str:
+    """Rewrite entry ``seq`` with ``changes`` and a hash that fits them (a careful forger)."""
+    with db.session(write=False) as s:
+        entry = next(e for e in entries(s) if e.seq == seq)
+    fields = entry.fields() | changes
+    digest = entry_hash(**fields)
+    _sql(db, "UPDATE audit_entries SET object = :o, prev_hash = :p, entry_hash = :h "
+         "WHERE seq = :s", o=fields["object"], p=fields["prev_hash"], h=digest, s=seq)
+    return digest
+
+
+def _renumber(db: Database, seqs: list[int], delta: int) -> None:
+    for seq in sorted(seqs, reverse=delta > 0):  # one row at a time: the key stays unique
+        _sql(db, "UPDATE audit_entries SET seq = :n WHERE seq = :s", n=seq + delta, s=seq)
+
+
+def _problem(db: Database) -> tuple[str, int] | None:
+    report = verify(db, chain="center")
+    return None if report.problem is None else (report.problem.kind, report.problem.seq)
+
+
+def test_entries_form_a_chain_written_with_the_change(center_db: Database) -> None:
+    _fill(center_db, 3)
+    with center_db.session(write=False) as s:
+        log = entries(s)
+        assert head(s) == (3, log[-1].entry_hash)
+    assert [e.seq for e in log] == [1, 2, 3]
+    assert log[0].prev_hash == GENESIS
+    assert [e.prev_hash for e in log[1:]] == [e.entry_hash for e in log[:-1]]
+    assert all(entry_hash(**e.fields()) == e.entry_hash for e in log)
+    assert log[0].at == NOW + timedelta(minutes=1) and log[0].point == "TAS01"
+    report = verify(center_db, chain="center")
+    assert report.intact and report.problem is None and report.entries == 3
+    # a use case that fails after appending leaves neither its change nor its entry
+    setup_center(center_db)
+    with pytest.raises(RuntimeError), center_db.session() as s:
+        s.add(Point(code="NEW1", name="x", kind="public_services", place_code="001",
+                    created_at=NOW))  # fmt: skip
+        append(s, ALICE, "point.register", "point/NEW1", now=NOW)
+        raise RuntimeError("the use case fails after its entry")
+    with center_db.session(write=False) as s:
+        assert len(entries(s)) == 3 and s.get(Point, "NEW1") is None
+
+
+def test_bad_entries_are_refused(center_db: Database) -> None:
+    with center_db.session() as s:
+        for action, obj in (("Bad Action", "x"), ("ok", ""), ("ok", "x" * 201)):
+            with pytest.raises(AuditLogError):
+                append(s, ALICE, action, obj, now=NOW)
+        with pytest.raises(AuditLogError, match="aware"):
+            append(s, ALICE, "ok", "x", now=datetime(2026, 12, 5))  # noqa: DTZ001
+
+
+TAMPERING: dict[str, tuple[Callable[[Database], None], tuple[str, int]]] = {
+    # a field of entry 3 changed, its hash left
+    "changed": (lambda db: _sql(db, "UPDATE audit_entries SET who = 'mallory' WHERE seq = 3"),
+                ("changed", 3)),
+    # ... and its hash recomputed: entry 4 still records the old one
+    "changed, hash recomputed": (lambda db: _rehash(db, 3, object="application/999"),
+                                 ("changed", 3)),
+    "changed time": (lambda db: _sql(db, "UPDATE audit_entries SET at = :t WHERE seq = 2",
+                                     t=(NOW + timedelta(days=1)).replace(tzinfo=None)),
+                     ("changed", 2)),
+    # entry 3 deleted
+    "removed": (lambda db: _sql(db, "DELETE FROM audit_entries WHERE seq = 3"), ("removed", 3)),
+    # entries 3 and 4 deleted and the rest renumbered to close the gap
+    "removed, renumbered": (lambda db: (_sql(db, "DELETE FROM audit_entries WHERE seq IN (3, 4)"),
+                                        _renumber(db, [5, 6], -2)), ("removed", 3)),
+    # the last entry deleted: the head row still counts it
+    "removed last": (lambda db: _sql(db, "DELETE FROM audit_entries WHERE seq = 6"),
+                     ("removed", 6)),
+    # a forged entry inserted as 3, linked to entry 2 with a correct hash, the rest moved up
+    "inserted": (lambda db: _insert_forged(db, 3), ("inserted", 3)),
+    # ... with a hash that does not fit
+    "inserted, bad hash": (lambda db: _insert_forged(db, 3, good_hash=False), ("inserted", 3)),
+    # entries 3 and 4 swapped
+    "reordered": (lambda db: (_renumber(db, [3], 100), _renumber(db, [4], -1),
+                              _renumber(db, [103], -99)), ("reordered", 3)),
+}  # fmt: skip
+
+
+def _insert_forged(db: Database, seq: int, *, good_hash: bool = True) -> None:
+    _renumber(db, list(range(seq, 7)), +1)
+    prev = _row(db, seq - 1)["entry_hash"]
+    fields = {"seq": seq, "at": NOW, "who": "mallory", "role": "operator", "point": "TAS01",
+              "action": "application.accept", "object": "application/x", "state_hash": None,
+              "prev_hash": prev}  # fmt: skip
+    digest = entry_hash(**fields) if good_hash else "f" * 64
+    _sql(db, "INSERT INTO audit_entries (seq, at, who, role, point, action, object, state_hash,"
+         " prev_hash, entry_hash) VALUES (:seq, :at, :who, :role, :point, :action, :object,"
+         " :state_hash, :prev_hash, :entry_hash)",
+         **(fields | {"entry_hash": digest, "at": NOW.replace(tzinfo=None)}))  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_verify_names_the_first_entry_tampered_with(center_db: Database, case: str) -> None:
+    _fill(center_db)
+    assert _problem(center_db) is None
+    tamper, expected = TAMPERING[case]
+    tamper(center_db)
+    assert _problem(center_db) == expected
+    assert not verify(center_db, chain="center").intact
+
+
+def test_the_head_row_is_checked(center_db: Database) -> None:
+    _fill(center_db, 3)
+    _sql(center_db, "UPDATE audit_head SET entry_hash = :h", h="0" * 64)
+    assert _problem(center_db) == ("changed", 3)
+    _sql(center_db, "DELETE FROM audit_head")
+    with center_db.session() as s, pytest.raises(AuditLogError, match="head row"):
+        append(s, ALICE, "x", "y", now=NOW)
+
+
+def _signer(label: str = "audit") -> SoftwareSigner:
+    return SoftwareSigner(generate_private_key(KeySpec.parse("ec-p256")), label)
+
+
+def test_checkpoints_sign_the_head_and_verify_only_with_the_key(center_db: Database) -> None:
+    signer = _signer()
+    _fill(center_db, 2)
+    first = checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    assert (first.seq, first.algorithm, first.by) == (2, "ecdsa-sha256", "root")
+    _fill(center_db, 1)
+    second = checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    assert second.seq == 3
+    report = verify(center_db, chain="center", key=signer.public_key())
+    assert report.intact and report.signatures_checked
+    assert [(c.seq, c.head, c.signature) for c in report.checkpoints] == [
+        (2, "matches", "valid"), (3, "matches", "valid")]
+    unchecked = verify(center_db, chain="center")
+    assert unchecked.intact and not unchecked.signatures_checked
+    assert {c.signature for c in unchecked.checkpoints} == {"not checked (no audit key given)"}
+    other = verify(center_db, chain="center", key=_signer().public_key())
+    assert {c.signature for c in other.checkpoints} == {
+        "not checked (signed with another key than the one given)"}
+    assert verify(center_db, chain="point:TAS01").checkpoints == ()  # another chain's
+
+
+def test_a_forged_checkpoint_signature_is_invalid(center_db: Database) -> None:
+    signer = _signer()
+    _fill(center_db, 2)
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    _sql(center_db, "UPDATE audit_checkpoints SET at = :t", t=datetime(2027, 1, 1))  # noqa: DTZ001
+    report = verify(center_db, chain="center", key=signer.public_key())
+    assert [c.signature for c in report.checkpoints] == ["invalid"]
+    assert report.problem is None and not report.intact
+
+
+def test_a_consistently_rewritten_chain_is_caught_by_a_checkpoint(center_db: Database) -> None:
+    signer = _signer()
+    _fill(center_db, 2)
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    _fill(center_db, 4)  # entries 3..6
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    prev = _row(center_db, 3)["prev_hash"]
+    for seq in range(3, 7):  # entries 3..6 rewritten, every hash recomputed, the head too
+        prev = _rehash(center_db, seq, object="application/forged", prev_hash=prev)
+    _sql(center_db, "UPDATE audit_head SET entry_hash = :h", h=prev)
+    report = verify(center_db, chain="center", key=signer.public_key())
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq) == ("changed", 3)  # between 3 and 6
+    assert "between 3 and 6" in report.problem.detail
+    assert [c.head for c in report.checkpoints] == ["matches", "differs"]
+
+
+def test_the_last_entries_removed_with_the_head_are_caught_by_a_checkpoint(
+    center_db: Database,
+) -> None:
+    signer = _signer()
+    _fill(center_db, 4)
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    _sql(center_db, "DELETE FROM audit_entries WHERE seq = 4")
+    _sql(center_db, "UPDATE audit_head SET seq = 3, entry_hash = :h",
+         h=_row(center_db, 3)["entry_hash"])  # fmt: skip
+    assert _problem(center_db) == ("removed", 4)
+
+
+def test_a_checkpoint_signed_on_a_pkcs11_token(center_db: Database,
+                                               softhsm_token: SoftHSMToken) -> None:  # fmt: skip
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+    _fill(center_db, 2)
+    with token.session(lambda: softhsm_token.pin) as session:
+        signer = session.generate(f"audit-{uuid.uuid4().hex[:8]}", KeySpec.parse("ec-p256"))
+        made = checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+        key = signer.public_key()
+    assert made.seq == 2
+    report = verify(center_db, chain="center", key=key)
+    assert report.intact and [c.signature for c in report.checkpoints] == ["valid"]
