@@ -216,4 +216,4 @@ def test_csrf_roles_and_points(center: Database) -> None:
 
 def test_naive_clock_is_refused(center: Database) -> None:
     with pytest.raises(Exception, match="aware"):
-        authenticate(center, "x", "y", now=datetime(2026, 12, 5))  # noqa: DTZ001
+        authenticate(center, "x", "y", now=datetime(2026, 12, 5))
