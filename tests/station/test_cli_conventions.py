@@ -159,7 +159,7 @@ def test_revocation_reasons_are_spelled_alike() -> None:
     found = _reason_choices()
     # `point refuse --reason` is a refusal's reason (scheme, line 216), not a revocation's
     assert found.pop(("point", "refuse")) == ["fingerprints-refused", "glasses-or-headwear"]
-    assert set(found) == {("esign", "revoke"), ("pki", "revoke")}
+    assert set(found) == {("esign", "revoke"), ("pki", "revoke"), ("pki", "point-ca", "revoke")}
     for path, choices in found.items():
         assert "key-compromise" in choices and "superseded" in choices, path
         assert not [c for c in choices if "_" in c], path

@@ -120,7 +120,7 @@ def revoke_command(pki_dir: Path, serial: int, reason: str, as_json: bool) -> No
 @_json
 @handle_errors
 def crl_command(pki_dir: Path, next_update_days: int, as_json: bool) -> None:
-    """Issue the point CA's CRL to PKI_DIR/point-ca/crl.pem (restart the Center to load it)."""
+    """Issue the point CA's CRL to PKI_DIR/point-ca/crl.pem (a served Center reads it anew)."""
     from station.cli.common import prompt_secret
 
     with open_pki_stores(pki_dir, ask=prompt_secret) as (store, _):
