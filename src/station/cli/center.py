@@ -240,3 +240,8 @@ def revocations(folder: Path | None, database: str | None, apply_now: bool,
         click.echo(f"Pending       {len(pending)}")
     if apply_now and pending:
         raise SystemExit(EXIT_FAILED)
+
+
+from station.cli.accounts import user  # noqa: E402 - `idkarta center user …` (station.cli.accounts)
+
+center.add_command(user)
