@@ -185,14 +185,17 @@ def serve(folder: Path | None, database: str | None, host: str, port: int,
 @_DATABASE
 @click.option("--center", "center_at", metavar="URL", default=None,
               help="Ask a served Center instead (http://127.0.0.1:PORT).")  # fmt: skip
+@click.option("--tls", "tls", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None,
+              help="A point's cert.pem, key.pem and ca.pem for an https:// Center.")
 @_JSON
 @run_errors
 def status(folder: Path | None, database: str | None, center_at: str | None,
-           as_json: bool) -> None:  # fmt: skip
+           tls: Path | None, as_json: bool) -> None:  # fmt: skip
     """Counts of the Center's registry: points, persons, requests, cards, revocations."""
     from station.folders.station import center_status
 
-    result = center_status(folder, database, center_at)
+    result = center_status(folder, database, center_at, tls=tls)
     if as_json:
         echo_json(result.to_json())
         return

@@ -200,13 +200,16 @@ def center_client(folder: Path, center_at: str | None, *, ask: Ask | None = None
 
 
 def _point_tls(folder: Path) -> Path:
-    """The folder of the point's TLS files that ``folder/point.json`` names."""
+    """The folder of the point's TLS files: the one ``folder/point.json`` names
+    (``center_tls``), else ``folder/tls``."""
     if (folder / CONFIG_NAME).is_file():
         named = PointConfig.load(folder).center_tls
         if named is not None:
             return folder / named  # an absolute path stays itself
-    raise UsageError(f"{folder / CONFIG_NAME}: no center_tls (the folder of the point's "
-                     "cert.pem, key.pem and ca.pem) for an https:// Center")  # fmt: skip
+    if (folder / "tls").is_dir():
+        return folder / "tls"
+    raise UsageError(f"{folder}: no tls/ folder and no center_tls in {CONFIG_NAME} (the "
+                     "point's cert.pem, key.pem and ca.pem) for an https:// Center")  # fmt: skip
 
 
 def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None,
@@ -223,11 +226,16 @@ def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = No
     return app
 
 
-def center_status(folder: Path | None, database: str | None,
-                  center_at: str | None) -> CenterStatus:  # fmt: skip
-    """Counts of the Center's registry, from its database or a served Center."""
+def center_status(folder: Path | None, database: str | None, center_at: str | None, *,
+                  tls: Path | None = None) -> CenterStatus:  # fmt: skip
+    """Counts of the Center's registry, from its database or a served Center (over https with
+    a point's TLS files in ``tls``)."""
     if center_at is not None:
-        with CenterClient.over_http(center_at) as client:
+        def file(name: str) -> Path | None:
+            return None if tls is None else tls / name
+
+        with CenterClient.over_http(center_at, cert=file("cert.pem"), key=file("key.pem"),
+                                    ca=file("ca.pem")) as client:  # fmt: skip
             return client.center_status()
     with open_center(folder, database) as db:
         return center_service.center_status(db)
