@@ -195,3 +195,35 @@ def test_serve_refuses_unusable_tls_files(tmp_path: Path, pki: Path) -> None:  #
     ):
         with pytest.raises(UsageError, match=message):
             server_ssl_context(*args)
+
+
+async def _echo_tls(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app answering the scope's TLS extension as JSON."""
+    import json
+
+    body = json.dumps(scope.get("extensions", {}).get("tls")).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_the_hook_puts_the_verified_client_certificate_into_the_scope(
+    pki: Path,  # noqa: F811
+) -> None:
+    import ssl
+
+    import httpx
+
+    tas = _files(pki, "TAS01")
+    with serving(_echo_tls, pki / "pki", _files(pki, "center")) as url:
+        ctx = ssl.create_default_context(cafile=str(tas["ca"]))
+        anonymous = httpx.get(url, verify=ctx, timeout=10).json()
+        assert anonymous == {"server_cert": None, "client_cert_chain": [],
+                             "client_cert_name": None, "client_cert_error": None,
+                             "tls_version": 0x0304, "cipher_suite": None}  # fmt: skip
+        ctx.load_cert_chain(tas["cert"], tas["key"])
+        shown = httpx.get(url, verify=ctx, timeout=10).json()
+        pem = shown["client_cert_chain"]
+        assert len(pem) == 1
+        assert ssl.PEM_cert_to_DER_cert(pem[0]) == ssl.PEM_cert_to_DER_cert(
+            tas["cert"].read_text())

@@ -68,16 +68,22 @@ def check_own(caller: str | None, point: str, field: str) -> None:
         raise NotYourPoint(field, f"point {caller} may not act for point {point}")
 
 
+_TLS_VERSIONS = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
+
+
 def _tls_extension(transport: Any) -> dict[str, Any] | None:
+    """The ASGI TLS extension of a connection (None without TLS): the verified client
+    certificate alone (Python 3.11's ssl module gives the leaf, not the chain); the keys it
+    cannot fill (the server's certificate, the cipher suite's number) are None."""
     ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
         return None
     der = ssl_object.getpeercert(binary_form=True)
-    chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
-    version = ssl_object.version()
-    return {"server_cert": None, "client_cert_chain": chain, "client_cert_name": None,
-            "client_cert_error": None, "tls_version": version,
-            "cipher_suite": (ssl_object.cipher() or (None,))[0]}  # fmt: skip
+    return {"server_cert": None,
+            "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+            "client_cert_name": None, "client_cert_error": None,
+            "tls_version": _TLS_VERSIONS.get(ssl_object.version() or ""),
+            "cipher_suite": None}  # fmt: skip
 
 
 class TLSPeerH11Protocol(H11Protocol):
