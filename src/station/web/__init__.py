@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from station.db import Database
-from station.web import operator, session_pages, supervisor
+from station.web import point_pages, session_pages, supervisor
 from station.web.app import WebStation
 from station.web.security import SecurityHeaders
 
@@ -36,18 +36,18 @@ def routes() -> list[Route | Mount]:
         Route("/login", session_pages.login, methods=post),
         Route("/logout", session_pages.logout, methods=post),
         Route("/lang/{code}", session_pages.language, methods=get),
-        Route("/queue", operator.queue, methods=get),
-        Route("/applications/new", operator.new_application, methods=get),
-        Route("/applications", operator.create_application, methods=post),
-        Route("/applications/{app_id}", operator.application, methods=get),
-        Route("/applications/{app_id}/submit", operator.submit, methods=post),
-        Route("/applications/{app_id}/mark", operator.mark, methods=post),
-        Route("/applications/{app_id}/handover", operator.handover, methods=post),
-        Route("/applications/{app_id}/refuse", operator.refusal, methods=post),
-        Route("/applications/{app_id}/refusal.pdf", operator.refusal_notice, methods=get),
-        Route("/applications/{app_id}/{kind:str}.pdf", operator.printout, methods=get),
-        Route("/replacements/new", operator.replacement_form, methods=get),
-        Route("/replacements", operator.create_replacement, methods=post),
+        Route("/queue", point_pages.queue, methods=get),
+        Route("/applications/new", point_pages.new_application, methods=get),
+        Route("/applications", point_pages.create_application, methods=post),
+        Route("/applications/{app_id}", point_pages.application, methods=get),
+        Route("/applications/{app_id}/submit", point_pages.submit, methods=post),
+        Route("/applications/{app_id}/mark", point_pages.mark, methods=post),
+        Route("/applications/{app_id}/handover", point_pages.handover, methods=post),
+        Route("/applications/{app_id}/refuse", point_pages.refusal, methods=post),
+        Route("/applications/{app_id}/refusal.pdf", point_pages.refusal_notice, methods=get),
+        Route("/applications/{app_id}/{kind:str}.pdf", point_pages.printout, methods=get),
+        Route("/replacements/new", point_pages.replacement_form, methods=get),
+        Route("/replacements", point_pages.create_replacement, methods=post),
         Route("/overdue", supervisor.overdue, methods=get),
         Route("/approvals", supervisor.approvals, methods=get),
         Route("/all", supervisor.all_applications, methods=get),

@@ -123,7 +123,7 @@ def render(ctx: Ctx, template: str, *, status: int = 200, **values: Any) -> HTML
     body = _environment().get_template(template).render(
         _=ctx._, lang=ctx.lang, languages=i18n.LANGUAGES, user=session.user if session else None,
         csrf=session.csrf_token if session else "", station=ctx.station, path=ctx.request.url.path,
-        query=ctx.request.url.query, roles=Role, **values,
+        query=ctx.request.url.query, user_roles=Role, **values,
     )  # fmt: skip
     response = HTMLResponse(body, status_code=status)
     response.headers["content-language"] = ctx.lang
