@@ -16,6 +16,7 @@ from station.auditlog.chain import (
     entries,
     entry_hash,
     head,
+    record_view,
     state_hash,
 )
 from station.auditlog.checkpoint import Checkpoint, checkpoint, take_checkpoint, verify_checkpoint
@@ -35,6 +36,7 @@ __all__ = [
     "entries",
     "entry_hash",
     "head",
+    "record_view",
     "state_hash",
     "take_checkpoint",
     "verify",

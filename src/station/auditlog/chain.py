@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from station.db import Database
 from station.db.center_tables import AuditEntry as _EntryRow
 from station.db.center_tables import AuditHead as _HeadRow
 from station.errors import StationError
@@ -34,6 +35,7 @@ __all__ = [
     "entries",
     "entry_hash",
     "head",
+    "record_view",
     "state_hash",
 ]
 
@@ -168,3 +170,11 @@ def entries(session: Session, *, after_seq: int = 0, limit: int | None = None) -
     if limit is not None:
         stmt = stmt.limit(limit)
     return [Entry(**dict(r._mapping)) for r in session.execute(stmt)]
+
+
+def record_view(db: Database, actor: Actor, object: str, *, now: datetime) -> Entry:
+    """Record that ``actor`` viewed a person's biometric data (``object``: whose, e.g.
+    "application/<id>/face"), as action ``biometrics.view`` in its own transaction of ``db``
+    (the database holding the data). Call it before showing the data: no entry, no view."""
+    with db.session() as session:
+        return append(session, actor, "biometrics.view", object, now=now)

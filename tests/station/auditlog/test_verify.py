@@ -25,6 +25,7 @@ from station.auditlog import (
     entries,
     entry_hash,
     head,
+    record_view,
     verify,
 )
 from station.db import Database
@@ -103,6 +104,13 @@ def _failing_use_case(db: Database) -> None:
                     created_at=NOW))  # fmt: skip
         append(s, ALICE, "point.register", "point/NEW1", now=NOW)
         raise RuntimeError("the use case fails after its entry")
+
+
+def test_a_view_of_biometric_data_is_recorded(point_db: Database) -> None:
+    seen = record_view(point_db, ALICE, "application/A-1/face", now=NOW)
+    assert (seen.seq, seen.action, seen.object, seen.state_hash) == (
+        1, "biometrics.view", "application/A-1/face", None)
+    assert verify(point_db, chain="point:TAS01").intact
 
 
 def test_bad_entries_are_refused(center_db: Database) -> None:
