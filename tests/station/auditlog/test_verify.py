@@ -4,6 +4,7 @@ tampered with in the database (and checkpoints catching what the chain alone can
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -257,3 +258,30 @@ def test_a_checkpoint_signed_on_a_pkcs11_token(center_db: Database,
     assert made.seq == 2
     report = verify(center_db, chain="center", key=key)
     assert report.intact and [c.signature for c in report.checkpoints] == ["valid"]
+
+
+def test_concurrent_appenders_queue_on_the_head(center_db: Database) -> None:
+    """Four threads appending at once: every entry is written, numbered 1..n without a gap or
+    a fork, and the chain is intact (SELECT … FOR UPDATE on the head; SQLite's write lock)."""
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(8):
+                with center_db.session() as s:
+                    append(s, Actor(f"op{n}", "operator", "TAS01"), "application.accept",
+                           f"application/{n}-{i}", now=NOW)  # fmt: skip
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with center_db.session(write=False) as s:
+        log = entries(s)
+    assert [e.seq for e in log] == list(range(1, 33))
+    assert len({e.object for e in log}) == 32
+    assert verify(center_db, chain="center").intact
