@@ -46,6 +46,8 @@ def routes() -> list[Route | Mount]:
         Route("/applications/{app_id}/refuse", point_pages.refusal, methods=post),
         Route("/applications/{app_id}/refusal.pdf", point_pages.refusal_notice, methods=get),
         Route("/applications/{app_id}/{kind:str}.pdf", point_pages.printout, methods=get),
+        Route("/applications/{app_id}/capture", point_pages.capture_form, methods=get),
+        Route("/applications/{app_id}/capture", point_pages.capture, methods=post),
         Route("/replacements/new", point_pages.replacement_form, methods=get),
         Route("/replacements", point_pages.create_replacement, methods=post),
         Route("/overdue", supervisor.overdue, methods=get),

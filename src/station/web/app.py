@@ -40,6 +40,7 @@ SESSION_COOKIE = "idk_session"
 LANG_COOKIE = "idk_lang"
 LOGIN_COOKIE = "idk_login"  # the login form's CSRF token (double submit: no session yet)
 TEMPLATES = Path(__file__).with_name("templates")
+MAX_UPLOAD = 16 * 1024 * 1024  # a portrait from a camera; the gate makes the DG2 image small
 Role = accounts.Role
 
 
@@ -172,7 +173,7 @@ def page(*roles: Role, point: bool = False) -> Callable[[Page], Endpoint]:
                     return refuse(ctx, 403, ctx._("This page belongs to another collection "
                                                   "point."))
             if request.method == "POST":
-                ctx.form = await request.form()
+                ctx.form = await request.form(max_part_size=MAX_UPLOAD)
                 if ctx.session is not None:
                     try:
                         accounts.check_csrf(ctx.session, _text(ctx.form.get("csrf")))

@@ -318,3 +318,50 @@ async def _approver(ctx: Ctx) -> tuple[accounts.User | None, tuple[str, str] | N
     if user.role is not Role.SUPERVISOR or user.point != point.code:
         return None, ("approved_by", ctx._("Only a supervisor of this point may approve."))
     return user, None
+
+
+@page(*_WORKERS, point=True)
+async def capture_form(ctx: Ctx) -> Response:
+    found = await _application(ctx)
+    if isinstance(found, Response):
+        return found
+    return render(ctx, "capture.html", app=found, result=None, refused=None, image=None)
+
+
+@page(*_WORKERS, point=True)
+async def capture(ctx: Ctx) -> Response:
+    """Check an uploaded portrait with the face gate (station.capture): the token-frame image
+    and its measures, or the gate's reason beside the image. Showing the image is a view of
+    the person's biometric data: an audit entry ``biometrics.view`` in the point's log. The
+    image is not kept (issue 11's pipeline stores captures)."""
+    import base64
+
+    from station.auditlog import append
+    from station.capture import CaptureRefused, check_face
+
+    found = await _application(ctx)
+    if isinstance(found, Response):
+        return found
+    assert ctx.form is not None
+    upload = ctx.form.get("portrait")
+    data = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+    if not data:
+        return render(ctx, "capture.html", status=422, app=found, result=None, image=None,
+                      refused=("no_image", ctx._("Choose the portrait's image file.")))
+    result, refused = None, None
+    try:
+        result = await ctx.call(check_face, data)
+        shown = result.image
+    except CaptureRefused as exc:
+        refused, shown = (exc.reason, exc.message), data
+
+    def record() -> None:
+        with _db(ctx).session() as session:
+            append(session, ctx.user.actor, "biometrics.view", f"application/{found.id}",
+                   now=ctx.now)  # fmt: skip
+
+    await ctx.call(record)
+    kind = "jpeg" if shown[:3] == b"\xff\xd8\xff" else "png"
+    image = f"data:image/{kind};base64,{base64.b64encode(shown).decode()}"
+    return render(ctx, "capture.html", status=200 if result else 422, app=found, result=result,
+                  refused=refused, image=image)  # fmt: skip

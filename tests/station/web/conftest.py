@@ -3,8 +3,8 @@ accounts of every role and a few applications already on file; the real server
 (``idkarta center serve``, uvicorn on 127.0.0.1) started on it; Debian's chromium driven by
 Playwright.
 
-Screenshots go to a temporary folder, or to ``$IDKARTA_WEB_SCREENSHOTS`` (``make web-screenshots``
-sets it to docs/images/web: the pictures of docs/guide/web.md).
+Screenshots go to a temporary folder, or to ``$IDKARTA_WEB_SCREENSHOTS``: docs/guide/web.md's
+pictures are made with ``IDKARTA_WEB_SCREENSHOTS=docs/images/web pytest tests/station/web``.
 """
 
 from __future__ import annotations

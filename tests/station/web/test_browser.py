@@ -91,7 +91,7 @@ def test_operator_main_flow(page: Any, served: Served, screenshots: Path) -> Non
 
     # the fee receipt left out: refused, the missing document named, nothing saved
     _new_application(page, surname="Nazarova", given="Malika", birth="12.02.1994", pinfl=None,
-                     leave_out="fee-receipt")
+                     leave_out="fee-receipt", shots=screenshots)
     assert page.url.endswith("/applications")
     assert "Davlat boji toʻlanganligi haqida kvitansiya" in page.locator(".invalid").inner_text()
     assert "missing: fee-receipt" in page.locator(".error-summary").inner_text()
@@ -114,12 +114,12 @@ def test_operator_main_flow(page: Any, served: Served, screenshots: Path) -> Non
     assert _status(served, app_id) is ApplicationStatus.VERIFIED
 
     page.get_by_label("Qabul qiluvchining shaxsni tasdiqlovchi hujjati").fill("AB7654321")
+    page.screenshot(path=str(screenshots / "06-handover.png"), full_page=True)
     page.get_by_role("button", name="Kartani topshirish").click()  # not confirmed: refused
     assert page.locator(".error-summary").is_visible()
     assert _status(served, app_id) is ApplicationStatus.VERIFIED
     page.get_by_label("Qabul qiluvchining shaxsni tasdiqlovchi hujjati").fill("AB7654321")
     page.get_by_label("Qabul qiluvchi karta uchun imzo qoʻydi").check()
-    page.screenshot(path=str(screenshots / "06-handover.png"), full_page=True)
     page.get_by_role("button", name="Kartani topshirish").click()
     assert "Topshirildi." in page.locator(".done").inner_text()
     assert _status(served, app_id) is ApplicationStatus.HANDED_OVER
@@ -236,3 +236,47 @@ def test_free_replacement_needs_a_second_person(page: Any, served: Served,
     page.get_by_role("link", name="Muddati oʻtganlar").click()
     assert page.locator(f"a[href='/applications/{served.overdue_id}']").count() == 1
     assert page.locator(f"a[href='/applications/{app_id}']").count() == 0
+
+
+def _portraits() -> tuple[bytes, bytes]:
+    """(a portrait the face gate accepts, the same turned a quarter: no upright face)."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)[0:320, 100:340]
+    face = np.asarray(cv2.resize(bgr, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC))
+    good = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    turned = cv2.imencode(".jpg", cv2.rotate(face, cv2.ROTATE_90_CLOCKWISE))[1].tobytes()
+    return good, turned
+
+
+def test_capture_shows_the_gate_and_audits_the_view(page: Any, served: Served,
+                                                    screenshots: Path) -> None:  # fmt: skip
+    """A portrait the gate refuses shows its reason beside the image; one it accepts shows the
+    chip's frame; each showing appends ``biometrics.view`` to the point's audit log."""
+    from station import auditlog
+
+    good, turned = _portraits()
+    log_in(page, "aziza")
+    page.goto(f"/applications/{served.overdue_id}")
+    page.get_by_role("link", name="Portret").click()
+    upload = page.get_by_label("Portret tasviri (JPEG yoki PNG)")
+    upload.set_input_files(files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": turned}])
+    page.get_by_role("button", name="Suratni tekshirish").click()
+    assert "Yuz topilmadi" in page.locator(".error-summary").inner_text()
+    assert page.locator("img.portrait").is_visible()
+    page.screenshot(path=str(screenshots / "10-capture-refused.png"), full_page=True)
+    upload.set_input_files(files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": good}])
+    page.get_by_role("button", name="Suratni tekshirish").click()
+    assert "Surat yuz nazoratidan oʻtdi." in page.locator(".done").inner_text()
+    size = page.locator("img.portrait").evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    assert size == [360, 480]  # the ISO/IEC 19794-5 token frame, shown under the CSP
+    db = open_database(sqlite_url(served.folder / POINT_DB), Role.POINT)
+    try:
+        with db.session(write=False) as s:
+            views = [e for e in auditlog.entries(s) if e.action == "biometrics.view"]
+    finally:
+        db.close()
+    assert [(e.who, e.object) for e in views][-2:] == [
+        ("aziza", f"application/{served.overdue_id}")] * 2

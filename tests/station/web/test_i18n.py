@@ -54,3 +54,13 @@ def test_uzbek_is_the_default_and_the_catalogues_are_read() -> None:
     assert i18n.gettext_for("ru")("Today's queue") == "Очередь на сегодня"
     assert i18n.gettext_for("en")("Today's queue") == "Today's queue"
     assert i18n.gettext_for("en")("parents-wish").startswith("At the parents'")
+
+
+def test_every_reason_of_the_face_gate_is_listed() -> None:
+    import re
+
+    from station.web.codes import FACE_REASONS
+
+    source = (ROOT / "src" / "station" / "capture" / "face.py").read_text(encoding="utf-8")
+    found = set(re.findall(r'CaptureRefused\(\s*"([a-z_0-9]+)"', source))
+    assert found == set(FACE_REASONS)
