@@ -155,8 +155,9 @@ async def submit(ctx: Ctx) -> Response:
     """Send the request to the Center (stage 3): the PINFL and the card number come back."""
     center = ctx.station.center
     assert center is not None
-    return await _step(ctx, lambda app: service.submit(_db(ctx), app.id, center=center,
-                                                       now=ctx.now), ctx._("Sent to the Center."))
+    return await _step(ctx, lambda app: service.submit(
+        _db(ctx), app.id, center=center, now=ctx.now, by=ctx.user.actor),
+        ctx._("Sent to the Center."))  # fmt: skip
 
 
 @page(*_WORKERS, point=True)
@@ -336,7 +337,7 @@ async def capture(ctx: Ctx) -> Response:
     image is not kept (issue 11's pipeline stores captures)."""
     import base64
 
-    from station.auditlog import append
+    from station.auditlog import record_view
     from station.capture import CaptureRefused, check_face
 
     found = await _application(ctx)
@@ -355,12 +356,9 @@ async def capture(ctx: Ctx) -> Response:
     except CaptureRefused as exc:
         refused, shown = (exc.reason, exc.message), data
 
-    def record() -> None:
-        with _db(ctx).session() as session:
-            append(session, ctx.user.actor, "biometrics.view", f"application/{found.id}",
+    # no entry, no view: recorded before the page that shows the image is made
+    await ctx.call(record_view, _db(ctx), ctx.user.actor, f"application/{found.id}/face",
                    now=ctx.now)  # fmt: skip
-
-    await ctx.call(record)
     kind = "jpeg" if shown[:3] == b"\xff\xd8\xff" else "png"
     image = f"data:image/{kind};base64,{base64.b64encode(shown).decode()}"
     return render(ctx, "capture.html", status=200 if result else 422, app=found, result=result,

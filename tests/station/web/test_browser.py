@@ -279,4 +279,4 @@ def test_capture_shows_the_gate_and_audits_the_view(page: Any, served: Served,
     finally:
         db.close()
     assert [(e.who, e.object) for e in views][-2:] == [
-        ("aziza", f"application/{served.overdue_id}")] * 2
+        ("aziza", f"application/{served.overdue_id}/face")] * 2

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from tests.conftest import require_tool
 from tests.station.point.conftest import NOW, POINT, adult_form
 
-from station import accounts
+from station import accounts, auditlog
 from station.api import create_app
 from station.auditlog import Actor
 from station.center import service as center_service
@@ -195,6 +195,9 @@ def test_roles(web: Any) -> None:
         after = service.status(point_db, app_id).status
         assert after is (ApplicationStatus.RETURNED if status == 200 and method == "POST"
                          else ApplicationStatus.ACCEPTED)  # fmt: skip
+    with point_db.session(write=False) as session:
+        submitted = [e for e in auditlog.entries(session) if e.action == "application.submit"]
+    assert [(e.who, e.role, e.point) for e in submitted] == [("dilnoza", "supervisor", "TAS-01")]
 
 
 def test_no_session_goes_to_the_login_page_and_back(web: Any) -> None:
