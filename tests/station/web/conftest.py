@@ -193,4 +193,15 @@ def log_in(page: Any, login: str, password: str = PASSWORD) -> None:
     assert "/login" not in page.url, page.inner_text("main")
 
 
-__all__ = ["ADULT", "PASSWORD", "POINT", "Served", "log_in"]
+def shot(page: Any, path: Path) -> None:
+    """A full-page screenshot of ``page`` as a 256-colour PNG (a third of the size: the
+    pictures in docs/ stay small)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+__all__ = ["ADULT", "PASSWORD", "POINT", "Served", "log_in", "shot"]

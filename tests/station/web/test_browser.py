@@ -22,7 +22,7 @@ from station.folders.station import POINT_DB
 from station.point import service
 from station.point.models import ApplicationStatus
 
-from .conftest import PASSWORD, Served, log_in
+from .conftest import PASSWORD, Served, log_in, shot
 
 pytestmark = pytest.mark.tool
 
@@ -49,7 +49,7 @@ def _new_application(page: Any, *, surname: str, given: str, birth: str, pinfl: 
     page.get_by_label("Egasining tugʻilgan sanasi").fill(birth)
     page.get_by_label("Egasining birinchi ID-kartasi").check()
     if shots:
-        page.screenshot(path=str(shots / "02-new-application-ground.png"), full_page=True)
+        shot(page, shots / "02-new-application-ground.png")
     page.get_by_label("Egasining tugʻilgan sanasi").press("Enter")
     checklist = page.locator("input[name=documents]")
     codes = [checklist.nth(i).get_attribute("value") for i in range(checklist.count())]
@@ -71,7 +71,7 @@ def _new_application(page: Any, *, surname: str, given: str, birth: str, pinfl: 
     page.get_by_label("Koʻrsatilgan shaxsni tasdiqlovchi hujjat (seriya va raqam)").fill(
         "AB7654321")
     if shots:
-        page.screenshot(path=str(shots / "03-new-application-details.png"), full_page=True)
+        shot(page, shots / "03-new-application-details.png")
     page.get_by_role("button", name="Arizani qabul qilish").click()
     page.wait_for_load_state()
     return page.url
@@ -87,7 +87,7 @@ def test_operator_main_flow(page: Any, served: Served, screenshots: Path) -> Non
     late = page.locator("tr.late")
     assert late.count() == 1 and "muddati oʻtgan" in late.inner_text()
     assert late.locator("a").get_attribute("href") == f"/applications/{served.overdue_id}"
-    page.screenshot(path=str(screenshots / "01-queue.png"), full_page=True)
+    shot(page, screenshots / "01-queue.png")
 
     # the fee receipt left out: refused, the missing document named, nothing saved
     _new_application(page, surname="Nazarova", given="Malika", birth="12.02.1994", pinfl=None,
@@ -102,19 +102,19 @@ def test_operator_main_flow(page: Any, served: Served, screenshots: Path) -> Non
     assert _status(served, app_id) is ApplicationStatus.ACCEPTED
     facts = page.locator("dl.facts").inner_text()
     assert "Nazarova Malika" in facts and "Назарова Малика" in facts and "12.02.1994" in facts
-    page.screenshot(path=str(screenshots / "04-accepted.png"), full_page=True)
+    shot(page, screenshots / "04-accepted.png")
 
     page.get_by_role("button", name="Markazga yuborish").click()
     assert re.search(r"AD[0-9]{7}", page.locator("dl.facts").inner_text())
     assert _status(served, app_id) is ApplicationStatus.RETURNED
     page.get_by_role("button", name="Karta personallashtirildi").click()
     assert _status(served, app_id) is ApplicationStatus.PERSONALIZED
-    page.screenshot(path=str(screenshots / "05-personalization.png"), full_page=True)
+    shot(page, screenshots / "05-personalization.png")
     page.get_by_role("button", name="Karta oʻqib tekshirildi").click()
     assert _status(served, app_id) is ApplicationStatus.VERIFIED
 
     page.get_by_label("Qabul qiluvchining shaxsni tasdiqlovchi hujjati").fill("AB7654321")
-    page.screenshot(path=str(screenshots / "06-handover.png"), full_page=True)
+    shot(page, screenshots / "06-handover.png")
     page.get_by_role("button", name="Kartani topshirish").click()  # not confirmed: refused
     assert page.locator(".error-summary").is_visible()
     assert _status(served, app_id) is ApplicationStatus.VERIFIED
@@ -123,7 +123,7 @@ def test_operator_main_flow(page: Any, served: Served, screenshots: Path) -> Non
     page.get_by_role("button", name="Kartani topshirish").click()
     assert "Topshirildi." in page.locator(".done").inner_text()
     assert _status(served, app_id) is ApplicationStatus.HANDED_OVER
-    page.screenshot(path=str(screenshots / "07-handed-over.png"), full_page=True)
+    shot(page, screenshots / "07-handed-over.png")
 
 
 def test_refusal_and_its_notice(page: Any, served: Served, screenshots: Path) -> None:
@@ -135,7 +135,7 @@ def test_refusal_and_its_notice(page: Any, served: Served, screenshots: Path) ->
     page.get_by_label("Sabab").select_option("fingerprints-refused")
     page.get_by_role("button", name="Rad etish").click()
     assert _status(served, app_id) is ApplicationStatus.REFUSED
-    page.screenshot(path=str(screenshots / "08-refused.png"), full_page=True)
+    shot(page, screenshots / "08-refused.png")
     link = page.get_by_role("link", name="Rad etish toʻgʻrisidagi bildirishnomani chop etish")
     response = page.request.get(link.get_attribute("href"))
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
@@ -224,7 +224,7 @@ def test_free_replacement_needs_a_second_person(page: Any, served: Served,
     assert "Faqat shu punkt nazoratchisi" in page.locator("#err-approved_by").inner_text()
     page.get_by_label("Nazoratchining logini").fill("dilnoza")
     page.get_by_label("Nazoratchining paroli").fill(PASSWORD)
-    page.screenshot(path=str(screenshots / "09-free-replacement.png"), full_page=True)
+    shot(page, screenshots / "09-free-replacement.png")
     page.get_by_role("button", name="Arizani qabul qilish").click()
     app_id = _app_id(page)
     assert "dilnoza: chip yozuvida xato" in page.locator("dl.facts").inner_text()
@@ -266,7 +266,7 @@ def test_capture_shows_the_gate_and_audits_the_view(page: Any, served: Served,
     page.get_by_role("button", name="Suratni tekshirish").click()
     assert "Yuz topilmadi" in page.locator(".error-summary").inner_text()
     assert page.locator("img.portrait").is_visible()
-    page.screenshot(path=str(screenshots / "10-capture-refused.png"), full_page=True)
+    shot(page, screenshots / "10-capture-refused.png")
     upload.set_input_files(files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": good}])
     page.get_by_role("button", name="Suratni tekshirish").click()
     assert "Surat yuz nazoratidan oʻtdi." in page.locator(".done").inner_text()
