@@ -245,3 +245,64 @@ def test_acknowledgement_pdf_names_the_number_and_due_date(web: Any) -> None:
     assert form.status_code == 200 and form.content.startswith(b"%PDF")
     assert client.get(f"/applications/{app_id}/other.pdf").status_code == 404
     assert client.get(f"/applications/{app_id}/refusal.pdf").status_code == 404
+
+
+def test_the_auditor_sees_the_logs_and_a_changed_entry(web: Any) -> None:
+    """The audit page lists the point's entries and says the chain is intact; after an entry is
+    changed in the database, it says the chain is broken and names the entry."""
+    from sqlalchemy import update
+
+    from station.db.point_tables import AuditEntry
+
+    client, point_db, app_id = web
+    log_in(client, "umid")
+    page = client.get("/audit?chain=point")
+    assert page.status_code == 200
+    assert "Xesh zanjiri butun." in page.text and "application.accept" in page.text
+    assert "Markaz jurnali" in page.text  # and the Center's log is one link away
+    center = client.get("/audit").text
+    assert "user.add" in center
+    with point_db.session() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(who="mallory"))
+    broken = client.get("/audit?chain=point").text
+    assert "Xesh zanjiri buzilgan:" in broken and "entry 1 changed" in broken
+
+
+def test_every_field_has_a_label(web: Any) -> None:
+    """On every form page, each visible input, select and textarea has a <label for> naming
+    its id (labels on every field: the keyboard and a screen reader reach each one)."""
+    import html.parser
+
+    class Fields(html.parser.HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: list[str | None] = []
+            self.labels: set[str] = set()
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "label" and a.get("for"):
+                self.labels.add(str(a["for"]))
+            if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+                self.ids.append(a.get("id"))
+
+    client, point_db, app_id = web
+    csrf = log_in(client, "aziza")
+    step1 = "ground=expired&citizenship=UZB&birth_date=15.03.1990&applicant_role=holder"
+    child = "ground=parents-wish&citizenship=UZB&birth_date=20.05.2016&applicant_role=parent"
+    pages = ["/login", "/applications/new", f"/applications/new?{step1}",
+             f"/applications/new?{child}", "/replacements/new", f"/applications/{app_id}",
+             f"/applications/{app_id}/capture"]  # fmt: skip
+    client.post(f"/applications/{app_id}/submit", data={"csrf": csrf})
+    for status in ("personalized", "verified"):
+        client.post(f"/applications/{app_id}/mark", data={"csrf": csrf, "status": status})
+    pages.append(f"/applications/{app_id}")  # now with the handover form
+    seen = 0
+    for path in pages:
+        parser = Fields()
+        parser.feed(client.get(path).text)
+        assert parser.ids and None not in parser.ids, path
+        assert set(parser.ids) <= parser.labels, (path, set(parser.ids) - parser.labels)
+        seen += len(parser.ids)
+    assert seen > 40
+    assert service.status(point_db, app_id).status is ApplicationStatus.VERIFIED
