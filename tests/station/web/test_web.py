@@ -254,7 +254,7 @@ def test_the_auditor_sees_the_logs_and_a_changed_entry(web: Any) -> None:
 
     from station.db.point_tables import AuditEntry
 
-    client, point_db, app_id = web
+    client, point_db, _ = web
     log_in(client, "umid")
     page = client.get("/audit?chain=point")
     assert page.status_code == 200
