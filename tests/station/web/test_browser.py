@@ -280,3 +280,49 @@ def test_capture_shows_the_gate_and_audits_the_view(page: Any, served: Served,
         db.close()
     assert [(e.who, e.object) for e in views][-2:] == [
         ("aziza", f"application/{served.overdue_id}/face")] * 2
+
+
+def _tab_to(page: Any, selector: str) -> None:
+    """Press Tab until the element ``selector`` has the focus (at most 60 times)."""
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+    raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
+def test_keyboard_only_application(page: Any, served: Served) -> None:
+    """The main flow with the keyboard alone (Tab, typing, Space, Enter): log in, open a new
+    application, fill both steps, accept it, send it to the Center."""
+    log_in(page, "bobur")
+    _tab_to(page, "a[href='/applications/new']")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    _tab_to(page, "#f-ground")
+    page.keyboard.type("Amal qilish")  # a select takes the option its typed text begins
+    _tab_to(page, "#f-birth")
+    page.keyboard.type("09.09.1999")
+    _tab_to(page, "#f-first")
+    page.keyboard.press("Space")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "ground=expired" in page.url
+    for code in ("application-form", "previous-document", "birth-certificate", "fee-receipt"):
+        _tab_to(page, f"#d-{code}")
+        page.keyboard.press("Space")
+    for field, text in (("surname_latin", "Rashidov"), ("given_name_latin", "Jasur"),
+                        ("place_of_birth", "Buxoro"), ("nationality", "oʻzbek"),
+                        ("address", "Buxoro shahri, 12-uy"), ("applicant_document", "AC1112223")):
+        _tab_to(page, f"#f-{field}")
+        page.keyboard.type(text)
+    _tab_to(page, "#f-sex")
+    page.keyboard.type("erkak")
+    _tab_to(page, "form[action='/applications'] button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    app_id = _app_id(page)
+    assert _status(served, app_id) is ApplicationStatus.ACCEPTED
+    _tab_to(page, f"form[action='/applications/{app_id}/submit'] button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert _status(served, app_id) is ApplicationStatus.RETURNED
