@@ -190,4 +190,4 @@ def test_every_unique_rule_is_found_by_its_columns(role: Role) -> None:
             rules += 1
             qualified = [f"{table.name}.{column}" for column in columns]
             assert _sqlite_unique_name(metadata, qualified) == name
-    assert rules == {Role.CENTER: 15, Role.POINT: 6}[role]  # 13 primary keys, 8 unique rules
+    assert rules == {Role.CENTER: 22, Role.POINT: 9}[role]  # 21 primary keys, 10 unique rules
