@@ -9,20 +9,26 @@ the package. See docs/guide/web.md.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from station.db import Database
-from station.web import point_pages, session_pages, supervisor
-from station.web.app import WebStation
+from station.web import i18n, point_pages, session_pages, supervisor
+from station.web.app import LANG_COOKIE, Ctx, WebStation, refuse
 from station.web.security import SecurityHeaders
 
 __all__ = ["WebStation", "create_web_app", "mount_web"]
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 
@@ -59,6 +65,27 @@ def routes() -> list[Route | Mount]:
     ]
 
 
+def _ctx(request: Request) -> Ctx:
+    lang = i18n.language(request.cookies.get(LANG_COOKIE))
+    return Ctx(request, request.app.state.station, None, lang)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An unknown page (404) or method (405), as a page of the application."""
+    ctx = _ctx(request)
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    message = ctx._("No such page.") if status == 404 else ctx._("This request is not allowed.")
+    return refuse(ctx, status, message)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A failure the pages did not expect: logged by its type only (no personal data), the
+    transaction rolled back by the use case, a page saying so."""
+    log.error("web: %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    ctx = _ctx(request)
+    return refuse(ctx, 500, ctx._("Something went wrong: nothing was changed. Try again."))
+
+
 def mount_web(app: Any, *, folder: Path | None, center_db: Database,
               revoke: Callable[[int, str], None] | None = None) -> None:
     """Mount the web application at ``/`` of the Center's ASGI application ``app`` (after its
@@ -83,6 +110,7 @@ def mount_web(app: Any, *, folder: Path | None, center_db: Database,
 
 def create_web_app(station: WebStation) -> Any:
     """The web application over ``station`` (an ASGI application with its security headers)."""
-    app = Starlette(routes=routes())
+    app = Starlette(routes=routes(), exception_handlers={
+        HTTPException: _http_error, Exception: _server_error})  # fmt: skip
     app.state.station = station
     return SecurityHeaders(app)

@@ -306,3 +306,31 @@ def test_every_field_has_a_label(web: Any) -> None:
         seen += len(parser.ids)
     assert seen > 40
     assert service.status(point_db, app_id).status is ApplicationStatus.VERIFIED
+
+
+def test_unknown_pages_and_failures_are_pages_of_the_application(
+    web: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """404 and 405 as the application's page (with its headers); an unexpected failure a 500
+    page that names nothing of the data, and nothing changed."""
+    from station.point import queries
+
+    client, point_db, app_id = web
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "Bunday sahifa yoʻq." in missing.text
+    assert missing.headers["content-security-policy"] == CSP
+    assert client.get("/logout").status_code == 405
+    log_in(client, "aziza")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Gʻulomov Oʻtkir 31503902620452")
+
+    monkeypatch.setattr(queries, "applications", broken)
+    failing = TestClient(client.app, base_url="https://testserver", cookies=dict(client.cookies),
+                         raise_server_exceptions=False)  # fmt: skip
+    response = failing.get("/queue")
+    assert response.status_code == 500
+    assert "hech narsa oʻzgarmadi" in response.text
+    assert "31503902620452" not in response.text and "Gʻulomov" not in response.text
+    assert response.headers["content-security-policy"] == CSP
+    assert service.status(point_db, app_id).status is ApplicationStatus.ACCEPTED
