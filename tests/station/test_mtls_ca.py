@@ -98,13 +98,6 @@ def test_point_ca_issues_revokes_and_lists(ca: PointCA, tmp_path: Path) -> None:
     assert isinstance(first, crl.CertificateList)
 
 
-def test_a_point_ca_needs_its_own_key(ca: PointCA, tmp_path: Path) -> None:
-    other = FileKeyStore(tmp_path / "other", passphrase=lambda: b"x" * 12).generate(
-        "k", KeySpec.parse("ec-p256"))
-    with pytest.raises(IssuanceError, match="not the point CA certificate's key"):
-        PointCA(ca.certificate, other, tmp_path / "state.json")
-
-
 def test_a_pki_folder_without_a_point_ca_says_so(tmp_path: Path, pki: Path) -> None:  # noqa: F811
     root = tmp_path / "pki"
     shutil.copytree(pki / "rogue", root)
@@ -227,3 +220,61 @@ def test_the_hook_puts_the_verified_client_certificate_into_the_scope(
         assert len(pem) == 1
         assert ssl.PEM_cert_to_DER_cert(pem[0]) == ssl.PEM_cert_to_DER_cert(
             tas["cert"].read_text())
+
+
+def test_point_ca_defaults_bounds_and_messages(
+    ca: PointCA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the default validities: 10 years for the CA, 825 days for TLS certificates
+    store = FileKeyStore(tmp_path / "k2", passphrase=lambda: b"point-ca-test")
+    default = PointCA.create(store.generate("p", KeySpec.parse("ec-p256")),
+                             tmp_path / "s2.json", country="UZ", now=NOW)  # fmt: skip
+    assert default.certificate.not_valid_after - NOW == dt.timedelta(days=3650)
+    client = default.issue_client(_key(), point="TAS-01", now=NOW)
+    server = default.issue_server(_key(), hosts=["127.0.0.1"], now=NOW)
+    for cert in (client, server):
+        assert cert.not_valid_before == NOW
+        assert cert.not_valid_after - NOW == dt.timedelta(days=825)
+    assert server.subject.native == {"country_name": "UZ", "common_name": "idkarta Center"}
+    issued = CAState.load(tmp_path / "s2.json").issued
+    assert [r.subject for r in issued] == [
+        "Common Name: Point CA UZ, Country: UZ", "Common Name: TAS-01, Country: UZ",
+        "Common Name: idkarta Center, Country: UZ"]
+    assert issued[1].not_after == "2029-03-05T09:00:00+00:00"  # 825 days on
+    assert {r.issuer_key_id for r in issued} == {default.key_id.hex()}
+    # a certificate may end with the CA, not after it
+    assert ca.issue_client(_key(), point="TAS-01", days=365, now=NOW).not_valid_after == (
+        ca.certificate.not_valid_after)
+    with pytest.raises(IssuanceError) as late:
+        ca.issue_server(_key(), hosts=["x.example"], days=366, now=NOW)
+    assert str(late.value) == "the certificate would outlive the point CA certificate"
+    with pytest.raises(IssuanceError) as own:
+        ca.revoke(1)
+    assert str(own.value) == "the point CA does not revoke its own certificate"
+    # revocation times: UTC (whatever the host's zone), whole seconds, the moment given
+    monkeypatch.setenv("TZ", "Asia/Tashkent")
+    time.tzset()
+    try:
+        tashkent = dt.timezone(dt.timedelta(hours=5))
+        record = ca.revoke(2, when=NOW.astimezone(tashkent).replace(microsecond=123))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert record.revocation_date == "2026-12-01T09:00:00+00:00"
+
+
+def test_only_a_point_code_in_a_client_certificate_names_a_point(ca: PointCA) -> None:
+    from pki.point_ca import point_code_of
+    from pki.profiles import Profile
+
+    odd = ca._issue(Profile.POINT_CLIENT, _key(), "not a code", 30, NOW)
+    assert point_code_of(odd) is None
+    assert point_code_of(ca.issue_client(_key(), point="TAS-01", days=30, now=NOW)) == "TAS-01"
+
+
+def test_a_point_ca_refuses_a_foreign_key_by_name(ca: PointCA, tmp_path: Path) -> None:
+    other = FileKeyStore(tmp_path / "o", passphrase=lambda: b"x" * 12).generate(
+        "k", KeySpec.parse("ec-p256"))
+    with pytest.raises(IssuanceError) as refused:
+        PointCA(ca.certificate, other, tmp_path / "state.json")
+    assert str(refused.value) == "the signer's key is not the point CA certificate's key"
