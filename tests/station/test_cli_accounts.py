@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -177,3 +178,53 @@ def test_the_guide_runs_as_printed(tmp_path: Path) -> None:
         assert rc.strip() == "0", f"{command}\n{printed}"
         if expected:
             assert _matches(expected, printed.splitlines()), f"{command}\n{printed}"
+
+
+def test_checkpoints_at_intervals_sign_only_chains_that_grew(station: Path) -> None:
+    from datetime import UTC, datetime
+
+    from pki.keys import KeySpec
+    from station.accounts import Actor, Role, add_user
+    from station.folders.audit import init_audit_key, run_checkpoints
+    from station.folders.station import open_center
+
+    with cheap_keys(ScryptCost(n=2**10)):
+        init_audit_key(station, {"type": "file"}, key_spec=KeySpec.parse("ec-p256"),
+                       ask=lambda *_: "audit-key-passphrase")  # fmt: skip
+    made: list[tuple[str, int]] = []
+    rounds = iter(range(4))
+
+    def sleep(seconds: float) -> None:
+        assert seconds == 60.0
+        n = next(rounds)
+        if n == 1:  # between rounds 2 and 3 the Center's log grows
+            with open_center(station, None) as db:
+                add_user(db, login="olim", name="O", role=Role.AUDITOR, password="p" * 12,
+                         now=datetime.now(UTC), by=Actor.system())  # fmt: skip
+        if n == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_checkpoints(station, None, by="timer", every=60.0, sleep=sleep,
+                        report=lambda c: made.append((c.chain, c.seq)),
+                        ask=lambda *_: "audit-key-passphrase")  # fmt: skip
+    assert made == [("center", 2), ("center", 3)]  # round 1; rounds 2 and 4 had nothing new
+
+
+def test_checkpoint_every_runs_until_sigterm(station: Path) -> None:
+    assert run("audit", "init", "--dir", str(station)).exit_code == 0
+    env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "station.cli", "audit", "checkpoint", "--dir",
+                             str(station), "--every", "1", "--json"], env=env,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert (first["chain"], first["seq"]) == ("center", 2)
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and rest == ""

@@ -9,6 +9,8 @@ entry changed, removed, inserted or reordered), 2 for an unusable input.
 from __future__ import annotations
 
 import getpass
+import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -94,28 +96,55 @@ def init(folder: Path | None, key_type: str, pkcs11_module: str | None, token_la
 @audit.command()
 @_DIR
 @_DATABASE
+@click.option("--every", type=click.FloatRange(min=1.0), default=None, metavar="SECONDS",
+              help="Keep running: every SECONDS, sign each chain that grew since its last "
+                   "checkpoint, until interrupted (Ctrl-C or SIGTERM).")  # fmt: skip
 @_JSON
 @_errors
-def checkpoint(folder: Path | None, database: str | None, as_json: bool) -> None:
+def checkpoint(folder: Path | None, database: str | None, every: float | None,
+               as_json: bool) -> None:  # fmt: skip
     """Sign the head of each chain (the Center's, and the point's of DIR) with the audit key.
 
-    Run it on demand and at intervals (a systemd timer or cron; docs/guide/accounts.md)."""
+    Run it on demand, and at intervals with --every (or from a systemd timer or cron)."""
     from datetime import UTC, datetime
 
     from station.cli.common import prompt_secret
-    from station.folders.audit import checkpoint_chains
+    from station.folders.audit import checkpoint_chains, run_checkpoints
 
     try:
         by = f"host:{getpass.getuser()}"[:64]
     except (KeyError, OSError):
         by = "host:unknown"
+    if every is not None:
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            run_checkpoints(_need_dir(folder), database, by=by, every=every,
+                            report=lambda c: _show(c, as_json), ask=prompt_secret)
+        except KeyboardInterrupt:
+            return
     made = checkpoint_chains(_need_dir(folder), database, by=by, now=datetime.now(UTC),
                              ask=prompt_secret)  # fmt: skip
     if as_json:
-        echo_json([{"chain": c.chain, "seq": c.seq, "head_hash": c.head_hash,
-                    "at": c.at.isoformat(), "algorithm": c.algorithm} for c in made])
+        echo_json([_checkpoint_json(c) for c in made])
         return
     for c in made:
+        _show(c, False)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _checkpoint_json(c: Any) -> dict[str, Any]:
+    return {"chain": c.chain, "seq": c.seq, "head_hash": c.head_hash, "at": c.at.isoformat(),
+            "algorithm": c.algorithm}  # fmt: skip
+
+
+def _show(c: Any, as_json: bool) -> None:
+    """One checkpoint: a line of text, or (``--every --json``) one JSON object per line."""
+    if as_json:
+        click.echo(json.dumps(_checkpoint_json(c)), nl=True)
+    else:
         click.echo(f"Checkpoint    {c.chain} at entry {c.seq} ({c.head_hash[:16]}…), "
                    f"{c.algorithm}")
 

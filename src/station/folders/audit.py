@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from pki.errors import PKIError
 from pki.filestore import write_atomic
 from pki.keys import KeySpec, PublicKey, Signer
-from station.auditlog import ChainReport, Checkpoint, checkpoint, verify
+from station.auditlog import ChainReport, Checkpoint, checkpoint, head, verify
 from station.auditlog.checkpoint import key_sha256
+from station.auditlog.verify import checkpoints
 from station.db import Database, Role, open_database, sqlite_url
 from station.errors import UsageError
 from station.folders.keys import Ask, open_store
@@ -38,6 +40,7 @@ __all__ = [
     "audit_public_key",
     "checkpoint_chains",
     "init_audit_key",
+    "run_checkpoints",
     "verify_chains",
 ]
 
@@ -149,6 +152,24 @@ def checkpoint_chains(folder: Path, database: str | None, *, by: str, now: datet
     """Sign the head of every chain of the folder with the audit key."""
     with _signer(folder, ask) as signer, _chains(folder, database) as chains:
         return [checkpoint(db, signer, chain=name, by=by, now=now) for name, db in chains]
+
+
+def run_checkpoints(folder: Path, database: str | None, *, by: str, every: float,
+                    report: Callable[[Checkpoint], None], ask: Ask | None = None,
+                    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                    sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+    """Every ``every`` seconds, sign the head of each chain that grew since its last checkpoint
+    (the first round signs every chain), until interrupted (KeyboardInterrupt ends it). The
+    key store is opened once; ``report`` is told of each checkpoint."""
+    with _signer(folder, ask) as signer, _chains(folder, database) as chains:
+        while True:
+            for name, db in chains:
+                with db.session(write=False) as s:
+                    seq, _ = head(s)
+                    done = [c.seq for c in checkpoints(s, name)]
+                if not done or max(done) != seq:
+                    report(checkpoint(db, signer, chain=name, by=by, now=clock()))
+            sleep(every)
 
 
 def verify_chains(folder: Path | None, database: str | None, *,
