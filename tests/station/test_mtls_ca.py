@@ -26,7 +26,7 @@ from pki.filestore import FileKeyStore
 from pki.keys import KeySpec
 from pki.point_ca import PointCA
 from station.api import create_app
-from station.api.auth import TLSPeerH11Protocol, server_ssl_context
+from station.api.tls import TLSPeerH11Protocol, server_ssl_context
 from station.center.errors import CenterUnavailable
 from station.client import CenterClient
 from station.db import Database

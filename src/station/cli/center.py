@@ -167,7 +167,7 @@ def serve(folder: Path | None, database: str | None, host: str, port: int,
         raise UsageError("--tls-cert, --tls-key, --client-ca and --crl go together")
     options: dict[str, Any] = {}
     if tls_cert and tls_key and client_ca and crl:
-        from station.api.auth import TLSPeerH11Protocol, server_ssl_context
+        from station.api.tls import TLSPeerH11Protocol, server_ssl_context
 
         options = {"http": TLSPeerH11Protocol,
                    "ssl_context_factory": server_ssl_context(tls_cert, tls_key, client_ca, crl)}
