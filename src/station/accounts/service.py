@@ -197,22 +197,33 @@ def authenticate(
     right password). The ``policy.max_failures``-th failure in a row locks the account for
     ``policy.lockout`` (recorded in the audit log); a success resets the count."""
     _aware(now)
+    # argon2 runs outside any write transaction (on SQLite one would hold the database's write
+    # lock meanwhile); the outcome is written after, to the row as it is then
+    with db.session(write=False) as s:
+        seen = s.execute(select(UserRow.id, UserRow.password_hash, UserRow.locked_until)
+                         .where(UserRow.login == login)).first()  # fmt: skip
+    if seen is None:
+        _verify(_dummy_hash(), password)
+        raise AuthenticationFailed("login", _FAILED)
+    user_id, seen_hash, locked_until = seen
+    if locked_until is not None and now < locked_until:
+        raise AccountLocked(locked_until)
+    good = _verify(seen_hash, password)
+    rehashed = _HASHER.hash(password) if good and _HASHER.check_needs_rehash(seen_hash) else None
+    locked = None
     with db.session() as s:
-        row = s.scalars(select(UserRow).where(UserRow.login == login).with_for_update()).first()
-        if row is None:
-            _verify(_dummy_hash(), password)
+        row = s.get(UserRow, user_id, with_for_update=True)
+        if row is None:  # removed meanwhile
             raise AuthenticationFailed("login", _FAILED)
-        if row.locked_until is not None and now < row.locked_until:
+        if row.locked_until is not None and now < row.locked_until:  # locked meanwhile
             raise AccountLocked(row.locked_until)
-        good = _verify(row.password_hash, password)
-        if good and not row.disabled:
+        if good and not row.disabled and row.password_hash == seen_hash:
             row.failures = 0
             row.locked_until = None
-            if _HASHER.check_needs_rehash(row.password_hash):
-                row.password_hash = _HASHER.hash(password)
+            if rehashed is not None:
+                row.password_hash = rehashed
             return _user(row)
-        locked = None
-        if not row.disabled:
+        if not good and not row.disabled:
             row.failures += 1
             if row.failures >= policy.max_failures:
                 row.failures = 0

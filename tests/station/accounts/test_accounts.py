@@ -3,6 +3,7 @@ sessions (lifetime, idle, logout, disabled user), CSRF, roles; each change in th
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -218,3 +219,48 @@ def test_csrf_roles_and_points(center: Database) -> None:
 def test_naive_clock_is_refused(center: Database) -> None:
     with pytest.raises(Exception, match="aware"):
         authenticate(center, "x", "y", now=datetime(2026, 12, 5))
+
+
+def test_a_weaker_hash_is_replaced_at_the_next_login(center: Database) -> None:
+    from argon2 import PasswordHasher
+
+    _add(center)
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    with center.session() as s:
+        row = s.scalars(select(UserRow).where(UserRow.login == "aziza")).one()
+        row.password_hash = weak
+    with pytest.raises(AuthenticationFailed):  # a wrong password changes no hash
+        authenticate(center, "aziza", "wrong password!", now=NOW)
+    assert _stored_hash(center) == weak
+    authenticate(center, "aziza", PASSWORD, now=NOW)
+    stronger = _stored_hash(center)
+    assert stronger != weak and stronger.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert authenticate(center, "aziza", PASSWORD, now=NOW).login == "aziza"
+
+
+def _stored_hash(db: Database) -> str:
+    with db.session(write=False) as s:
+        return s.scalars(select(UserRow.password_hash).where(UserRow.login == "aziza")).one()
+
+
+def test_concurrent_failures_are_all_counted(center: Database) -> None:
+    _add(center)
+    policy = Policy(max_failures=4)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            authenticate(center, "aziza", "wrong password!", now=NOW, policy=policy)
+        except AccountLocked:
+            outcomes.append("locked")
+        except AuthenticationFailed:
+            outcomes.append("failed")
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["failed", "failed", "failed", "locked"]
+    with pytest.raises(AccountLocked):
+        authenticate(center, "aziza", PASSWORD, now=NOW, policy=policy)
