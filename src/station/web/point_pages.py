@@ -61,7 +61,6 @@ async def new_application(ctx: Ctx) -> Response:
     """Step 1 (the ground and what decides the documents), then step 2 (the checklist, the
     person, who applies) once step 1 parses."""
     params = ctx.request.query_params
-    today = local_day(ctx.now)
     step: Step1 | None = None
     problems: list[tuple[str, str]] = []
     if "ground" in params:
@@ -70,10 +69,10 @@ async def new_application(ctx: Ctx) -> Response:
         return render(ctx, "apply_step1.html", grounds=list(GROUND_RULES), roles=ApplicantRole,
                       values=params, problems=by_field(problems),
                       status=422 if problems else 200)  # fmt: skip
-    return _step2(ctx, step, today, values={}, problems=[])
+    return _step2(ctx, step, values={}, problems=[])
 
 
-def _step2(ctx: Ctx, step: Step1, today: object, *, values: object,
+def _step2(ctx: Ctx, step: Step1, *, values: object,
            problems: list[tuple[str, str]], status: int = 200,
            missing: list[str] | None = None) -> Response:  # fmt: skip
     return render(ctx, "apply_step2.html", step=step, checklist=step.documents(local_day(ctx.now)),
@@ -98,10 +97,10 @@ async def create_application(ctx: Ctx) -> Response:
         app = await ctx.call(service.apply, _db(ctx), form, point=ctx.point(),
                              operator=ctx.user.login, now=ctx.now)  # fmt: skip
     except MissingDocuments as exc:
-        return _step2(ctx, step, None, values=ctx.form, problems=problems_of(exc), status=422,
+        return _step2(ctx, step, values=ctx.form, problems=problems_of(exc), status=422,
                       missing=list(exc.missing))  # fmt: skip
     except _REFUSED as exc:
-        return _step2(ctx, step, None, values=ctx.form, problems=problems_of(exc), status=422)
+        return _step2(ctx, step, values=ctx.form, problems=problems_of(exc), status=422)
     return RedirectResponse(f"/applications/{app.id}", status_code=303)
 
 
@@ -189,7 +188,11 @@ async def handover(ctx: Ctx) -> Response:
     try:
         role = ApplicantRole(ctx.field("receiver_role"))
     except ValueError:
-        role = ApplicantRole.HOLDER
+        found = await _application(ctx)
+        if isinstance(found, Response):
+            return found
+        return await _show(ctx, found, problems=[("receiver_role", ctx._(
+            "Choose who receives the card."))], status=422)  # fmt: skip
     return await _step(ctx, lambda app: service.handover(
         _db(ctx), app.id, receiver_role=role, receiver_name=ctx.field("receiver_name"),
         receiver_document=ctx.field("receiver_document"), operator=ctx.user.login,
@@ -267,8 +270,9 @@ async def create_replacement(ctx: Ctx) -> Response:
     except ValueError:
         ground = None
         problems.append(("ground", ctx._("Choose the ground.")))
+    codes = {k.value for k in DocumentKind}
     documents = frozenset(DocumentKind(d) for d in ctx.form.getlist("documents")
-                          if isinstance(d, str) and d in DocumentKind.__members__.values())
+                          if isinstance(d, str) and d in codes)  # fmt: skip
     point_fault = ctx.field("point_fault") == "yes"
     point = ctx.point()
     approver = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
-
 from starlette.responses import RedirectResponse, Response
 
 from station import accounts
@@ -97,6 +95,3 @@ async def home(ctx: Ctx) -> Response:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse(home_of(ctx.user), status_code=303)
 
-
-def login_url(next_path: str) -> str:
-    return "/login?" + urllib.parse.urlencode({"next": next_path})
