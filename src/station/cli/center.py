@@ -149,14 +149,15 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 def serve(folder: Path | None, database: str | None, host: str, port: int,
           tls_cert: Path | None, tls_key: Path | None, client_ca: Path | None,
           crl: Path | None, as_json: bool) -> None:  # fmt: skip
-    """Serve the Center's /v1 API on HOST:PORT (uvicorn) until interrupted.
+    """Serve the Center's /v1 API and the web application (at /) on HOST:PORT until interrupted.
 
     Points reach it with 'idkarta point … --center http://127.0.0.1:PORT'. With the four TLS
     options it serves https: /v1 requires a point's client certificate from the point CA, not
     revoked (else the handshake fails, or 401 without one), and a point changes only its own
     data (else 403). Revocations reach the e-signature CA of center.json with
     IDKARTA_PASSPHRASE (or IDKARTA_PIN) set; without it they stay pending for 'idkarta center
-    revocations --apply'.
+    revocations --apply'. The web application's pages (docs/guide/web.md) serve the
+    operators of DIR's collection point and the Center's auditors and administrators.
     """
     import uvicorn
 
@@ -171,7 +172,11 @@ def serve(folder: Path | None, database: str | None, host: str, port: int,
 
         options = {"http": TLSPeerH11Protocol,
                    "ssl_context_factory": server_ssl_context(tls_cert, tls_key, client_ca, crl)}
-    app = serve_app(folder, database, client_certificates=bool(options))
+    from station.web import mount_web
+
+    app = serve_app(folder, database, client_certificates=bool(options),
+                    extend=lambda app, db, revoke: mount_web(app, folder=folder, center_db=db,
+                                                             revoke=revoke))  # fmt: skip
     url = f"{'https' if options else 'http'}://{host}:{port}"
     if as_json:
         echo_json({"url": url, "api": f"{url}/v1"})

@@ -213,16 +213,19 @@ def _point_tls(folder: Path) -> Path:
 
 
 def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None,
-              client_certificates: bool = False) -> Any:  # fmt: skip
+              client_certificates: bool = False,
+              extend: Callable[[Any, Database, Callable[[int, str], None] | None], None]
+              | None = None) -> Any:  # fmt: skip
     """The Center's ASGI application for ``idkarta center serve`` (its database stays open for
     the life of the process); ``client_certificates``: /v1 requires a point's TLS client
-    certificate and limits each point to its own data (:mod:`station.api.auth`)."""
+    certificate and limits each point to its own data (:mod:`station.api.auth`);
+    ``extend(app, db, revoke)``: what the front adds beside /v1 (the web pages)."""
     from station.api import create_app
-    from station.web import mount_web
 
     db, revoke = _center_database(folder, database), _revoker(folder, ask)
     app = create_app(db, revoke=revoke, client_certificates=client_certificates)
-    mount_web(app, folder=folder, center_db=db, revoke=revoke)  # the web pages at / (station.web)
+    if extend is not None:
+        extend(app, db, revoke)
     return app
 
 
