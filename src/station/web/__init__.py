@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from station.db import Database
@@ -31,6 +31,7 @@ __all__ = ["WebStation", "create_web_app", "mount_web"]
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
+API_PREFIX = "/v1"
 
 
 def routes() -> list[Route | Mount]:
@@ -105,7 +106,18 @@ def mount_web(app: Any, *, folder: Path | None, center_db: Database,
         point_db = open_database(sqlite_url(folder / POINT_DB), Role.POINT)
         center = CenterClient.in_process(create_app(center_db, revoke=revoke))
         station = WebStation(center_db=center_db, point=point, point_db=point_db, center=center)
-    app.mount("/", create_web_app(station))
+    app.router.routes.append(_Beside("/", app=create_web_app(station)))
+
+
+class _Beside(Mount):
+    """A mount at ``/`` that leaves ``/v1`` to the API: an unknown ``/v1/…`` path keeps the
+    API's JSON 404 instead of becoming a page."""
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        path = scope.get("path", "")
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_web_app(station: WebStation) -> Any:

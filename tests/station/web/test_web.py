@@ -334,3 +334,30 @@ def test_unknown_pages_and_failures_are_pages_of_the_application(
     assert "31503902620452" not in response.text and "Gʻulomov" not in response.text
     assert response.headers["content-security-policy"] == CSP
     assert service.status(point_db, app_id).status is ApplicationStatus.ACCEPTED
+
+
+def test_mounted_beside_the_api_without_a_point(center_db: Database) -> None:
+    """On a Center without a collection point: /v1 still answers (the pages come after it), the
+    login page is there, an administrator's users page works, an operator's pages refuse."""
+    from station.web import mount_web
+
+    center_service.register_point(center_db, code=POINT.code, name=POINT.name, kind=POINT.kind,
+                                  place_code=POINT.place_code, now=NOW)  # fmt: skip
+    for login, role, point in (("admin", accounts.Role.ADMINISTRATOR, None),
+                               ("aziza", accounts.Role.OPERATOR, "TAS-01")):  # fmt: skip
+        accounts.add_user(center_db, login=login, name=login, role=role, password=PASSWORD,
+                          point=point, now=NOW, by=Actor.system())  # fmt: skip
+    api = create_app(center_db)
+    mount_web(api, folder=None, center_db=center_db)
+    with TestClient(api, base_url="https://testserver", follow_redirects=False) as client:
+        assert client.get("/v1/status").json()["points"] == 1
+        assert client.get("/v1/nothing").headers["content-type"] == "application/json"
+        log_in(client, "admin")
+        assert "aziza" in client.get("/users").text
+        client.cookies.clear()
+        page = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token
+        client.post("/login", data={"login": "aziza", "password": PASSWORD, "csrf": token[1]})
+        refused = client.get("/queue")
+        assert refused.status_code == 403 and "boshqa" in refused.text
