@@ -18,7 +18,7 @@ import uvicorn
 from asn1crypto import crl
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.station.center.kit import setup_center
-from tests.station.test_mtls import ENV, _files, pki  # noqa: F401 - the module's fixture
+from tests.station.test_mtls import ENV, _client, _files, pki  # noqa: F401 - pki: a fixture
 
 from pki.ca import CAState
 from pki.errors import IssuanceError, PKIError
@@ -26,9 +26,8 @@ from pki.filestore import FileKeyStore
 from pki.keys import KeySpec
 from pki.point_ca import PointCA
 from station.api import create_app
-from station.api.tls import TLSPeerH11Protocol, server_ssl_context
+from station.api.tls import CRLReloadingContext, TLSPeerH11Protocol, server_ssl_context
 from station.center.errors import CenterUnavailable
-from station.client import CenterClient
 from station.db import Database
 from station.domain.application import PointKind
 from station.errors import UsageError
@@ -164,14 +163,14 @@ def test_an_expired_crl_refuses_every_point_until_a_new_one(
         files = {n: tmp_path / "tas" / f"{n}.pem" for n in ("cert", "key", "ca")}
         app = create_app(center_db, client_certificates=True)
         with serving(app, root, _files(pki, "center")) as url:
-            with CenterClient.over_http(url, **files) as client, \
+            with _client(url, files) as client, \
                     pytest.raises(CenterUnavailable):  # fmt: skip
                 client.center_status()
             run_point_crl(root, store)
-            with CenterClient.over_http(url, **files) as client:
+            with _client(url, files) as client:
                 assert client.center_status().points == 2
             (root / "point-ca" / "crl.pem").write_text("not a CRL")  # the last good one stays
-            with CenterClient.over_http(url, **files) as client:
+            with _client(url, files) as client:
                 assert client.center_status().points == 2
 
 
@@ -194,7 +193,9 @@ async def _echo_tls(scope: Any, receive: Any, send: Any) -> None:
     """An ASGI app answering the scope's TLS extension as JSON."""
     import json
 
-    body = json.dumps(scope.get("extensions", {}).get("tls")).encode()
+    received = await receive()
+    body = json.dumps({**scope.get("extensions", {}).get("tls"),
+                       "body": received["body"].decode()}).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json")]})  # fmt: skip
     await send({"type": "http.response.body", "body": body})
@@ -210,10 +211,11 @@ def test_the_hook_puts_the_verified_client_certificate_into_the_scope(
     tas = _files(pki, "TAS01")
     with serving(_echo_tls, pki / "pki", _files(pki, "center")) as url:
         ctx = ssl.create_default_context(cafile=str(tas["ca"]))
-        anonymous = httpx.get(url, verify=ctx, timeout=10).json()
+        anonymous = httpx.post(url, content=b"hello", verify=ctx, timeout=10).json()
         assert anonymous == {"server_cert": None, "client_cert_chain": [],
                              "client_cert_name": None, "client_cert_error": None,
-                             "tls_version": 0x0304, "cipher_suite": None}  # fmt: skip
+                             "tls_version": 0x0304, "cipher_suite": None,
+                             "body": "hello"}  # fmt: skip
         ctx.load_cert_chain(tas["cert"], tas["key"])
         shown = httpx.get(url, verify=ctx, timeout=10).json()
         pem = shown["client_cert_chain"]
@@ -278,3 +280,30 @@ def test_a_point_ca_refuses_a_foreign_key_by_name(ca: PointCA, tmp_path: Path) -
     with pytest.raises(IssuanceError) as refused:
         PointCA(ca.certificate, other, tmp_path / "state.json")
     assert str(refused.value) == "the signer's key is not the point CA certificate's key"
+
+
+def test_the_server_context_is_swapped_only_when_the_crl_changes(
+    tmp_path: Path, pki: Path,  # noqa: F811
+) -> None:
+    import ssl
+
+    center = _files(pki, "center")
+    crl_file = tmp_path / "crl.pem"
+    shutil.copy(pki / "pki" / "point-ca" / "crl.pem", crl_file)
+    holder = CRLReloadingContext(center["cert"], center["key"], center["ca"], crl_file)
+    ctx = holder.current
+    assert ctx.protocol == ssl.PROTOCOL_TLS_SERVER and ctx.verify_mode == ssl.CERT_OPTIONAL
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
+    wanted = ssl.VERIFY_CRL_CHECK_LEAF | ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_TRUSTED_FIRST
+    assert ctx.verify_flags & wanted == wanted  # Python's defaults kept
+
+    class Handshake:
+        context: ssl.SSLContext | None = None
+
+    first = Handshake()
+    holder._choose(first, None, holder.outer)
+    assert first.context is ctx  # the CRL did not change: the same context
+    crl_file.write_bytes(crl_file.read_bytes() + b"\n")
+    second = Handshake()
+    holder._choose(second, None, holder.outer)
+    assert second.context is holder.current and holder.current is not ctx
