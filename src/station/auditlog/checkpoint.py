@@ -1,10 +1,11 @@
 """Checkpoints: the head of an audit chain signed with the Center's audit key.
 
 The signed bytes are a domain tag and the canonical JSON of the chain's name ("center",
-"point:<code>"), the head's ``seq`` and hash, and the time. The key is the Center's (a PKCS#11
-token or its encrypted file key store, :mod:`station.folders.audit`): a point's chain is signed
-by the Center too, since the Center holds every key that signs. A checkpoint is taken in a
-transaction that locks the head row, so no entry slips in between reading and recording it.
+"point:<code>"), the head's ``seq`` and hash, the time and who took it. The key is the
+Center's (a PKCS#11 token or its encrypted file key store, :mod:`station.folders.audit`): a
+point's chain is signed by the Center too, since the Center holds every key that signs. A
+checkpoint is taken in a transaction that locks the head row, so no entry slips in between
+reading and recording it.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ class Checkpoint:
         return f"Checkpoint({self.chain!r}, seq={self.seq}, at={self.at.isoformat()})"
 
 
-def signed_bytes(chain: str, seq: int, head_hash: str, at: datetime) -> bytes:
+def signed_bytes(chain: str, seq: int, head_hash: str, at: datetime, by: str) -> bytes:
     """What a checkpoint's signature covers."""
-    body = {"chain": chain, "seq": seq, "head_hash": head_hash, "at": _instant(at)}
+    body = {"chain": chain, "seq": seq, "head_hash": head_hash, "at": _instant(at), "by": by}
     return _DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -100,7 +101,7 @@ def take_checkpoint(session: Session, signer: Signer, *, chain: str, by: str,
         raise AuditLogError("the audit log has lost its head row (see idkarta audit verify)")
     seq, head_hash = int(row[0]), str(row[1])
     algorithm = signer.algorithm
-    signature = signer.sign(signed_bytes(chain, seq, head_hash, now), algorithm)
+    signature = signer.sign(signed_bytes(chain, seq, head_hash, now, by), algorithm)
     point = Checkpoint(chain=chain, seq=seq, head_hash=head_hash, at=now, by=by,
                        key_sha256=key_sha256(signer.public_key()),
                        algorithm=algorithm_name(algorithm), signature=signature)  # fmt: skip
@@ -115,8 +116,8 @@ def verify_checkpoint(point: Checkpoint, key: PublicKey) -> bool:
         algorithm = parse_algorithm(point.algorithm)
     except AuditLogError:
         return False
-    return _verify(key, point.signature, signed_bytes(point.chain, point.seq, point.head_hash,
-                                                      point.at), algorithm)  # fmt: skip
+    signed = signed_bytes(point.chain, point.seq, point.head_hash, point.at, point.by)
+    return _verify(key, point.signature, signed, algorithm)
 
 
 def checkpoint(db: Database, signer: Signer, *, chain: str, by: str,

@@ -37,6 +37,7 @@ from station.auditlog.checkpoint import CHECKPOINTS, Checkpoint, key_sha256, ver
 from station.db import Database
 
 __all__ = [
+    "NO_KEY",
     "ChainReport",
     "CheckpointCheck",
     "Problem",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 Kind = Literal["changed", "removed", "inserted", "reordered"]
+NO_KEY = "no audit key given"
+"""Why checkpoint signatures are "not checked" when no key is given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,7 @@ def verify_chain(
     *,
     chain: str,
     key: PublicKey | None,
-    key_reason: str = "no audit key given",
+    key_reason: str = NO_KEY,
 ) -> ChainReport:
     """Verify the audit chain of ``session``'s database. ``key``: the audit public key the
     checkpoints must be signed with (None: their signatures are "not checked (key_reason)")."""
@@ -226,7 +229,7 @@ def _check(point: Checkpoint, by_seq: dict[int, Entry], key: PublicKey | None,
 
 
 def verify(db: Database, *, chain: str, key: PublicKey | None = None,
-           key_reason: str = "no audit key given") -> ChainReport:  # fmt: skip
+           key_reason: str = NO_KEY) -> ChainReport:  # fmt: skip
     """:func:`verify_chain` in one read transaction of ``db``."""
     with db.session(write=False) as session:
         return verify_chain(session, chain=chain, key=key, key_reason=key_reason)

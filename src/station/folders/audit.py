@@ -176,11 +176,10 @@ def verify_chains(folder: Path | None, database: str | None, *,
                   key: Path | None = None) -> list[ChainReport]:  # fmt: skip
     """Verify every chain; checkpoint signatures with the public key ``key`` (a PEM file), else
     ``folder/audit/audit-key.pem`` when there is one, else not checked."""
-    reason = "no audit key given"
     public = None
     if key is None and folder is not None and (_dir(folder) / _PUBLIC).is_file():
         key = _dir(folder) / _PUBLIC
     if key is not None:
         public = audit_public_key(key)
     with _chains(folder, database) as chains:
-        return [verify(db, chain=name, key=public, key_reason=reason) for name, db in chains]
+        return [verify(db, chain=name, key=public) for name, db in chains]

@@ -28,6 +28,7 @@ from station.auditlog import (
     head,
     record_view,
     verify,
+    verify_chain,
 )
 from station.db import Database
 from station.db.center_tables import Point
@@ -197,8 +198,11 @@ def test_checkpoints_sign_the_head_and_verify_only_with_the_key(center_db: Datab
     assert second.seq == 3
     report = verify(center_db, chain="center", key=signer.public_key())
     assert report.intact and report.signatures_checked
-    assert [(c.seq, c.head, c.signature) for c in report.checkpoints] == [
-        (2, "matches", "valid"), (3, "matches", "valid")]
+    assert [(c.seq, c.at, c.head, c.signature) for c in report.checkpoints] == [
+        (2, NOW, "matches", "valid"), (3, NOW, "matches", "valid")]
+    with center_db.session(write=False) as s:
+        direct = verify_chain(s, chain="center", key=None)
+    assert {c.signature for c in direct.checkpoints} == {"not checked (no audit key given)"}
     unchecked = verify(center_db, chain="center")
     assert unchecked.intact and not unchecked.signatures_checked
     assert {c.signature for c in unchecked.checkpoints} == {"not checked (no audit key given)"}
@@ -245,6 +249,47 @@ def test_the_last_entries_removed_with_the_head_are_caught_by_a_checkpoint(
     _sql(center_db, "UPDATE audit_head SET seq = 3, entry_hash = :h",
          h=_row(center_db, 3)["entry_hash"])  # fmt: skip
     assert _problem(center_db) == ("removed", 4)
+    problem = verify(center_db, chain="center").problem
+    assert problem is not None and problem.detail == "checkpoint 4 signs entries that are gone"
+
+
+def test_a_checkpoint_of_an_empty_chain_and_of_one_entry_gone(center_db: Database) -> None:
+    signer = _signer()
+    empty = checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    assert (empty.seq, empty.head_hash) == (0, GENESIS)
+    report = verify(center_db, chain="center", key=signer.public_key())
+    assert [(c.seq, c.head, c.signature) for c in report.checkpoints] == [(0, "matches", "valid")]
+    assert report.intact
+    _fill(center_db, 1)
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    _sql(center_db, "DELETE FROM audit_entries")
+    _sql(center_db, "UPDATE audit_head SET seq = 0, entry_hash = :h", h=GENESIS)
+    report = verify(center_db, chain="center", key=signer.public_key())
+    assert [c.head for c in report.checkpoints] == ["matches", "missing"]
+    assert report.problem is not None and (report.problem.kind, report.problem.seq) == (
+        "removed", 1)
+
+
+def test_a_rewrite_is_placed_after_the_last_checkpoint_that_vouches(center_db: Database) -> None:
+    """Rewritten from entry 1: nothing vouches before checkpoint 4. A checkpoint with a bad
+    signature vouches for nothing either, even when its head still matches."""
+    signer = _signer()
+    _fill(center_db, 2)
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    _fill(center_db, 2)
+    checkpoint(center_db, signer, chain="center", by="root", now=NOW)
+    _sql(center_db, "UPDATE audit_checkpoints SET by = 'mallory' WHERE seq = 2")  # signed too
+    prev = _row(center_db, 3)["prev_hash"]
+    for seq in range(3, 5):  # entries 3 and 4 rewritten, every hash recomputed
+        prev = _rehash(center_db, seq, object="application/forged", prev_hash=prev)
+    _sql(center_db, "UPDATE audit_head SET entry_hash = :h", h=prev)
+    report = verify(center_db, chain="center", key=signer.public_key())
+    assert [(c.head, c.signature) for c in report.checkpoints] == [
+        ("matches", "invalid"), ("differs", "valid")]
+    assert report.problem is not None
+    assert (report.problem.kind, report.problem.seq, report.problem.detail) == (
+        "changed", 1, "checkpoint 4 signs another head: the chain was rewritten from an entry "
+        "between 1 and 4")
 
 
 def test_a_checkpoint_signed_on_a_pkcs11_token(center_db: Database,
