@@ -169,14 +169,13 @@ def verify_chain(
     log = entries(session)
     problem = _first_problem(log)
     head_seq, head_hash = head(session)
-    last = log[-1] if log else None
+    last = (log[-1].seq, log[-1].entry_hash) if log else (0, GENESIS)
     if problem is None:
         if head_seq > len(log):
             problem = Problem("removed", len(log) + 1,
                               f"the log's head records {head_seq} entries, {len(log)} remain")
-        elif (last is None and head_seq != 0) or (last is not None and (
-                head_seq != last.seq or head_hash != last.entry_hash)):
-            problem = Problem("changed", max(head_seq, len(log)),
+        elif (head_seq, head_hash) != last:
+            problem = Problem("changed", max(head_seq, len(log), 1),
                               "the log's head does not record the last entry")
     by_seq = {e.seq: e for e in log}
     checks = tuple(_check(c, by_seq, key, key_reason) for c in checkpoints(session, chain))

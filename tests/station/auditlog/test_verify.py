@@ -179,6 +179,17 @@ def test_the_head_row_is_checked(center_db: Database) -> None:
     _fill(center_db, 3)
     _sql(center_db, "UPDATE audit_head SET entry_hash = :h", h="0" * 64)
     assert _problem(center_db) == ("changed", 3)
+    problem = verify(center_db, chain="center").problem
+    assert problem is not None and problem.detail == "the log's head does not record the last entry"
+    _sql(center_db, "DELETE FROM audit_entries WHERE seq = 3")
+    _sql(center_db, "UPDATE audit_head SET entry_hash = :h", h=_row(center_db, 2)["entry_hash"])
+    problem = verify(center_db, chain="center").problem
+    assert problem is not None
+    assert (problem.kind, problem.seq, problem.detail) == (
+        "removed", 3, "the log's head records 3 entries, 2 remain")
+    _sql(center_db, "DELETE FROM audit_entries")
+    _sql(center_db, "UPDATE audit_head SET seq = 0")  # an empty log, its head not the genesis
+    assert _problem(center_db) == ("changed", 1)
     _sql(center_db, "DELETE FROM audit_head")
     with center_db.session() as s, pytest.raises(AuditLogError, match="head row"):
         append(s, ALICE, "x", "y", now=NOW)
