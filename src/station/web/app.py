@@ -174,7 +174,7 @@ def page(*roles: Role, point: bool = False) -> Callable[[Page], Endpoint]:
                                                   "point."))
             if request.method == "POST":
                 ctx.form = await request.form(max_part_size=MAX_UPLOAD)
-                if ctx.session is not None:
+                if roles and ctx.session is not None:  # a public form (login) has its own
                     try:
                         accounts.check_csrf(ctx.session, _text(ctx.form.get("csrf")))
                     except accounts.CSRFError:

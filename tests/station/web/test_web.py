@@ -61,7 +61,8 @@ def web(center_db: Database, point_db: Database) -> Iterator[tuple[TestClient, D
 def log_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
     """Log in as ``login``; the session's CSRF token (from the queue or audit page's form)."""
     page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    token = re.search(r'action="/login"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"',
+                      page.text)  # the login form's own token (a logout form may come first)
     assert token
     response = client.post("/login", data={"login": login, "password": password,
                                            "csrf": token[1]})  # fmt: skip
@@ -361,3 +362,13 @@ def test_mounted_beside_the_api_without_a_point(center_db: Database) -> None:
         client.post("/login", data={"login": "aziza", "password": PASSWORD, "csrf": token[1]})
         refused = client.get("/queue")
         assert refused.status_code == 403 and "boshqa" in refused.text
+
+
+def test_logging_in_again_as_someone_else(web: Any) -> None:
+    """A browser with an open session logs in as another user (the login form's own token is
+    checked, not the open session's): the new session replaces the cookie."""
+    client, _, _ = web
+    log_in(client, "aziza")
+    log_in(client, "umid")
+    assert client.get("/audit").status_code == 200
+    assert client.get("/applications/new").status_code == 403
