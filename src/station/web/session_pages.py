@@ -54,6 +54,9 @@ async def login(ctx: Ctx) -> Response:
         return _login_again(ctx, error, login_name, target)
     except accounts.AuthenticationFailed:
         return _login_again(ctx, ctx._("Wrong login or password."), login_name, target)
+    old = ctx.request.cookies.get(SESSION_COOKIE)
+    if old:  # the browser's previous session ends with the new login
+        await ctx.call(accounts.close_session, station.center_db, old, now=ctx.now)
     response = RedirectResponse(target or home_of(user), status_code=303)
     lifetime = int(station.policy.lifetime.total_seconds())
     set_cookie(ctx, response, SESSION_COOKIE, session.token, max_age=lifetime)

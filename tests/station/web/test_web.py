@@ -369,6 +369,10 @@ def test_logging_in_again_as_someone_else(web: Any) -> None:
     checked, not the open session's): the new session replaces the cookie."""
     client, _, _ = web
     log_in(client, "aziza")
+    first = client.cookies["idk_session"]
     log_in(client, "umid")
     assert client.get("/audit").status_code == 200
     assert client.get("/applications/new").status_code == 403
+    client.cookies.clear()
+    client.cookies.set("idk_session", first)
+    assert client.get("/queue").status_code == 303  # aziza's session was closed
