@@ -111,7 +111,10 @@ def _fits(entry: Entry, seq: int) -> bool:
     return entry_hash(**fields) == entry.entry_hash
 
 
-def _first_problem(chain: Sequence[Entry]) -> Problem | None:
+def _first_problem(chain: Sequence[Entry], *, horizon: int = 0) -> Problem | None:
+    """The first break of ``chain`` (in ``seq`` order). ``horizon``: the highest ``seq`` known
+    to have been written (the head row's, a checkpoint's): how far back a renumbered entry's
+    original place is searched (a removal beyond it is reported as a change)."""
     prev = GENESIS
     for i, entry in enumerate(chain):
         expected = i + 1
@@ -121,7 +124,7 @@ def _first_problem(chain: Sequence[Entry]) -> Problem | None:
         if own and entry.prev_hash == prev:
             prev = entry.entry_hash
             continue
-        return _classify(chain, i, own=own)
+        return _classify(chain, i, own=own, horizon=horizon)
     return None
 
 
@@ -130,13 +133,13 @@ def _written_at(entry: Entry, bound: int) -> int | None:
     return next((seq for seq in range(1, bound + 1) if _fits(entry, seq)), None)
 
 
-def _classify(chain: Sequence[Entry], i: int, *, own: bool) -> Problem:
+def _classify(chain: Sequence[Entry], i: int, *, own: bool, horizon: int) -> Problem:
     """What the first break at ``chain[i]`` is (every entry before it is intact and linked)."""
     entry = chain[i]
     seq = entry.seq
     later = chain[i + 1:]
     if not own:
-        written = _written_at(entry, chain[-1].seq + len(chain))
+        written = _written_at(entry, max(horizon, chain[-1].seq) + len(chain))
         if written is not None and written < seq:  # its own place holds another entry
             n = seq - written
             return Problem("inserted", written, f"entry {seq} was written as {written}: "
@@ -167,8 +170,9 @@ def verify_chain(
     """Verify the audit chain of ``session``'s database. ``key``: the audit public key the
     checkpoints must be signed with (None: their signatures are "not checked (key_reason)")."""
     log = entries(session)
-    problem = _first_problem(log)
     head_seq, head_hash = head(session)
+    signed = checkpoints(session, chain)
+    problem = _first_problem(log, horizon=max([head_seq, *(c.seq for c in signed)]))
     last = (log[-1].seq, log[-1].entry_hash) if log else (0, GENESIS)
     if problem is None:
         if head_seq > len(log):
@@ -178,7 +182,7 @@ def verify_chain(
             problem = Problem("changed", max(head_seq, len(log), 1),
                               "the log's head does not record the last entry")
     by_seq = {e.seq: e for e in log}
-    checks = tuple(_check(c, by_seq, key, key_reason) for c in checkpoints(session, chain))
+    checks = tuple(_check(c, by_seq, key, key_reason) for c in signed)
     if problem is None:
         problem = _against_checkpoints(checks, len(log))
     return ChainReport(chain=chain, entries=len(log), head_seq=head_seq, problem=problem,

@@ -89,7 +89,8 @@ def test_entries_form_a_chain_written_with_the_change(center_db: Database) -> No
     assert all(entry_hash(**e.fields()) == e.entry_hash for e in log)
     assert log[0].at == NOW + timedelta(minutes=1) and log[0].point == "TAS01"
     report = verify(center_db, chain="center")
-    assert report.intact and report.problem is None and report.entries == 3
+    assert report.intact and report.problem is None
+    assert (report.chain, report.entries, report.head_seq) == ("center", 3, 3)
     # a use case that fails after appending leaves neither its change nor its entry
     setup_center(center_db)
     with center_db.session(write=False) as s:
@@ -221,6 +222,14 @@ def test_checkpoints_sign_the_head_and_verify_only_with_the_key(center_db: Datab
     assert {c.signature for c in other.checkpoints} == {
         "not checked (signed with another key than the one given)"}
     assert verify(center_db, chain="point:TAS01").checkpoints == ()  # another chain's
+    told = verify(center_db, chain="center", key_reason="the key file is missing")
+    assert {c.signature for c in told.checkpoints} == {"not checked (the key file is missing)"}
+    # a copy of the first checkpoint added last is reported in seq order, and changes nothing
+    _sql(center_db, "INSERT INTO audit_checkpoints (chain, seq, head_hash, at, by, key_sha256,"
+         " algorithm, signature) SELECT chain, seq, head_hash, at, by, key_sha256, algorithm,"
+         " signature FROM audit_checkpoints WHERE seq = 2")
+    again = verify(center_db, chain="center", key=signer.public_key())
+    assert [c.seq for c in again.checkpoints] == [2, 2, 3] and again.intact
 
 
 def test_a_forged_checkpoint_signature_is_invalid(center_db: Database) -> None:
