@@ -179,7 +179,7 @@ def verify_chain(
             problem = Problem("removed", len(log) + 1,
                               f"the log's head records {head_seq} entries, {len(log)} remain")
         elif (head_seq, head_hash) != last:
-            problem = Problem("changed", max(head_seq, len(log), 1),
+            problem = Problem("changed", max(len(log), 1),
                               "the log's head does not record the last entry")
     by_seq = {e.seq: e for e in log}
     checks = tuple(_check(c, by_seq, key, key_reason) for c in signed)

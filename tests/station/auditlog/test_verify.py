@@ -143,6 +143,9 @@ TAMPERING: dict[str, tuple[Callable[[Database], None], tuple[str, int]]] = {
     # the last entry deleted: the head row still counts it
     "removed last": (lambda db: _sql(db, "DELETE FROM audit_entries WHERE seq = 6"),
                      ("removed", 6)),
+    # entries 1-4 deleted, 5 and 6 renumbered 1 and 2: the head row still says 6
+    "removed most, renumbered": (lambda db: (_sql(db, "DELETE FROM audit_entries WHERE seq < 5"),
+                                             _renumber(db, [5, 6], -4)), ("removed", 1)),
     # a forged entry inserted as 3, linked to entry 2 with a correct hash, the rest moved up
     "inserted": (lambda db: _insert_forged(db, 3), ("inserted", 3)),
     # ... with a hash that does not fit
@@ -182,6 +185,9 @@ def test_the_head_row_is_checked(center_db: Database) -> None:
     assert _problem(center_db) == ("changed", 3)
     problem = verify(center_db, chain="center").problem
     assert problem is not None and problem.detail == "the log's head does not record the last entry"
+    _sql(center_db, "UPDATE audit_head SET seq = 2")  # the head moved back by one
+    assert _problem(center_db) == ("changed", 3)
+    _sql(center_db, "UPDATE audit_head SET seq = 3")
     _sql(center_db, "DELETE FROM audit_entries WHERE seq = 3")
     _sql(center_db, "UPDATE audit_head SET entry_hash = :h", h=_row(center_db, 2)["entry_hash"])
     problem = verify(center_db, chain="center").problem
@@ -224,12 +230,14 @@ def test_checkpoints_sign_the_head_and_verify_only_with_the_key(center_db: Datab
     assert verify(center_db, chain="point:TAS01").checkpoints == ()  # another chain's
     told = verify(center_db, chain="center", key_reason="the key file is missing")
     assert {c.signature for c in told.checkpoints} == {"not checked (the key file is missing)"}
-    # a copy of the first checkpoint added last is reported in seq order, and changes nothing
+    # a forged copy of the first checkpoint added last is reported in seq order, then as added
     _sql(center_db, "INSERT INTO audit_checkpoints (chain, seq, head_hash, at, by, key_sha256,"
-         " algorithm, signature) SELECT chain, seq, head_hash, at, by, key_sha256, algorithm,"
-         " signature FROM audit_checkpoints WHERE seq = 2")
+         " algorithm, signature) SELECT chain, seq, head_hash, at, 'mallory', key_sha256,"
+         " algorithm, signature FROM audit_checkpoints WHERE seq = 2")
     again = verify(center_db, chain="center", key=signer.public_key())
-    assert [c.seq for c in again.checkpoints] == [2, 2, 3] and again.intact
+    assert [(c.seq, c.signature) for c in again.checkpoints] == [
+        (2, "valid"), (2, "invalid"), (3, "valid")]
+    assert not again.intact and again.problem is None
 
 
 def test_a_forged_checkpoint_signature_is_invalid(center_db: Database) -> None:
