@@ -66,14 +66,10 @@ _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _FAILED = "wrong login or password"
 
 
-def _dummy_hash() -> str:
-    """A hash to verify against for an unknown login, so it takes as long as a known one."""
-    if not _DUMMY:
-        _DUMMY.append(_HASHER.hash(secrets.token_urlsafe(16)))
-    return _DUMMY[0]
-
-
-_DUMMY: list[str] = []
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$"
+               "6lzO06D0SB8ZGKYY99/lcQ$NgIV88hgAXqHQd21ECvM6gaVBElheyrsxDIVmU/6dlk")
+"""What an unknown login's password is checked against, so that it takes as long as a known
+one's (the hash of a random password, made with :data:`_HASHER`'s parameters)."""
 
 
 def _aware(now: datetime) -> datetime:
@@ -203,7 +199,7 @@ def authenticate(
         seen = s.execute(select(UserRow.id, UserRow.password_hash, UserRow.locked_until)
                          .where(UserRow.login == login)).first()  # fmt: skip
     if seen is None:
-        _verify(_dummy_hash(), password)
+        _verify(_DUMMY_HASH, password)
         raise AuthenticationFailed("login", _FAILED)
     user_id, seen_hash, locked_until = seen
     if locked_until is not None and now < locked_until:

@@ -103,6 +103,18 @@ def test_add_user_refusals_name_the_field_and_write_nothing(
     assert len(entries_of(center)) == 1
 
 
+def test_an_unknown_login_costs_an_argon2_verification_too() -> None:
+    """The dummy hash an unknown login is checked against is a well-formed hash made with the
+    hasher's parameters (a malformed one would answer at once: a timing oracle)."""
+    from argon2 import extract_parameters
+
+    from station.accounts import service
+
+    assert not service._HASHER.check_needs_rehash(service._DUMMY_HASH)
+    assert extract_parameters(service._DUMMY_HASH) == service._HASHER._parameters
+    assert service._verify(service._DUMMY_HASH, PASSWORD) is False
+
+
 def test_authenticate_one_message_for_unknown_wrong_and_disabled(center: Database) -> None:
     _add(center)
     assert authenticate(center, "aziza", PASSWORD, now=NOW).login == "aziza"
@@ -204,8 +216,10 @@ def test_csrf_roles_and_points(center: Database) -> None:
     other = login(center, "dilnoza", PASSWORD, now=NOW)
     check_csrf(session, session.csrf_token)
     for bad in (None, "", other.csrf_token, session.csrf_token[:-1]):
-        with pytest.raises(CSRFError):
+        with pytest.raises(CSRFError) as refused:
             check_csrf(session, bad)
+        assert (refused.value.field, refused.value.reason) == (
+            "csrf_token", "the form is stale or was not sent by this application")
     require_role(session.user, Role.OPERATOR, Role.SUPERVISOR)
     with pytest.raises(Forbidden) as info:
         require_role(session.user, Role.SUPERVISOR)
