@@ -79,26 +79,36 @@ def entries_of(db: Database) -> list[Entry]:
         return [e for e in entries(s) if e.object.startswith("user/")]
 
 
-@pytest.mark.parametrize(("changes", "field", "kind"), [
-    ({"login": "Aziza"}, "login", AccountError),
-    ({"login": ""}, "login", AccountError),
-    ({"name": "  "}, "name", AccountError),
-    ({"password": "short"}, "password", AccountError),
-    ({"role": "root"}, "role", AccountError),
-    ({"point": None}, "point", AccountError),                       # an operator needs a point
-    ({"role": Role.AUDITOR}, "point", AccountError),                # an auditor has none
-    ({"point": "NOPE"}, "point", AccountError),                     # not registered
-    ({"login": "taken"}, "login", UserExists),
+LOGIN_RULE = "login: 1-32 of a-z, 0-9, '.', '_', '-', starting with a-z or 0-9"
+
+
+@pytest.mark.parametrize(("changes", "message", "kind"), [
+    ({"login": "Aziza"}, LOGIN_RULE, AccountError),
+    ({"login": ""}, LOGIN_RULE, AccountError),
+    ({"login": "a" * 33}, LOGIN_RULE, AccountError),
+    ({"name": "  "}, "name: 1-200 characters, not only spaces", AccountError),
+    ({"name": "n" * 201}, "name: 1-200 characters, not only spaces", AccountError),
+    ({"password": "p" * 11}, "password: at least 12 characters", AccountError),
+    ({"role": "root"}, "role: one of operator, supervisor, auditor, administrator", AccountError),
+    ({"point": None}, "point: an operator belongs to a collection point: name it", AccountError),
+    ({"role": Role.SUPERVISOR, "point": ""},
+     "point: a supervisor belongs to a collection point: name it", AccountError),
+    ({"role": Role.AUDITOR}, "point: an auditor belongs to no collection point", AccountError),
+    ({"role": Role.ADMINISTRATOR},
+     "point: an administrator belongs to no collection point", AccountError),
+    ({"point": "NOPE"}, "point: no point 'NOPE' is registered at the Center", AccountError),
+    ({"login": "taken"}, "login: 'taken' is already taken", UserExists),
 ])  # fmt: skip
 def test_add_user_refusals_name_the_field_and_write_nothing(
-    center: Database, changes: dict[str, object], field: str, kind: type[AccountError]
+    center: Database, changes: dict[str, object], message: str, kind: type[AccountError]
 ) -> None:
     _add(center, "taken")
     args: dict[str, object] = {"login": "new", "name": "N", "role": Role.OPERATOR,
                                "password": PASSWORD, "point": "TAS01"} | changes  # fmt: skip
     with pytest.raises(kind) as info:
         add_user(center, now=NOW, by=ADMIN, **args)  # type: ignore[arg-type]
-    assert type(info.value) is kind and info.value.field == field
+    assert type(info.value) is kind and str(info.value) == message
+    assert info.value.field == message.split(":")[0]
     assert [u.login for u in list_users(center)] == ["taken"]
     assert len(entries_of(center)) == 1
 
@@ -123,6 +133,7 @@ def test_authenticate_one_message_for_unknown_wrong_and_disabled(center: Databas
         with pytest.raises(AuthenticationFailed) as info:
             authenticate(center, who, password, now=NOW)
         assert type(info.value) is AuthenticationFailed
+        assert (info.value.field, info.value.reason) == ("login", "wrong login or password")
         messages.add(str(info.value))
     disable_user(center, "aziza", now=NOW, by=ADMIN)
     with pytest.raises(AuthenticationFailed) as disabled:
@@ -141,6 +152,8 @@ def test_lockout_after_max_failures_for_the_cooling_time(center: Database) -> No
     with pytest.raises(AccountLocked) as third:
         authenticate(center, "aziza", "wrong password!", now=NOW, policy=policy)
     assert third.value.until == NOW + timedelta(minutes=10)
+    assert str(third.value) == ("login: too many failed logins: the account is locked for a "
+                                "while")
     # locked: the right password is refused too, until the cooling time has passed
     with pytest.raises(AccountLocked):
         authenticate(center, "aziza", PASSWORD, now=NOW + timedelta(minutes=9, seconds=59),
@@ -166,13 +179,16 @@ def test_session_token_is_stored_hashed_and_ends_by_logout(center: Database) -> 
     assert later.user.login == "aziza" and later.csrf_token == session.csrf_token
     assert later.last_seen == NOW + timedelta(minutes=5)
     close_session(center, session.token, now=NOW + timedelta(minutes=6))
-    with pytest.raises(SessionInvalid):
+    with pytest.raises(SessionInvalid) as closed:
         session_user(center, session.token, now=NOW + timedelta(minutes=7))
+    assert str(closed.value) == "session: the session was closed"
     close_session(center, session.token, now=NOW + timedelta(minutes=8))  # no-op
     close_session(center, "not a token", now=NOW)
     assert [e.action for e in entries_of(center)] == ["user.add", "session.open", "session.close"]
-    with pytest.raises(SessionInvalid):
-        session_user(center, "", now=NOW)
+    for nothing in ("", "not a token", None):
+        with pytest.raises(SessionInvalid) as unknown:
+            session_user(center, nothing, now=NOW)  # type: ignore[arg-type]
+        assert str(unknown.value) == "session: not logged in"
 
 
 def test_session_idle_and_lifetime_limits(center: Database) -> None:
@@ -185,27 +201,33 @@ def test_session_idle_and_lifetime_limits(center: Database) -> None:
         session_user(center, session.token, now=t, policy=policy)
     with pytest.raises(SessionInvalid) as expired:
         session_user(center, session.token, now=NOW + timedelta(hours=1), policy=policy)
-    assert "expired" in str(expired.value)
+    assert str(expired.value) == "session: the session has expired: log in again"
     idle = login(center, "aziza", PASSWORD, now=NOW, policy=policy)
     session_user(center, idle.token, now=NOW + timedelta(minutes=19, seconds=59), policy=policy)
     with pytest.raises(SessionInvalid) as info:
         session_user(center, idle.token, now=NOW + timedelta(minutes=39, seconds=59),
                      policy=policy)  # fmt: skip
-    assert "idle" in str(info.value)
+    assert str(info.value) == "session: the session was idle too long: log in again"
 
 
 def test_disabling_closes_the_sessions(center: Database) -> None:
     _add(center)
     session = login(center, "aziza", PASSWORD, now=NOW)
     assert disable_user(center, "aziza", now=NOW, by=ADMIN).disabled
-    with pytest.raises(SessionInvalid):
+    with pytest.raises(SessionInvalid) as ended:
         session_user(center, session.token, now=NOW)
-    with pytest.raises(SessionInvalid):
+    assert str(ended.value) == "session: the session was closed"
+    with pytest.raises(SessionInvalid) as refused:
         open_session(center, get_user(center, "aziza"), now=NOW)
+    assert str(refused.value) == "session: the account is unknown or disabled"
     disable_user(center, "aziza", now=NOW, by=ADMIN)  # again: nothing more written
     assert [e.action for e in entries_of(center)] == ["user.add", "session.open", "user.disable"]
-    with pytest.raises(UnknownUser):
+    with pytest.raises(UnknownUser) as unknown:
         disable_user(center, "nobody", now=NOW, by=ADMIN)
+    assert str(unknown.value) == "login: no user 'nobody'"
+    with pytest.raises(UnknownUser) as unknown:
+        get_user(center, "nobody")
+    assert str(unknown.value) == "login: no user 'nobody'"
 
 
 def test_csrf_roles_and_points(center: Database) -> None:
