@@ -35,7 +35,7 @@ from station.accounts import (
     require_role,
     session_user,
 )
-from station.auditlog import Entry, entries
+from station.auditlog import Entry, entries, state_hash
 from station.db import Database
 from station.db.center_tables import LoginSession as SessionRow
 from station.db.center_tables import User as UserRow
@@ -300,3 +300,43 @@ def test_concurrent_failures_are_all_counted(center: Database) -> None:
     assert sorted(outcomes) == ["failed", "failed", "failed", "locked"]
     with pytest.raises(AccountLocked):
         authenticate(center, "aziza", PASSWORD, now=NOW, policy=policy)
+
+
+def test_disabling_closes_that_user_s_sessions_only(center: Database) -> None:
+    _add(center)
+    _add(center, "bobur")
+    hers = login(center, "aziza", PASSWORD, now=NOW)
+    his = login(center, "bobur", PASSWORD, now=NOW)
+    assert len(hers.token) == 43 and hers.last_seen == NOW  # 32 random bytes, URL-safe base64
+    later = NOW + timedelta(minutes=3)
+    disable_user(center, "aziza", now=later, by=ADMIN)
+    with center.session(write=False) as s:
+        closed = dict(s.execute(select(UserRow.login, SessionRow.closed_at)
+                                .join(UserRow, SessionRow.user_id == UserRow.id)).all())
+    assert closed == {"aziza": later, "bobur": None}
+    assert session_user(center, his.token, now=later).user.login == "bobur"
+    (entry,) = [e for e in entries_of(center) if e.action == "user.disable"]
+    assert entry.state_hash == state_hash({"login": "aziza", "name": "Aziza Karimova",
+                                           "role": "operator", "point": "TAS01",
+                                           "disabled": True})  # fmt: skip
+
+
+def test_list_users_is_sorted_by_login(center: Database) -> None:
+    for name in ("zafar", "aziza", "malika"):
+        _add(center, name)
+    assert [u.login for u in list_users(center)] == ["aziza", "malika", "zafar"]
+
+
+def test_a_locked_account_is_refused_before_any_password_check(
+    center: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from station.accounts import service
+
+    _add(center)
+    with pytest.raises(AccountLocked):
+        login(center, "aziza", "wrong password!", now=NOW, policy=Policy(max_failures=1))
+    checked: list[str] = []
+    monkeypatch.setattr(service, "_verify", lambda h, p: checked.append(p) or False)
+    with pytest.raises(AccountLocked):
+        authenticate(center, "aziza", PASSWORD, now=NOW)
+    assert checked == []  # no argon2 work for a locked account
