@@ -3,6 +3,7 @@ sessions (lifetime, idle, logout, disabled user), CSRF, roles; each change in th
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -175,6 +176,10 @@ def test_session_token_is_stored_hashed_and_ends_by_logout(center: Database) -> 
     with center.session(write=False) as s:
         stored = s.scalars(select(SessionRow.token_sha256)).all()
     assert len(stored) == 1 and session.token not in stored[0]
+    assert stored[0] == hashlib.sha256(session.token.encode()).hexdigest()
+    # the CSRF token: derived from the session's token under its own tag, not the stored hash
+    assert session.csrf_token == hashlib.sha256(b"idkarta csrf\n" + session.token.encode()
+                                                ).hexdigest() != stored[0]  # fmt: skip
     later = session_user(center, session.token, now=NOW + timedelta(minutes=5))
     assert later.user.login == "aziza" and later.csrf_token == session.csrf_token
     assert later.last_seen == NOW + timedelta(minutes=5)
