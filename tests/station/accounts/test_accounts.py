@@ -162,6 +162,8 @@ def test_lockout_after_max_failures_for_the_cooling_time(center: Database) -> No
     assert authenticate(center, "aziza", PASSWORD, now=NOW + timedelta(minutes=10),
                         policy=policy).login == "aziza"  # fmt: skip
     assert [e.action for e in entries_of(center)] == ["user.add", "user.lock"]
+    assert entries_of(center)[1].state_hash == state_hash(
+        {"locked_until": (NOW + timedelta(minutes=10)).isoformat()})
     # a success resets the count: two more failures do not lock
     for _ in range(2):
         with pytest.raises(AuthenticationFailed) as again:
@@ -329,7 +331,26 @@ def test_disabling_closes_that_user_s_sessions_only(center: Database) -> None:
 def test_list_users_is_sorted_by_login(center: Database) -> None:
     for name in ("zafar", "aziza", "malika"):
         _add(center, name)
-    assert [u.login for u in list_users(center)] == ["aziza", "malika", "zafar"]
+    assert [(u.login, u.name, u.created_at) for u in list_users(center)] == [
+        (login, "Aziza Karimova", NOW) for login in ("aziza", "malika", "zafar")]
+
+
+def test_after_a_lockout_the_count_starts_again(center: Database) -> None:
+    _add(center)
+    policy = Policy(max_failures=3, lockout=timedelta(minutes=10))
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(center, "aziza", "wrong password!", now=NOW, policy=policy)
+    with pytest.raises(AccountLocked):
+        authenticate(center, "aziza", "wrong password!", now=NOW, policy=policy)
+    after = NOW + timedelta(minutes=10)
+    for _ in range(2):  # two failures after the lockout ended: not yet a new lockout
+        with pytest.raises(AuthenticationFailed) as failed:
+            authenticate(center, "aziza", "wrong password!", now=after, policy=policy)
+        assert type(failed.value) is AuthenticationFailed
+    stored = _stored_hash(center)
+    assert authenticate(center, "aziza", PASSWORD, now=after, policy=policy).login == "aziza"
+    assert _stored_hash(center) == stored  # a current hash is not made anew at each login
 
 
 def test_a_locked_account_is_refused_before_any_password_check(
