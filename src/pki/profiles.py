@@ -13,6 +13,13 @@ Document Signer                keyUsage digitalSignature (critical); privateKeyU
 Master List Signer             keyUsage digitalSignature (critical); extKeyUsage
                                2.23.136.1.1.3 (critical); AKI; SKI; CRL DP
 Deviation List Signer          as Master List Signer with extKeyUsage 2.23.136.1.1.10
+Point CA (self-signed)         keyUsage keyCertSign+cRLSign (critical); basicConstraints CA,
+                               pathLen 0 (critical); SKI — the TLS PKI between the collection
+                               points and the Center, apart from the CSCA (RFC 5280)
+Point client                   keyUsage digitalSignature (critical); extKeyUsage clientAuth;
+                               AKI; SKI; subject CN = the point's code
+Center server                  keyUsage digitalSignature (critical); extKeyUsage serverAuth;
+                               AKI; SKI; subjectAltName dNSName/iPAddress (RFC 6125)
 ============================  ==============================================================
 
 The CRL profile (9303-12 §7.1.4): v2, nextUpdate present, extensions AKI and cRLNumber only.
@@ -21,6 +28,7 @@ The CRL profile (9303-12 §7.1.4): v2, nextUpdate present, extensions AKI and cR
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +50,7 @@ __all__ = [
     "Profile",
     "Validity",
     "authority_key_identifier",
+    "center_server_extensions",
     "crl_distribution_points",
     "csca_extensions",
     "deviation_list_signer_extensions",
@@ -51,6 +60,8 @@ __all__ = [
     "key_identifier",
     "make_name",
     "master_list_signer_extensions",
+    "point_ca_extensions",
+    "point_client_extensions",
     "uri",
 ]
 
@@ -63,6 +74,9 @@ class Profile(Enum):
     DOCUMENT_SIGNER = "ds"
     MASTER_LIST_SIGNER = "mls"
     DEVIATION_LIST_SIGNER = "dls"
+    POINT_CA = "point-ca"
+    POINT_CLIENT = "point-client"
+    CENTER_SERVER = "center-server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,3 +263,54 @@ def deviation_list_signer_extensions(
     return _list_signer(
         ID_ICAO_DEVIATION_LIST_SIGNING, subject_key_id, authority_key_id, validity, crl_urls
     )
+
+
+# -- the TLS PKI of the points and the Center (RFC 5280 §4.2) ----------------------------------
+
+
+def point_ca_extensions(*, subject_key_id: bytes) -> list[dict[str, Any]]:
+    """Extensions of the self-signed point CA: it certifies points and the Center, nothing else."""
+    return [
+        extension("key_usage", {"key_cert_sign", "crl_sign"}, critical=True),
+        extension("basic_constraints", {"ca": True, "path_len_constraint": 0}, critical=True),
+        extension("key_identifier", subject_key_id),
+    ]
+
+
+def point_client_extensions(
+    *, subject_key_id: bytes, authority_key_id: bytes
+) -> list[dict[str, Any]]:
+    """Extensions of a point's TLS client certificate (EKU id-kp-clientAuth only)."""
+    return [
+        extension("key_usage", {"digital_signature"}, critical=True),
+        extension("extended_key_usage", ["client_auth"]),
+        authority_key_identifier(authority_key_id),
+        extension("key_identifier", subject_key_id),
+    ]
+
+
+def _host_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.GeneralName(name="ip_address", value=str(ipaddress.ip_address(host)))
+    except ValueError:
+        pass
+    if not re.fullmatch(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*"
+                        r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", host):  # fmt: skip
+        raise IssuanceError(f"{host!r} is neither an IP address nor a lower-case DNS name")
+    return x509.GeneralName(name="dns_name", value=host)
+
+
+def center_server_extensions(
+    *, subject_key_id: bytes, authority_key_id: bytes, hosts: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Extensions of the Center's TLS server certificate: the names clients connect to
+    (``hosts``: DNS names or IP addresses) in subjectAltName (EKU id-kp-serverAuth only)."""
+    if not hosts:
+        raise IssuanceError("a server certificate needs at least one host name or address")
+    return [
+        extension("key_usage", {"digital_signature"}, critical=True),
+        extension("extended_key_usage", ["server_auth"]),
+        authority_key_identifier(authority_key_id),
+        extension("key_identifier", subject_key_id),
+        extension("subject_alt_name", [_host_name(h) for h in dict.fromkeys(hosts)]),
+    ]

@@ -56,6 +56,13 @@ def _failing_args(path: tuple[str, ...], tmp: Path) -> list[str]:
         ("center", "revocations"): ["--dir", e],  # no center.db
         ("center", "serve"): ["--dir", e],  # no center.db
         ("center", "status"): ["--dir", e],
+        ("center", "user", "add"): ["aziza", "--name", "A", "--role", "auditor", "--dir", e],
+        ("center", "user", "disable"): ["aziza", "--dir", e],  # no center.db
+        ("center", "user", "list"): ["--dir", e],
+        ("audit", "checkpoint"): ["--dir", e],  # no audit key
+        ("audit", "init"): ["--dir", e, "--key-type", "no-such-key-type"],
+        ("audit", "show"): ["--dir", e, "--point"],  # no point.db
+        ("audit", "verify"): ["--dir", e],  # no center.db
         ("dump", "show"): [e],
         ("esign", "init"): ["--dir", e, "--key-type", "no-such-key-type"],
         ("esign", "issue"): [g, "--dir", e, *record],
@@ -166,7 +173,7 @@ def test_revocation_reasons_are_spelled_alike() -> None:
     found = _reason_choices()
     # `point refuse --reason` is a refusal's reason (scheme, line 216), not a revocation's
     assert found.pop(("point", "refuse")) == ["fingerprints-refused", "glasses-or-headwear"]
-    assert set(found) == {("esign", "revoke"), ("pki", "revoke")}
+    assert set(found) == {("esign", "revoke"), ("pki", "revoke"), ("pki", "point-ca", "revoke")}
     for path, choices in found.items():
         assert "key-compromise" in choices and "superseded" in choices, path
         assert not [c for c in choices if "_" in c], path

@@ -2,7 +2,8 @@
 
 ``{"error": {"type": "PersonMismatch", "field": "person.pinfl", "message": "…", "problems":
 [{"field": …, "reason": …}]}}``. 422: invalid input (pydantic or a domain rule); 404: unknown
-card, person, point or route; 409: a conflict with the registry (a known PINFL with another
+card, person, point or route; 401: a served Center without the point's client certificate;
+403: another point's data; 409: a conflict with the registry (a known PINFL with another
 person's data, a status transition the card does not allow, an exhausted PINFL block); 503: the
 database is not reachable. Never a traceback: an unexpected failure is a bare 500 body.
 """
@@ -18,7 +19,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from station.center.errors import CenterError, Conflict, NotFound
+from station.center.errors import (
+    CenterError,
+    Conflict,
+    NotFound,
+    NotYourPoint,
+    PointUnauthenticated,
+)
 from station.db import ConstraintError
 from station.domain.errors import DomainError, TransitionError
 from station.errors import StationError
@@ -32,6 +39,10 @@ def status_of(exc: StationError) -> int:
     """The HTTP status of a refusal of the Center's services."""
     if isinstance(exc, NotFound):
         return 404
+    if isinstance(exc, PointUnauthenticated):
+        return 401
+    if isinstance(exc, NotYourPoint):
+        return 403
     if isinstance(exc, Conflict | TransitionError | ConstraintError):
         return 409
     if isinstance(exc, DomainError | CenterError):

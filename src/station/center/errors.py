@@ -14,8 +14,10 @@ __all__ = [
     "CenterUnavailable",
     "Conflict",
     "NotFound",
+    "NotYourPoint",
     "PINFLExhausted",
     "PersonMismatch",
+    "PointUnauthenticated",
     "RequestConflict",
     "SignerUnavailable",
 ]
@@ -54,6 +56,16 @@ class PINFLExhausted(Conflict):
 
 class CardNumbersExhausted(Conflict):
     """The active card series has no number left, or no series is open."""
+
+
+class PointUnauthenticated(CenterError):
+    """A served Center requires a point's TLS client certificate and got none it accepts
+    (HTTP 401); a certificate not issued by the point CA, or revoked, fails the handshake."""
+
+
+class NotYourPoint(CenterError):
+    """A point asked to act on another point's data: its request, card or registration
+    (HTTP 403); nothing was changed."""
 
 
 class CenterUnavailable(StationError):

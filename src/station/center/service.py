@@ -17,6 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pki.esign import EsignCA
+from station.auditlog import Actor
+from station.auditlog import append as audit
 from station.center.errors import CardNumbersExhausted, Conflict, NotFound, RequestConflict
 from station.center.models import (
     CardEvent,
@@ -114,6 +116,8 @@ def register_point(
                 if row is None:
                     s.add(Point(code=code, name=name, kind=info.kind.value, place_code=place_code,
                                 created_at=_aware(now)))  # fmt: skip
+                    audit(s, Actor.system(), "point.register", f"point/{code}",
+                          state=info.to_json(), now=now)  # fmt: skip
                     return info
                 known = PointInfo(row.code, row.name, PointKind(row.kind), row.place_code)
                 if known != info:
@@ -140,6 +144,9 @@ def add_operator(db: Database, *, point: str, login: str, name: str, role: str) 
         if found is not None:
             raise Conflict("login", f"{login!r} is already an operator of {point}")
         s.add(Operator(point_code=point, login=login, name=name, role=role))
+        audit(s, Actor.system(), "operator.add", f"operator/{point}/{login}",
+              state={"point": point, "login": login, "name": name, "role": role},
+              now=_utcnow())  # fmt: skip
 
 
 def open_series(db: Database, series: str) -> None:
@@ -154,6 +161,8 @@ def open_series(db: Database, series: str) -> None:
             s.add(CardSeries(series=series, next_number=1, active=True))
         else:
             row.active = True
+        audit(s, Actor.system(), "series.open", f"series/{series}", state={"active": series},
+              now=_utcnow())  # fmt: skip
 
 
 # -- the request of a point (stage 2 → 3) -------------------------------------------------------
@@ -306,7 +315,15 @@ def _receive(s: Session, request: CenterRequest, now: datetime) -> CenterAnswer:
     s.execute(
         update(Request).where(Request.id == request.id).values(answer=json.dumps(answer.to_json()))
     )
+    audit(s, _point_actor(request.operator, point.code), "request.receive",
+          f"request/{request.id}", state=answer.to_json(), now=now)  # fmt: skip
     return answer
+
+
+def _point_actor(operator: str, point: str) -> Actor:
+    """A point's operator as the Center's audit log records them: the Center knows the login
+    and the point that sent it, not the role at the point (role "point")."""
+    return Actor(login=operator[:64], role="point", point=point)
 
 
 def receive_request(db: Database, request: CenterRequest, *, now: datetime) -> CenterAnswer:
@@ -387,7 +404,10 @@ def record_card_status(
         row = _card_row(s, card, lock=True)
         _set_status(s, row, new, by=operator, reason=reason, now=now)
         s.flush()
-        return _info(s, row)
+        info = _info(s, row)
+        audit(s, _point_actor(operator, row.point_code), "card.status", f"card/{card}",
+              state=info.to_json(), now=now)  # fmt: skip
+        return info
 
 
 def record_esign(
@@ -414,7 +434,10 @@ def record_esign(
         if oneid_event_id is not None:
             row.oneid_event_id = oneid_event_id
         s.flush()
-        return _info(s, row)
+        info = _info(s, row)
+        audit(s, Actor.system(), "card.esign", f"card/{card}", state=info.to_json(),
+              now=_utcnow())  # fmt: skip
+        return info
 
 
 def person_by_pinfl(db: Database, pinfl: str) -> Person:
@@ -481,6 +504,9 @@ def apply_revocations(
                 continue
             row.applied_at = _aware(clock())
             row.last_error = None
+            audit(s, Actor.system(), "revocation.apply", f"revocation/{rid}",
+                  state={"serial": row.esign_serial, "reason": row.reason},
+                  now=row.applied_at)  # fmt: skip
             applied += 1
     return applied
 

@@ -12,6 +12,9 @@ from idcard import __version__
 from station.cli.common import IdkartaGroup, LazyCommands
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("station.cli.audit_log:audit",
+              "The audit log: the audit key, signed checkpoints, verification of the hash "
+              "chains."),
     "card": ("station.cli.card:card",
              "Virtual chip images, personalization, serving a chip to pcscd, reading cards."),
     "card-face": ("station.cli.cardface:card_face",

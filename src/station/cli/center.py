@@ -132,32 +132,64 @@ def _parse_point(spec: str) -> PointSpec:
     return PointSpec(match["code"], PointKind(match["kind"]), match["place"], match["name"])
 
 
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
 @center.command()
 @_DIR
 @_DATABASE
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on.")  # fmt: skip
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True,
-              help="TCP port on 127.0.0.1.")  # fmt: skip
+              help="TCP port.")  # fmt: skip
+@click.option("--tls-cert", type=_FILE, default=None,
+              help="The Center's TLS server certificate (PEM; idkarta pki point-ca issue "
+                   "--host). With --tls-key, --client-ca and --crl: https with mutual TLS.")
+@click.option("--tls-key", type=_FILE, default=None, help="Its private key (PEM).")
+@click.option("--client-ca", type=_FILE, default=None,
+              help="The point CA (PEM) whose client certificates /v1 accepts.")
+@click.option("--crl", type=_FILE, default=None,
+              help="The point CA's CRL (PEM), read again whenever the file changes.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the API's URL as JSON when starting.")
 @run_errors
-def serve(folder: Path | None, database: str | None, port: int, as_json: bool) -> None:
-    """Serve the Center's /v1 API on 127.0.0.1:PORT (uvicorn) until interrupted.
+def serve(folder: Path | None, database: str | None, host: str, port: int,
+          tls_cert: Path | None, tls_key: Path | None, client_ca: Path | None,
+          crl: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Serve the Center's /v1 API and the web application (at /) on HOST:PORT until interrupted.
 
-    Points reach it with 'idkarta point … --center http://127.0.0.1:PORT'. Revocations reach
-    the e-signature CA of center.json with IDKARTA_PASSPHRASE (or IDKARTA_PIN) set; without
-    it they stay pending for 'idkarta center revocations --apply'.
+    Points reach it with 'idkarta point … --center http://127.0.0.1:PORT'. With the four TLS
+    options it serves https: /v1 requires a point's client certificate from the point CA, not
+    revoked (else the handshake fails, or 401 without one), and a point changes only its own
+    data (else 403). Revocations reach the e-signature CA of center.json with
+    IDKARTA_PASSPHRASE (or IDKARTA_PIN) set; without it they stay pending for 'idkarta center
+    revocations --apply'. The web application's pages (docs/guide/web.md) serve the
+    operators of DIR's collection point and the Center's auditors and administrators.
     """
     import uvicorn
 
     from station.folders.station import serve_app
 
-    app = serve_app(folder, database)
-    url = f"http://127.0.0.1:{port}"
+    tls = (tls_cert, tls_key, client_ca, crl)
+    if any(tls) and not all(tls):
+        raise UsageError("--tls-cert, --tls-key, --client-ca and --crl go together")
+    options: dict[str, Any] = {}
+    if tls_cert and tls_key and client_ca and crl:
+        from station.api.tls import TLSPeerH11Protocol, server_ssl_context
+
+        options = {"http": TLSPeerH11Protocol,
+                   "ssl_context_factory": server_ssl_context(tls_cert, tls_key, client_ca, crl)}
+    from station.web import mount_web
+
+    app = serve_app(folder, database, client_certificates=bool(options),
+                    extend=lambda app, db, revoke: mount_web(app, folder=folder, center_db=db,
+                                                             revoke=revoke))  # fmt: skip
+    url = f"{'https' if options else 'http'}://{host}:{port}"
     if as_json:
         echo_json({"url": url, "api": f"{url}/v1"})
     else:
         click.echo(f"Center API    {url}/v1")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", **options)
 
 
 @center.command()
@@ -165,14 +197,17 @@ def serve(folder: Path | None, database: str | None, port: int, as_json: bool) -
 @_DATABASE
 @click.option("--center", "center_at", metavar="URL", default=None,
               help="Ask a served Center instead (http://127.0.0.1:PORT).")  # fmt: skip
+@click.option("--tls", "tls", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None,
+              help="A point's cert.pem, key.pem and ca.pem for an https:// Center.")
 @_JSON
 @run_errors
 def status(folder: Path | None, database: str | None, center_at: str | None,
-           as_json: bool) -> None:  # fmt: skip
+           tls: Path | None, as_json: bool) -> None:  # fmt: skip
     """Counts of the Center's registry: points, persons, requests, cards, revocations."""
     from station.folders.station import center_status
 
-    result = center_status(folder, database, center_at)
+    result = center_status(folder, database, center_at, tls=tls)
     if as_json:
         echo_json(result.to_json())
         return
@@ -220,3 +255,8 @@ def revocations(folder: Path | None, database: str | None, apply_now: bool,
         click.echo(f"Pending       {len(pending)}")
     if apply_now and pending:
         raise SystemExit(EXIT_FAILED)
+
+
+from station.cli.accounts import user  # noqa: E402 - `idkarta center user …` (station.cli.accounts)
+
+center.add_command(user)

@@ -29,6 +29,7 @@ from station.cli.common import (
     prompt_secret,
     spell_choices,
 )
+from station.cli.point_ca import point_ca
 from station.folders.keys import open_stores, passphrase_once, pin_once
 from station.folders.pki import (
     CVC_KEY_TYPES,
@@ -317,4 +318,5 @@ def cvc_show_command(file: Path, as_json: bool) -> None:
     _emit(describe_cvc(data), as_json, describe_text)
 
 
+pki.add_command(point_ca)
 spell_choices(pki)  # one spelling of option values, imported alone too (as through `idkarta`)

@@ -95,11 +95,15 @@ def point() -> None:
               help="An operator of the point. Repeatable.")
 @click.option("--supervisor", "supervisors", multiple=True, metavar="LOGIN",
               help="A supervisor (approves free replacements). Repeatable.")
+@click.option("--tls", "tls", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None,
+              help="The folder of the point's cert.pem, key.pem and ca.pem (idkarta pki "
+                   "point-ca issue --point CODE) for an https:// Center; kept in point.json.")
 @_JSON
 @run_errors
 def init_point(station: Path, center_at: str | None, code: str, name: str, kind: str,
                place_code: str, operators: tuple[str, ...], supervisors: tuple[str, ...],
-               as_json: bool) -> None:  # fmt: skip
+               tls: Path | None, as_json: bool) -> None:  # fmt: skip
     """Set up a collection point in the station folder and register it at the Center.
 
     Writes point.json and creates point.db; an existing point.json is never overwritten. A
@@ -113,9 +117,13 @@ def init_point(station: Path, center_at: str | None, code: str, name: str, kind:
     staff.update({login: OperatorRole.SUPERVISOR for login in supervisors})
     if not staff:
         raise UsageError("--operator: give at least one operator or supervisor")
+    tls_dir = None if tls is None else tls.resolve()
+    if tls_dir is not None and tls_dir.is_relative_to(station.resolve()):
+        tls_dir = tls_dir.relative_to(station.resolve())  # the station folder may move
     config = PointConfig(code=code, name=name, kind=PointKind(kind), place_code=place_code,
-                         operators=staff)  # fmt: skip
-    with center_client(station, center_at) as client:
+                         operators=staff,
+                         center_tls=None if tls_dir is None else str(tls_dir))  # fmt: skip
+    with center_client(station, center_at, tls=tls) as client:
         init_point(station, config, center=client)
     if as_json:
         echo_json(config.to_json())

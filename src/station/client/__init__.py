@@ -5,7 +5,9 @@ Two ways to reach the Center, the same code either way:
 - :meth:`CenterClient.in_process` — the embedded default: the Center's ASGI application runs in
   this process behind :class:`InProcessTransport` (httpx's ASGI transport on one event loop in
   a helper thread), no network;
-- :meth:`CenterClient.over_http` — a deployment: ``idkarta center serve`` at a URL.
+- :meth:`CenterClient.over_http` — a deployment: ``idkarta center serve`` at a URL; over
+  ``https://`` with mutual TLS (the point's certificate from the point CA, the Center's server
+  certificate checked against that CA and the URL's host).
 
 Each method returns the dataclasses of :mod:`station.center.models` (or a domain
 :class:`~station.domain.person.Person`) and raises the typed error the Center answered with,
@@ -17,7 +19,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import ssl
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -30,8 +34,10 @@ from station.center.errors import (
     CenterUnavailable,
     Conflict,
     NotFound,
+    NotYourPoint,
     PersonMismatch,
     PINFLExhausted,
+    PointUnauthenticated,
     RequestConflict,
 )
 from station.center.models import CardInfo, CenterAnswer, CenterRequest, CenterStatus, PointInfo
@@ -40,9 +46,15 @@ from station.domain.application import PointKind
 from station.domain.cards import CardStatus
 from station.domain.errors import DomainError, TransitionError
 from station.domain.person import Person
-from station.errors import StationError
+from station.errors import StationError, UsageError
 
-__all__ = ["IN_PROCESS_URL", "CenterClient", "InProcessTransport", "error_from_body"]
+__all__ = [
+    "IN_PROCESS_URL",
+    "CenterClient",
+    "InProcessTransport",
+    "client_ssl_context",
+    "error_from_body",
+]
 
 IN_PROCESS_URL = "http://center.in-process"
 
@@ -50,7 +62,7 @@ _CENTER_ERRORS: dict[str, type[CenterError]] = {
     cls.__name__: cls
     for cls in (
         CenterError, NotFound, Conflict, PersonMismatch, RequestConflict, PINFLExhausted,
-        CardNumbersExhausted,
+        CardNumbersExhausted, PointUnauthenticated, NotYourPoint,
     )
 }  # fmt: skip
 _DOMAIN_ERRORS: dict[str, type[DomainError]] = {
@@ -84,6 +96,23 @@ def error_from_body(status: int, body: object) -> StationError:
     return CenterUnavailable(f"the Center answered HTTP {status}: {message}")
 
 
+def client_ssl_context(
+    *, cert: Path | None, key: Path | None, ca: Path | None
+) -> ssl.SSLContext:
+    """The point's TLS context: trusts ``ca`` alone (the point CA, not the system's CAs),
+    checks the server's name, and shows the point's certificate ``cert`` with ``key``."""
+    if ca is None or cert is None or key is None:
+        raise UsageError("an https:// Center needs the point's certificate, its key and the "
+                         "point CA (point.json center_tls)")  # fmt: skip
+    try:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"the point's TLS files are not usable: {exc}") from None
+    return ctx
+
+
 class CenterClient:
     """One method per route of the Center's ``/v1`` API."""
 
@@ -91,8 +120,18 @@ class CenterClient:
         self._http = http
 
     @classmethod
-    def over_http(cls, url: str, *, timeout: float = 30.0) -> CenterClient:
-        """A client of the Center served at ``url`` (``http://127.0.0.1:8700``)."""
+    def over_http(
+        cls, url: str, *, cert: Path | None = None, key: Path | None = None,
+        ca: Path | None = None, timeout: float = 30.0,
+    ) -> CenterClient:  # fmt: skip
+        """A client of the Center served at ``url`` (``http://127.0.0.1:8700``, or ``https://…``
+        with mutual TLS: the point's client certificate ``cert`` and its ``key``, and ``ca``, the
+        point CA that must have issued the Center's server certificate for the URL's host)."""
+        if url.lower().startswith("https:"):
+            return cls(httpx.Client(base_url=url.rstrip("/"), timeout=timeout,
+                                    verify=client_ssl_context(cert=cert, key=key, ca=ca)))
+        if cert or key or ca:
+            raise UsageError("a client certificate needs an https:// Center URL")
         return cls(httpx.Client(base_url=url.rstrip("/"), timeout=timeout))
 
     @classmethod

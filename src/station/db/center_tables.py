@@ -1,4 +1,5 @@
-"""The Center's tables: points, persons and PINFLs, the central registry of ID cards.
+"""The Center's tables: points, persons and PINFLs, the central registry of ID cards, the
+accounts of the web application and the audit log.
 
 SQLAlchemy 2 declarative models on their own metadata (:data:`CenterBase.metadata`): a Center's
 database holds these and nothing of a point's. Enumerations (point kind, scheme, ground, card
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from station.db.audit_tables import AuditCheckpointColumns, AuditEntryColumns, AuditHeadColumns
 from station.db.base import UTCDateTime, new_metadata
 
 CODE = 16  # a point's code
@@ -198,16 +200,75 @@ class Operator(CenterBase):
     role: Mapped[str] = mapped_column(String(16))  # "operator" | "supervisor"
 
 
+# -- accounts (station.accounts) and the audit log (station.auditlog) ------------------------------
+
+
+class User(CenterBase):
+    """An account of the web application: an operator or supervisor of one point, an auditor
+    or an administrator of the Center. ``password_hash`` is an argon2id PHC string;
+    ``failures`` counts failed logins in a row, ``locked_until`` ends a lockout."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(LOGIN), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    role: Mapped[str] = mapped_column(String(16))  # station.accounts Role
+    point_code: Mapped[str | None] = mapped_column(ForeignKey("points.code"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool]
+    failures: Mapped[int]
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class LoginSession(CenterBase):
+    """A login session: only the SHA-256 of its token is kept; ``closed_at`` ends it early."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    last_seen: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(CenterBase, AuditEntryColumns):
+    """One entry of the Center's audit log (hash chain, :mod:`station.auditlog`)."""
+
+    __tablename__ = "audit_entries"
+
+
+class AuditHead(CenterBase, AuditHeadColumns):
+    """The head of the Center's audit chain (one row): appenders lock it, verify compares."""
+
+    __tablename__ = "audit_head"
+
+
+class AuditCheckpoint(CenterBase, AuditCheckpointColumns):
+    """A signed checkpoint of the Center's audit chain."""
+
+    __tablename__ = "audit_checkpoints"
+
+
 __all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
     "Card",
     "CardEvent",
     "CardSOD",
     "CardSeries",
     "CenterBase",
+    "LoginSession",
     "Operator",
     "PINFLBlock",
     "Person",
     "Point",
     "Request",
     "Revocation",
+    "User",
 ]

@@ -1,4 +1,5 @@
-"""A collection point's tables: applications, refusals, handovers and their audit trail.
+"""A collection point's tables: applications, refusals, handovers, their audit trail and the
+point's audit log (hash chain).
 
 SQLAlchemy 2 declarative models on their own metadata (:data:`PointBase.metadata`): a point's
 database holds these and nothing of the Center's. Enumerations are stored as the string codes of
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from station.db.audit_tables import AuditCheckpointColumns, AuditEntryColumns, AuditHeadColumns
 from station.db.base import UTCDateTime, new_metadata
 
 CODE = 16
@@ -110,7 +112,34 @@ class PointEvent(PointBase):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-__all__ = ["Application", "Handover", "PointBase", "PointEvent", "Refusal"]
+class AuditEntry(PointBase, AuditEntryColumns):
+    """One entry of the point's audit log (hash chain, :mod:`station.auditlog`)."""
+
+    __tablename__ = "audit_entries"
+
+
+class AuditHead(PointBase, AuditHeadColumns):
+    """The head of the point's audit chain (one row)."""
+
+    __tablename__ = "audit_head"
+
+
+class AuditCheckpoint(PointBase, AuditCheckpointColumns):
+    """A checkpoint of the point's audit chain, signed by the Center's audit key."""
+
+    __tablename__ = "audit_checkpoints"
+
+
+__all__ = [
+    "Application",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
+    "Handover",
+    "PointBase",
+    "PointEvent",
+    "Refusal",
+]
 
 
 from station.db import point_captures as _point_captures  # noqa: E402,F401  (issue 11 captures)

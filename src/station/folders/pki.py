@@ -38,8 +38,9 @@ from pki.cvca import (
 )
 from pki.errors import IssuanceError, PKIError
 from pki.filestore import write_atomic
-from pki.keys import KeySpec, KeyStore, Signer
+from pki.keys import KeySpec, KeyStore, Signer, generate_private_key
 from pki.masterlist import build_master_list
+from pki.point_ca import PointCA
 from pki.sod import (
     DocumentSignerRefused,
     document_code,
@@ -72,6 +73,10 @@ __all__ = [
     "run_issue_is",
     "run_link",
     "run_masterlist",
+    "run_point_ca_init",
+    "run_point_cert",
+    "run_point_crl",
+    "run_point_revoke",
     "run_revoke",
     "run_sign_sod",
 ]
@@ -546,3 +551,99 @@ class PKIDocumentSigner:
             self._keys.clear()
             if stack is not None:
                 stack.close()
+
+
+# -- the point CA: TLS between the collection points and the Center ---------------------------
+
+POINT_CA_DIR = "point-ca"
+"""``point-ca/`` of a PKI folder: ``ca.pem``, ``state.json``, ``crl.pem`` (the latest CRL) and
+``issued/<serial>.pem``; its key is in the PKI folder's key store (``pki.json`` names it)."""
+
+
+def _point_ca(root: Path, store: KeyStore) -> PointCA:
+    folder = PKIFolder.open(root)
+    label = folder.config.get("point_ca")
+    if not isinstance(label, str):
+        raise PKIError(f"{root} has no point CA (run `idkarta pki point-ca init`)")
+    base = root / POINT_CA_DIR
+    try:
+        _, _, der = pem.unarmor((base / "ca.pem").read_bytes())
+        cert = x509.Certificate.load(der)
+    except (OSError, ValueError) as exc:
+        raise PKIError(f"the point CA certificate is unreadable: {exc}") from None
+    return PointCA(cert, store.load(label), base / "state.json")
+
+
+def run_point_ca_init(
+    root: Path, store: KeyStore, *, key_spec: KeySpec, days: int = 3650,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Create the point CA in the PKI folder ``root`` and its first (empty) CRL."""
+    folder = PKIFolder.open(root)
+    if "point_ca" in folder.config:
+        raise PKIError(f"{root} already has a point CA ({POINT_CA_DIR}/ca.pem)")
+    label = folder.next_label("point-ca")
+    ca = PointCA.create(store.generate(label, key_spec), root / POINT_CA_DIR / "state.json",
+                        country=str(folder.config["country"]),
+                        organization=folder.config.get("organization"), days=days,
+                        now=now)  # fmt: skip
+    write_atomic(root / POINT_CA_DIR / "ca.pem", pem_certificate(ca.certificate))
+    folder.config["point_ca"] = label
+    folder.save()
+    crl_result = run_point_crl(root, store, now=now)
+    return {"label": label, "serial": ca.certificate.serial_number, "key_type": str(key_spec),
+            "ca": str(root / POINT_CA_DIR / "ca.pem"), "crl": crl_result["path"]}  # fmt: skip
+
+
+def run_point_cert(
+    root: Path, store: KeyStore, *, out: Path, point: str | None = None,
+    hosts: Sequence[str] = (), key_spec: KeySpec | None = None, days: int = 825,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A new key and TLS certificate in ``out`` (``key.pem`` mode 0600, ``cert.pem``, and the
+    point CA's ``ca.pem`` that checks the other side): a point's client certificate with
+    ``point``, else the Center's server certificate for ``hosts``. Existing files are never
+    overwritten."""
+    ca = _point_ca(root, store)
+    names = ("key.pem", "cert.pem", "ca.pem")
+    taken = [n for n in names if (out / n).exists()]
+    if taken:
+        raise PKIError(f"{out / taken[0]} exists: give an empty --out folder")
+    spec = key_spec or KeySpec.parse("ec-p256")
+    key = generate_private_key(spec)
+    if point is not None:
+        cert = ca.issue_client(key.public_key(), point=point, days=days, now=now)
+    else:
+        cert = ca.issue_server(key.public_key(), hosts=hosts, days=days, now=now)
+    from cryptography.hazmat.primitives import serialization
+
+    write_atomic(root / POINT_CA_DIR / "issued" / f"{cert.serial_number}.pem",
+                 pem_certificate(cert))  # fmt: skip
+    write_atomic(out / "key.pem", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()), mode=0o600)  # fmt: skip
+    write_atomic(out / "cert.pem", pem_certificate(cert))
+    write_atomic(out / "ca.pem", pem_certificate(ca.certificate))
+    return {"serial": cert.serial_number, "subject": cert.subject.human_friendly,
+            "point": point, "hosts": list(hosts), "dir": str(out)}  # fmt: skip
+
+
+def run_point_revoke(
+    root: Path, store: KeyStore, *, serial: int, reason: str = "unspecified"
+) -> dict[str, Any]:
+    """Revoke a point's (or the Center's) TLS certificate: on the next point CA CRL."""
+    record = _point_ca(root, store).revoke(serial, reason=reason)
+    return {"serial": record.serial, "revocation_date": record.revocation_date,
+            "reason": record.reason}  # fmt: skip
+
+
+def run_point_crl(
+    root: Path, store: KeyStore, *, next_update_days: int = 7, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Issue the point CA's CRL to ``point-ca/crl.pem`` (``idkarta center serve --crl``)."""
+    ca = _point_ca(root, store)
+    cert_list = ca.issue_crl(next_update=dt.timedelta(days=next_update_days), now=now)
+    path = root / POINT_CA_DIR / "crl.pem"
+    write_atomic(path, pem_crl(cert_list))
+    return {"crl_number": int(cert_list.crl_number_value.native), "path": str(path),
+            "revoked": len(cert_list["tbs_cert_list"]["revoked_certificates"] or [])}

@@ -215,32 +215,66 @@ def embedded_center(folder: Path, *, ask: Ask | None = None) -> Iterator[CenterC
 
 
 @contextlib.contextmanager
-def center_client(folder: Path, center_at: str | None, *,
-                  ask: Ask | None = None) -> Iterator[CenterClient]:  # fmt: skip
+def center_client(folder: Path, center_at: str | None, *, ask: Ask | None = None,
+                  tls: Path | None = None) -> Iterator[CenterClient]:  # fmt: skip
     """The point's client of the Center: ``center_at`` (a served Center's URL), else the
-    embedded Center of ``folder``."""
+    embedded Center of ``folder``. An ``https://`` Center is reached with the point's TLS files
+    in ``tls``, else in the folder ``point.json``'s ``center_tls`` names."""
     if center_at is None:
         with embedded_center(folder, ask=ask) as client:
             yield client
         return
-    with CenterClient.over_http(center_at) as client:
+    if not center_at.lower().startswith("https:"):
+        with CenterClient.over_http(center_at) as client:
+            yield client
+        return
+    where = tls or _point_tls(folder)
+    with CenterClient.over_http(center_at, cert=where / "cert.pem", key=where / "key.pem",
+                                ca=where / "ca.pem") as client:  # fmt: skip
         yield client
 
 
-def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None) -> Any:
+def _point_tls(folder: Path) -> Path:
+    """The folder of the point's TLS files: the one ``folder/point.json`` names
+    (``center_tls``), else ``folder/tls``."""
+    if (folder / CONFIG_NAME).is_file():
+        named = PointConfig.load(folder).center_tls
+        if named is not None:
+            return folder / named  # an absolute path stays itself
+    if (folder / "tls").is_dir():
+        return folder / "tls"
+    raise UsageError(f"{folder}: no tls/ folder and no center_tls in {CONFIG_NAME} (the "
+                     "point's cert.pem, key.pem and ca.pem) for an https:// Center")  # fmt: skip
+
+
+def serve_app(folder: Path | None, database: str | None, *, ask: Ask | None = None,
+              client_certificates: bool = False,
+              extend: Callable[[Any, Database, Callable[[int, str], None] | None], None]
+              | None = None) -> Any:  # fmt: skip
     """The Center's ASGI application for ``idkarta center serve`` (its database stays open for
-    the life of the process)."""
+    the life of the process); ``client_certificates``: /v1 requires a point's TLS client
+    certificate and limits each point to its own data (:mod:`station.api.auth`);
+    ``extend(app, db, revoke)``: what the front adds beside /v1 (the web pages)."""
     from station.api import create_app
 
-    return create_app(_center_database(folder, database), revoke=_revoker(folder, ask),
-                      sod_signer=_sod_signer(folder, ask))  # fmt: skip
+    db, revoke = _center_database(folder, database), _revoker(folder, ask)
+    app = create_app(db, revoke=revoke, sod_signer=_sod_signer(folder, ask),
+                     client_certificates=client_certificates)  # fmt: skip
+    if extend is not None:
+        extend(app, db, revoke)
+    return app
 
 
-def center_status(folder: Path | None, database: str | None,
-                  center_at: str | None) -> CenterStatus:  # fmt: skip
-    """Counts of the Center's registry, from its database or a served Center."""
+def center_status(folder: Path | None, database: str | None, center_at: str | None, *,
+                  tls: Path | None = None) -> CenterStatus:  # fmt: skip
+    """Counts of the Center's registry, from its database or a served Center (over https with
+    a point's TLS files in ``tls``)."""
     if center_at is not None:
-        with CenterClient.over_http(center_at) as client:
+        def file(name: str) -> Path | None:
+            return None if tls is None else tls / name
+
+        with CenterClient.over_http(center_at, cert=file("cert.pem"), key=file("key.pem"),
+                                    ca=file("ca.pem")) as client:  # fmt: skip
             return client.center_status()
     with open_center(folder, database) as db:
         return center_service.center_status(db)

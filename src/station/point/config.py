@@ -32,6 +32,13 @@ class OperatorRole(enum.StrEnum):
     SUPERVISOR = "supervisor"
 
 
+def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and value):
+        return value
+    raise UsageError(f"point.{key}: not a non-empty text")
+
+
 @dataclass(frozen=True, slots=True)
 class PointConfig:
     """One collection point: ``operators`` maps each login to its role."""
@@ -41,6 +48,10 @@ class PointConfig:
     kind: PointKind
     place_code: str  # the region/district code the Center puts into new PINFLs (digits 8-10)
     operators: Mapping[str, OperatorRole] = field(default_factory=dict)
+    center_tls: str | None = None
+    """The folder of the point's TLS files for a served Center over https (``cert.pem``,
+    ``key.pem``, ``ca.pem`` as ``idkarta pki point-ca issue --point`` writes them), relative
+    to the station folder or absolute; None: no mutual TLS."""
 
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code):
@@ -65,7 +76,8 @@ class PointConfig:
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "kind": self.kind.value,
                 "place_code": self.place_code,
-                "operators": {k: v.value for k, v in sorted(self.operators.items())}}  # fmt: skip
+                "operators": {k: v.value for k, v in sorted(self.operators.items())},
+                **({"center_tls": self.center_tls} if self.center_tls else {})}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: object) -> PointConfig:
@@ -77,7 +89,8 @@ class PointConfig:
                 raise UsageError("point.operators: not an object")
             return cls(code=str(data["code"]), name=str(data["name"]),
                        kind=PointKind(data["kind"]), place_code=str(data["place_code"]),
-                       operators={str(k): OperatorRole(v) for k, v in operators.items()})
+                       operators={str(k): OperatorRole(v) for k, v in operators.items()},
+                       center_tls=_optional_text(data, "center_tls"))
         except KeyError as exc:
             raise UsageError(f"point.{exc.args[0]}: missing") from None
         except ValueError as exc:

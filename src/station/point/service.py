@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from station.auditlog import Actor
+from station.auditlog import append as audit
 from station.center.models import CardInfo, CenterAnswer, CenterRequest
 from station.db import ConstraintError, Database
 from station.db.point_tables import Application as ApplicationRow
@@ -177,6 +179,7 @@ def _accept(
                 session.add(PointEvent(application_id=app_id, at=now, operator=operator,
                                        what="fee-waived",
                                        detail=f"approved by {approved_by}: {waiver_reason}"))
+            _audit(session, point, operator, "application.accept", row, now)
             return _snapshot(row)
     except ConstraintError as exc:
         if exc.constraint != OPEN_APPLICATION_INDEX:
@@ -258,6 +261,10 @@ def refuse(
         if app_id is not None:
             session.add(PointEvent(application_id=app_id, at=now, operator=operator,
                                    what="refused", detail=reason.value))  # fmt: skip
+        audit(session, _actor(point, operator), "application.refuse",
+              f"refusal/{point.code}-R{record.id}",
+              state={"application": app_id, "reason": reason.value, "person": person,
+                     "notice_sha256": record.notice_sha256}, now=now)  # fmt: skip
         return Refusal(id=record.id, application_id=app_id, reason=reason.value,
                        operator=operator, at=now, person=person,
                        notice_sha256=record.notice_sha256, notice=notice)  # fmt: skip
@@ -274,11 +281,13 @@ def _full_name(p: Person) -> str:
 # -- stage 2 → 3: the request to the Center --------------------------------------------------
 
 
-def submit(db: Database, app_id: str, *, center: CenterAPI, now: datetime) -> Application:
+def submit(db: Database, app_id: str, *, center: CenterAPI, now: datetime,
+           by: Actor | None = None) -> Application:  # fmt: skip
     """Send the electronic request (stage 2, line 109) and store the Center's answer (stage 3,
     lines 127-135: the PINFL checked, or generated when absent, and the card number): the
     application becomes ``returned``. The request id is the application id, so a repeated
-    submit after a lost answer gets the same PINFL and card from the Center."""
+    submit after a lost answer gets the same PINFL and card from the Center. ``by``: who
+    submits, for the audit log (default: the operator who accepted the application)."""
     _aware(now)
     with db.session() as session:
         row = _row(session, app_id, for_update=True)
@@ -298,6 +307,9 @@ def submit(db: Database, app_id: str, *, center: CenterAPI, now: datetime) -> Ap
             detail += f"; {answer.previous_card} {answer.previous_card_status}"
         session.add(PointEvent(application_id=app_id, at=now, operator=row.operator,
                                what="returned", detail=detail))  # fmt: skip
+        audit(session, by or Actor(row.operator, "operator", row.point_code),
+              "application.submit", f"application/{app_id}", state=_state(row),
+              now=now)  # fmt: skip
         return _snapshot(row)
 
 
@@ -330,6 +342,7 @@ def mark(
         row.status = new.value
         session.add(PointEvent(application_id=app_id, at=now, operator=operator,
                                what=new.value, detail=row.card))  # fmt: skip
+        _audit(session, point, operator, f"application.{new.value}", row, now)
         return _snapshot(row)
 
 
@@ -376,6 +389,7 @@ def handover(
                                what="handed-over",
                                detail=f"{row.card} to {receiver_role.value}"
                                       f"{'' if on_time else ' (late)'}"))  # fmt: skip
+        _audit(session, point, operator, "application.handover", row, now)
         return Handover(application_id=app_id, card=row.card,
                         receiver_role=receiver_role.value, receiver_name=receiver_name,
                         receiver_document=receiver_document, operator=operator, at=now,
@@ -517,6 +531,22 @@ def _row(session: Any, app_id: str, *, for_update: bool = False) -> ApplicationR
         raise NotFound("application", f"no application {app_id!r} at this point")
     assert isinstance(row, ApplicationRow)
     return row
+
+
+def _state(row: ApplicationRow) -> dict[str, Any]:
+    """An application's stored state (every column), as its audit entry hashes it."""
+    return {column.name: getattr(row, column.key) for column in ApplicationRow.__table__.columns}
+
+
+def _actor(point: PointConfig, operator: str) -> Actor:
+    return Actor(login=operator, role=point.role(operator).value, point=point.code)
+
+
+def _audit(session: Any, point: PointConfig, operator: str, action: str, row: ApplicationRow,
+           now: datetime) -> None:  # fmt: skip
+    """The use case's entry in the point's audit log, in its transaction."""
+    audit(session, _actor(point, operator), action, f"application/{row.id}", state=_state(row),
+          now=now)  # fmt: skip
 
 
 def _snapshot(row: ApplicationRow) -> Application:
