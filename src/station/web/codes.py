@@ -34,6 +34,7 @@ FACE_REASONS = (
     # station.capture.face: the face gate's reason codes (CaptureRefused.reason)
     N_("unreadable"), N_("detector_missing"), N_("no_face"), N_("rotated"), N_("two_faces"),
     N_("eyes_not_found"), N_("eye_distance"), N_("head_off_centre"), N_("head_too_small"),
-    N_("head_too_large"), N_("too_dark"), N_("too_bright"), N_("blurred"), N_("background"),
+    N_("head_too_large"), N_("turned"), N_("too_dark"), N_("too_bright"), N_("blurred"),
+    N_("background"),
     N_("too_large_for_dg2"),
 )  # fmt: skip

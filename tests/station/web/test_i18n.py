@@ -63,4 +63,6 @@ def test_every_reason_of_the_face_gate_is_listed() -> None:
 
     source = (ROOT / "src" / "station" / "capture" / "face.py").read_text(encoding="utf-8")
     found = set(re.findall(r'CaptureRefused\(\s*"([a-z_0-9]+)"', source))
+    # and the measures it reports together (CaptureRefused.problems)
+    found |= set(re.findall(r'problems\.append\(\(\s*"([a-z_0-9]+)"', source))
     assert found == set(FACE_REASONS)
