@@ -1,4 +1,5 @@
-"""Pages of the supervisors (overdue applications, free replacements approved), the auditors
+"""Pages of the supervisors (overdue applications, free replacements approved, the blank stock),
+the auditors
 (read-only: every application, the audit log) and the administrators (the accounts)."""
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ from starlette.responses import Response
 from station import accounts, auditlog
 from station.db import Database
 from station.domain.calendar import local_day
-from station.point import queries, service
+from station.point import queries, service, stock
 from station.web.app import Ctx, Role, page, render
 
-__all__ = ["approvals", "audit", "overdue", "users"]
+__all__ = ["approvals", "audit", "blank_stock", "overdue", "users"]
 
 PAGE = 100
 
@@ -34,6 +35,20 @@ async def approvals(ctx: Ctx) -> Response:
     apps = await ctx.call(queries.applications, db, point_code=point.code, open_only=False)
     waived = [a for a in apps if a.fee_waived]
     return render(ctx, "approvals.html", apps=waived, today=local_day(ctx.now))
+
+
+@page(Role.SUPERVISOR, Role.AUDITOR, point=True)
+async def blank_stock(ctx: Ctx) -> Response:
+    """The point's card blanks (issue 11): today's movement (opening, received, issued, spoiled,
+    closing, and whether they balance) and every spoiled blank with its reason."""
+    db = ctx.station.point_db
+    assert db is not None
+    today = local_day(ctx.now)
+    report = await ctx.call(stock.daily_report, db, today)
+    spoiled = await ctx.call(stock.list_blanks, db, status=stock.BlankStatus.SPOILED)
+    in_stock = await ctx.call(stock.list_blanks, db, status=stock.BlankStatus.IN_STOCK)
+    return render(ctx, "stock.html", report=report, spoiled=spoiled, in_stock=len(in_stock),
+                  today=today)  # fmt: skip
 
 
 @page(Role.AUDITOR, point=True)

@@ -24,7 +24,7 @@ from station.auditlog import Actor
 from station.center import service as center_service
 from station.client import CenterClient
 from station.db import Database
-from station.point import service
+from station.point import service, stock
 from station.point.models import ApplicationStatus
 from station.web import WebStation, create_web_app, routes
 from station.web.app import local_target
@@ -180,6 +180,10 @@ ROLES = [
     ("aziza", "GET", "/users", 403),
     ("dilnoza", "GET", "/overdue", 200),
     ("dilnoza", "GET", "/approvals", 200),
+    ("dilnoza", "GET", "/stock", 200),
+    ("umid", "GET", "/stock", 200),
+    ("aziza", "GET", "/stock", 403),
+    ("admin", "GET", "/stock", 403),
     ("dilnoza", "POST", "/applications/{id}/submit", 200),  # last: it changes the application
 ]  # fmt: skip
 
@@ -215,6 +219,28 @@ def test_overdue_mark_in_the_queue(web: Any) -> None:
     log_in(client, "aziza")
     page = client.get("/queue").text
     assert "07.12.2026 · muddati bugun" in page and 'class="late"' not in page
+
+
+def test_the_blank_stock_page_shows_the_day_and_each_spoiled_blank(web: Any) -> None:
+    """Issue 11's blank stock for the supervisor: the day's movement as
+    station.point.stock.daily_report counts it (Tashkent's day), whether it balances, and each
+    spoiled blank with its reason."""
+    client, point_db, _ = web
+    received = stock.receive(point_db, batch="B-2026-12", now=CLOCK - timedelta(hours=1),
+                             blanks=[stock.BlankSpec(f"CHIP{n}", b"\x80\x31") for n in range(3)])
+    with point_db.session() as session:
+        taken = stock.take_blank(session, job="job-1", card="AD0000001")
+        stock.end_blank(session, taken.id, stock.BlankStatus.SPOILED, now=CLOCK,
+                        reason="read-back gate: passive authentication failed")  # fmt: skip
+    assert [b.serial for b in received] == ["CHIP0", "CHIP1", "CHIP2"]
+    log_in(client, "dilnoza")
+    page = client.get("/stock").text
+    movement = re.search(r'<table class="list" id="movement">.*?<tbody><tr>(.*?)</tr>', page, re.S)
+    assert movement and re.findall(r"<td>(\d+)</td>", movement[1]) == ["0", "3", "0", "1", "2"]
+    assert "Kun hisobi mos keladi." in page  # balanced, in Uzbek (the default)
+    assert re.search(r"<td>CHIP0</td><td>B-2026-12</td><td>AD0000001</td><td>[0-9.: ]+</td>"
+                     r"<td>read-back gate: passive authentication failed</td>", page)  # fmt: skip
+    assert "Hozir zaxiradagi blankalar: 2" in page
 
 
 @given(st.text(max_size=40))
