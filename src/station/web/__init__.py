@@ -60,6 +60,7 @@ def routes() -> list[Route | Mount]:
         Route("/overdue", supervisor.overdue, methods=get),
         Route("/approvals", supervisor.approvals, methods=get),
         Route("/stock", supervisor.blank_stock, methods=get),
+        Route("/jobs", supervisor.personalization, methods=get),
         Route("/all", supervisor.all_applications, methods=get),
         Route("/audit", supervisor.audit, methods=get),
         Route("/users", supervisor.users, methods=get),

@@ -38,3 +38,11 @@ FACE_REASONS = (
     N_("background"),
     N_("too_large_for_dg2"),
 )  # fmt: skip
+
+JOB_CODES = (
+    # station.domain.jobs.Step: a personalization job's steps, in their order
+    N_("take-blank"), N_("build-lds"), N_("sign-sod"), N_("personalize"), N_("esign-enrol"),
+    N_("read-back-gate"), N_("ready"),
+    # station.domain.jobs.JobStatus, prefixed (a job's "ready" is its outcome, not the step)
+    N_("job-running"), N_("job-ready"), N_("job-failed"),
+)  # fmt: skip

@@ -9,10 +9,11 @@ from starlette.responses import Response
 from station import accounts, auditlog
 from station.db import Database
 from station.domain.calendar import local_day
-from station.point import queries, service, stock
+from station.domain.jobs import ORDER, JobStatus
+from station.point import jobs, queries, service, stock
 from station.web.app import Ctx, Role, page, render
 
-__all__ = ["approvals", "audit", "blank_stock", "overdue", "users"]
+__all__ = ["approvals", "audit", "blank_stock", "overdue", "personalization", "users"]
 
 PAGE = 100
 
@@ -49,6 +50,20 @@ async def blank_stock(ctx: Ctx) -> Response:
     in_stock = await ctx.call(stock.list_blanks, db, status=stock.BlankStatus.IN_STOCK)
     return render(ctx, "stock.html", report=report, spoiled=spoiled, in_stock=len(in_stock),
                   today=today)  # fmt: skip
+
+
+@page(Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, point=True)
+async def personalization(ctx: Ctx) -> Response:
+    """The point's personalization jobs (issue 11, run by ``idkarta point personalize``): each
+    job's step of the seven, blanks used and outcome; the page reloads itself (a meta refresh,
+    no script) while a job runs."""
+    db = ctx.station.point_db
+    assert db is not None
+    found = await ctx.call(jobs.list_jobs, db)
+    running = any(j.status is JobStatus.RUNNING for j in found)
+    rows = [(j, ORDER.index(j.step) + 1 if j.step is not None else len(ORDER)) for j in found]
+    return render(ctx, "jobs.html", rows=rows, steps=len(ORDER), running=running,
+                  today=local_day(ctx.now))  # fmt: skip
 
 
 @page(Role.AUDITOR, point=True)

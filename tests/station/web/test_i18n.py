@@ -48,6 +48,15 @@ def test_every_code_shown_is_listed_for_extraction() -> None:
     assert codes == set(CODES)
 
 
+def test_every_step_and_outcome_of_a_job_is_listed() -> None:
+    from station.domain.jobs import JobStatus, Step
+    from station.web.codes import JOB_CODES
+
+    shown = {s.value for s in Step} | {f"job-{s.value}" for s in JobStatus}
+    assert shown == set(JOB_CODES)
+    assert i18n.gettext_for("en")("read-back-gate") == "Read back and verified"
+
+
 def test_uzbek_is_the_default_and_the_catalogues_are_read() -> None:
     assert i18n.language(None) == i18n.language("fr") == "uz"
     assert i18n.gettext_for("uz")("Today's queue") == "Bugungi navbat"

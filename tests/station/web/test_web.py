@@ -24,6 +24,7 @@ from station.auditlog import Actor
 from station.center import service as center_service
 from station.client import CenterClient
 from station.db import Database
+from station.db.point_job_tables import Job as JobRow
 from station.point import service, stock
 from station.point.models import ApplicationStatus
 from station.web import WebStation, create_web_app, routes
@@ -183,6 +184,8 @@ ROLES = [
     ("dilnoza", "GET", "/stock", 200),
     ("umid", "GET", "/stock", 200),
     ("aziza", "GET", "/stock", 403),
+    ("aziza", "GET", "/jobs", 200),
+    ("admin", "GET", "/jobs", 403),
     ("admin", "GET", "/stock", 403),
     ("dilnoza", "POST", "/applications/{id}/submit", 200),  # last: it changes the application
 ]  # fmt: skip
@@ -241,6 +244,30 @@ def test_the_blank_stock_page_shows_the_day_and_each_spoiled_blank(web: Any) -> 
     assert re.search(r"<td>CHIP0</td><td>B-2026-12</td><td>AD0000001</td><td>[0-9.: ]+</td>"
                      r"<td>read-back gate: passive authentication failed</td>", page)  # fmt: skip
     assert "Hozir zaxiradagi blankalar: 2" in page
+
+
+def test_the_personalization_page_follows_each_job(web: Any) -> None:
+    """Issue 11's jobs as the operator sees them: the step of the seven, and a page that reloads
+    itself (meta refresh, no script) only while a job runs."""
+    client, point_db, app_id = web
+    log_in(client, "aziza")
+    page = client.get("/jobs").text
+    assert "Hali shaxsiylashtirish ishi yoʻq." in page and 'http-equiv="refresh"' not in page
+    with point_db.session() as session:  # a job at its fourth step, as the runner records it
+        session.add(JobRow(id="job-1", application_id=app_id, reader="virtual-1",
+                           card="AD0000001", status="running", step="personalize",
+                           phase="started", blanks_used=1, can="123456", created_at=CLOCK,
+                           updated_at=CLOCK))  # fmt: skip
+    page = client.get("/jobs").text
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert re.search(r"<td>AD0000001</td>\s*<td>virtual-1</td>\s*<td><label>Chip yozilmoqda "
+                     r'<progress max="7" value="4">4/7</progress></label></td>\s*<td>1</td>\s*'
+                     r"<td>bajarilmoqda</td>", page)  # fmt: skip
+    with point_db.session() as session:
+        row = session.get(JobRow, "job-1")
+        row.status, row.step, row.phase = "ready", "ready", "pending"
+    page = client.get("/jobs").text
+    assert 'http-equiv="refresh"' not in page and "<td>tayyor</td>" in page
 
 
 @given(st.text(max_size=40))
