@@ -24,7 +24,7 @@ import click
 from idcard.errors import IdkartaError
 from idcard.verify import PassiveAuthReport, Status, TrustStore
 from idcard.verify.chip import describe_read
-from idcard.verify.document import DocumentReport, verify_folder
+from idcard.verify.document import DocumentReport
 from idcard.verify.trust import load_certificates
 from station.audit.batch import BatchSettings, check_jobs, has_dump_files
 from station.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo_json, fail
@@ -75,19 +75,22 @@ def run_verify(
     *,
     report_to: Path | None = None,
     auditor: AuditorKey | None = None,
+    settings: BatchSettings | None = None,
 ) -> int:
-    """The command body for one dump folder; returns the exit code.
+    """The command body for one dump folder; returns the exit code. ``settings``: the trust
+    material and online options (default: ``csca``, ``master_lists``, ``crls``, ``at``).
 
     Unusable input raises :class:`IdkartaError` (the caller turns it into exit 2).
     """
-    from station.audit.rules import STATION_CHECKS
+    from station.audit.batch import Verifier
 
-    trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
-    report = verify_folder(dump_folder, trust, at=at, extra=STATION_CHECKS)
+    settings = settings or BatchSettings(csca, tuple(master_lists), tuple(crls), at)
+    verifier = Verifier.of(settings)
+    trust = verifier.trust
+    report = verifier.verify(dump_folder)[1]
     if report_to is not None:
         from idcard.verify.passive import read_dump_folder
 
-        settings = BatchSettings(csca, tuple(master_lists), tuple(crls), at)
         _write_report(report_to, [(dump_folder.name, report, read_dump_folder(dump_folder))],
                       settings, trust, auditor)  # fmt: skip
     return _show(report, as_json, echo)
@@ -137,15 +140,19 @@ def run_verify_live(
     from idcard.reader.document import read_document
     from idcard.reader.pcsc import PCSCTransport
     from idcard.verify.document import verify_document
+    from station.audit.batch import Verifier
     from station.audit.rules import STATION_CHECKS
 
+    verifier = Verifier.of(settings) if settings is not None else None
     with PCSCTransport.connect(int(reader) if reader.isdigit() else reader,
                                wait=wait) as transport:  # fmt: skip
-        result = read_document(transport, mrz=mrz, can=can)
+        result = read_document(transport, mrz=mrz, can=can, read_esign=True)
     if out is not None:
         result.write(out)
-    report = verify_document(result.dump.files, trust, evidence=result.evidence, at=at,
-                             live=True, extra=STATION_CHECKS)  # fmt: skip
+    report = verify_document(
+        result.dump.files, trust, evidence=result.evidence, at=at, live=True,
+        extra=verifier.checks if verifier else STATION_CHECKS, esign_files=result.esign_files,
+        esign=verifier.esign if verifier else None)  # fmt: skip
     if report_to is not None and settings is not None:
         _write_report(report_to, [("live", report, result.dump.files)], settings, trust,
                       auditor)  # fmt: skip
@@ -308,6 +315,15 @@ def _parse_date(text: str | None) -> datetime | None:
     "--crl", "crls", multiple=True, type=click.Path(path_type=Path),
     help="A CRL (PEM or DER) of a CSCA; may be repeated.",
 )  # fmt: skip
+@click.option("--esign-ca", type=click.Path(path_type=Path),
+              help="E-signature CA certificate(s) (PEM/DER file or directory): the trust "
+              "anchors of the card's e-signature certificate (EF.C.ESIGN in the dump).")
+@click.option("--online", is_flag=True,
+              help="Ask the network: the CSCA's CRL from the DS certificate's CRL distribution "
+              "point, and the e-signature certificate's OCSP responder.")  # fmt: skip
+@click.option("--center", metavar="URL",
+              help="The Center's URL: check the card's status in its registry (lost, stolen, "
+              "cancelled or unknown: FAIL).")  # fmt: skip
 @click.option("--at", "at_text", metavar="YYYY-MM-DD", help="Verification date (default: now).")
 @click.option("--reader", help="Verify the card in this PC/SC reader (name substring or index) "
               "live, instead of SOURCE.")  # fmt: skip
@@ -349,6 +365,9 @@ def verify(
     csca: Path,
     master_lists: tuple[Path, ...],
     crls: tuple[Path, ...],
+    esign_ca: Path | None,
+    online: bool,
+    center: str | None,
     at_text: str | None,
     reader: str | None,
     can: str | None,
@@ -376,7 +395,9 @@ def verify(
     (batch, in worker processes). The checks: passive authentication; Active Authentication
     re-verified and Chip Authentication as recorded in evidence.json (or run live with
     --reader and --can/--mrz); DG1 against DG11; the PINFL against the MRZ; the validity
-    period against the age rule.
+    period against the age rule; the card's e-signature certificate (chain to --esign-ca,
+    the holder's PINFL, validity, key usage, OCSP with --online); the card's status in the
+    Center's registry (--center).
 
     Exit 0 when every document passes, 1 when one fails, 2 on unusable input.
     """
@@ -403,7 +424,7 @@ def verify(
         fail("--report-key-store, --report-key and --report-cert go together, with --report")
     if report_tsa is not None and report_key is None and report_pkcs11 is None:
         fail("--report-tsa goes with --report-key or --report-pkcs11")
-    settings = BatchSettings(csca, master_lists, crls, at)
+    settings = BatchSettings(csca, master_lists, crls, at, esign_ca, online, center)
     if report_to is not None:
         from station.audit.report import check_report_target
 
@@ -422,7 +443,7 @@ def verify(
             auditor = _token_key(report_pkcs11, report_token, report_key_label, report_cert,
                                  report_tsa)  # fmt: skip
         if reader is not None:
-            trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
+            trust = settings.trust()
             code = run_verify_live(reader, mrz, can, trust, at, as_json, wait=wait, out=out,
                                    report_to=report_to, settings=settings,
                                    auditor=auditor)  # fmt: skip
@@ -434,7 +455,8 @@ def verify(
         else:
             assert source is not None
             code = run_verify(source, csca, master_lists, crls, at, as_json,
-                              report_to=report_to, auditor=auditor)  # fmt: skip
+                              report_to=report_to, auditor=auditor,
+                              settings=settings)  # fmt: skip
     except IdkartaError as exc:
         fail(_one_line(str(exc)), EXIT_USAGE)
     except OSError as exc:
