@@ -180,17 +180,20 @@ def _time(value: datetime | None) -> str | None:
 
 
 def trust_material(settings: BatchSettings) -> list[dict[str, Any]]:
-    """Each trust file used: kind, path, SHA-256; for CSCA files each certificate's subject and
-    SHA-256 fingerprint; for master lists each CSCA's and the signer's; for CRLs each CRL's
-    issuer and dates."""
+    """Each trust file used: kind, path, SHA-256; for CSCA and e-signature CA files each
+    certificate's subject and SHA-256 fingerprint; for master lists each CSCA's and the
+    signer's; for CRLs each CRL's issuer and dates."""
     from idcard.verify.masterlist import MasterList
 
     out: list[dict[str, Any]] = []
-    cscas = [settings.csca] if settings.csca.is_file() else sorted(
-        p for p in settings.csca.rglob("*") if p.is_file())  # fmt: skip
-    for path in cscas:
-        out.append({"kind": "csca", "path": str(path), "sha256": _sha256(path.read_bytes()),
-                    "certificates": [_certificate(c) for c in load_certificates(path)]})
+    anchors = [("csca", settings.csca)]
+    if settings.esign_ca is not None:
+        anchors.append(("esign_ca", settings.esign_ca))
+    for kind, given in anchors:
+        files = [given] if given.is_file() else sorted(p for p in given.rglob("*") if p.is_file())
+        out += [{"kind": kind, "path": str(path), "sha256": _sha256(path.read_bytes()),
+                 "certificates": [_certificate(c) for c in load_certificates(path)]}
+                for path in files]  # fmt: skip
     for path in settings.master_lists:
         data = path.read_bytes()
         ml = MasterList.decode(data)

@@ -30,9 +30,12 @@ from tests.idcard.verify.pa_pki import PKI, asn1, der, master_list
 from tests.softhsm import SoftHSMToken
 
 from idcard.reader.document import read_document
+from pki.filestore import FileKeyStore
 from pki.hsm import PKCS11Module
 from pki.keys import KeySpec
 from station.cli import main
+from station.folders.esign import EsignFolder
+from station.services import ServiceServer
 
 SCHEMA = json.loads((ROOT / "docs" / "audit-report.schema.json").read_text())
 AT = "2026-12-01"
@@ -202,21 +205,41 @@ def test_report_signed_with_a_token_key_names_signer_anchors_and_chain(
     assert "report.pdf signed (PAdES B-B) by Common Name: Auditor Jasur Rahimov" in flat
 
 
-def test_certificate_from_the_token_when_no_report_cert(token: Token, trust: Path,
-                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_certificate_from_the_token_b_t_and_the_esign_ca_listed(
+    token: Token, trust: Path, tmp_path: Path
+) -> None:
+    """No --report-cert: the token's certificate of the key; --report-tsa: PAdES B-T with the
+    TSA of `idkarta esign serve`; --esign-ca: listed among the trust material."""
+    ca_dir = tmp_path / "esign"
+    env = {"IDKARTA_PASSPHRASE": "esign-passphrase"}
+    assert CliRunner().invoke(main, ["esign", "init", "--dir", str(ca_dir)], env=env
+                              ).exit_code == 0  # fmt: skip
+    folder = EsignFolder(ca_dir)
+    store = FileKeyStore(ca_dir / "keys", lambda: env["IDKARTA_PASSPHRASE"].encode())
     out = tmp_path / "report"
-    code, stdout, err = _run("verify", str(trust / "dumps" / "good"), "--csca",
-                             str(trust / "csca.der"), "--at", AT, "--report", str(out),
-                             *token.options(cert=False), pin=token.hsm.pin)  # fmt: skip
+    with ServiceServer(folder.ca(store), tsa=folder.tsa(store)) as server:
+        code, stdout, err = _run("verify", str(trust / "dumps" / "good"), "--csca",
+                                 str(trust / "csca.der"), "--esign-ca", str(ca_dir / "ca.pem"),
+                                 "--at", AT, "--report", str(out), *token.options(cert=False),
+                                 "--report-tsa", f"{server.url}/tsa", pin=token.hsm.pin)
     assert code == 0, stdout + err
+    report = json.loads((out / "report.json").read_text())
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()
+                                    ).validate(report)  # fmt: skip
     ee = x509.load_pem_x509_certificate((token.folder / "auditor.pem").read_bytes())
-    assert json.loads((out / "report.json").read_text())["signer"]["sha256"] == _sha256(ee)
+    assert report["signer"]["sha256"] == _sha256(ee)
+    assert (report["signer"]["level"], report["signer"]["tsa"]) == ("B-T", f"{server.url}/tsa")
+    esign_ca = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())
+    [listed] = [m for m in report["trust_material"] if m["kind"] == "esign_ca"]
+    assert listed["certificates"] == [_entry(esign_ca)]
     checked = _pdfsig(out / "report.pdf")
     assert "Signature Validation: Signature is Valid." in checked, checked
     code, shown, err = _run("validate", str(out / "report.pdf"), "--trust",
                             str(token.folder / "ca.pem"), "--crl", str(token.folder / "ca.crl"),
-                            pin=None)  # fmt: skip
+                            "--json", pin=None)  # fmt: skip
     assert code == 0, shown + err
+    [sig] = json.loads(shown)["signatures"]
+    assert sig["timestamped"] and sig["intact"] and sig["valid"]
 
 
 def test_wrong_or_missing_pin_and_a_foreign_certificate_write_nothing(
