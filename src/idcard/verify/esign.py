@@ -283,11 +283,11 @@ def _responder_key(
             continue
         if c.dump() == issuer.dump():
             return c
+        if not _issued_by(c, issuer):
+            return "the responder's certificate was not issued by the certificate's CA"
         eku = c.extended_key_usage_value
         if eku is None or "ocsp_signing" not in eku.native:
             return "the responder's certificate is not for OCSP signing"
-        if not _issued_by(c, issuer):
-            return "the responder's certificate was not issued by the certificate's CA"
         return c
     return "the answer is signed by a responder that is neither the CA nor one it authorised"
 

@@ -71,6 +71,8 @@ class Fetcher:
         except urllib.error.HTTPError as exc:
             raise FetchError(url, f"HTTP {exc.code} {exc.reason}") from None
         except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise FetchError(url, f"no answer within {self.timeout:g} s") from None
             raise FetchError(url, f"unreachable ({exc.reason})") from None
         except TimeoutError:
             raise FetchError(url, f"no answer within {self.timeout:g} s") from None
