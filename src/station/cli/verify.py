@@ -424,6 +424,8 @@ def verify(
         fail("--report-key-store, --report-key and --report-cert go together, with --report")
     if report_tsa is not None and report_key is None and report_pkcs11 is None:
         fail("--report-tsa goes with --report-key or --report-pkcs11")
+    if center is not None and not center.lower().startswith(("http://", "https://")):
+        fail(f"--center {center!r} is not an http(s) URL")
     settings = BatchSettings(csca, master_lists, crls, at, esign_ca, online, center)
     if report_to is not None:
         from station.audit.report import check_report_target
