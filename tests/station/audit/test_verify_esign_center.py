@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.idcard.chip.cards import CAN, _keys, ds_pki, sample_cvca
 from tests.idcard.verify.online_kit import closed_url, free_port
 from tests.idcard.verify.pa_pki import pem, sign_files
+from tests.pcsc_harness import PCSCD, READERS, PluggedChip
 from tests.station.api.test_serve import serving
 from tests.station.center.kit import NOW, person, request, setup_center
 
@@ -35,10 +36,12 @@ from pki.esign import EsignCA, EsignRegister, HolderRecord, ServiceURLs
 from pki.keys import SoftwareSigner
 from station.api import create_app
 from station.applicant import sample_applicant
+from station.audit.batch import BatchSettings
 from station.audit.rules import center_check
 from station.card_data import build_card_data
 from station.center import CenterAnswer, receive_request, record_card_status
 from station.cli import main
+from station.cli.verify import run_verify_live
 from station.client import CenterClient
 from station.db import Database, Role, open_database, sqlite_url
 from station.domain.cards import CardStatus
@@ -274,3 +277,23 @@ def test_new_checks_in_the_batch_files_and_the_report(world: World, read: Path,
     assert {n: checks[n] for n in NEW_CHECKS} == {n: row["checks"][n] for n in NEW_CHECKS}
     html = "".join(p.read_text() for p in report.rglob("*.html"))
     assert all(name in html for name in NEW_CHECKS)
+
+
+@pytest.mark.pcsc
+def test_the_enrolled_card_verified_live_through_pcscd(
+    pcscd: PCSCD, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`verify --reader`'s body: the e-signature certificate is read from the card itself."""
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    settings = BatchSettings(world.root / "csca.pem", at=at, esign_ca=world.root / "esign-ca.pem",
+                             online=True, center=world.center)  # fmt: skip
+    chip = VirtualChip.load(world.root / "chip.json")
+    capsys.readouterr()
+    with pcscd.card(PluggedChip(chip)):
+        code = run_verify_live(READERS[0], None, CAN, settings.trust(), at, True,
+                               out=tmp_path / "live", settings=settings)  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    checks = {c["name"]: c["status"] for c in doc["checks"]}
+    assert code == 0 and doc["live"] is True
+    assert {n: checks[n] for n in NEW_CHECKS} == dict.fromkeys(NEW_CHECKS, "pass")
+    assert (tmp_path / "live" / "EF.C.ESIGN").read_bytes() == world.certificate
