@@ -23,7 +23,7 @@ from pathlib import Path
 
 from asn1crypto import core, ocsp, x509
 
-from idcard.errors import DecodeError, VerificationError
+from idcard.errors import DecodeError
 from idcard.lds.dg11 import DG11
 from idcard.pinfl import pinfl_of
 from idcard.reader.document import ESIGN_FILES
@@ -60,15 +60,7 @@ _OCSP_SKEW = timedelta(minutes=5)
 def read_esign_files(folder: str | Path) -> dict[str, bytes]:
     """The e-signature files present in a dump folder (:data:`ESIGN_FILES`), by name."""
     root = Path(folder)
-    out: dict[str, bytes] = {}
-    for name in ESIGN_FILES:
-        path = root / name
-        try:
-            if path.is_file():
-                out[name] = path.read_bytes()
-        except OSError as exc:
-            raise VerificationError(f"{path}: cannot read ({exc.strerror})") from None
-    return out
+    return {name: (root / name).read_bytes() for name in ESIGN_FILES if (root / name).is_file()}
 
 
 @dataclass(frozen=True)
@@ -341,7 +333,7 @@ def _ocsp(
     if echoed is not None and echoed != nonce:
         return CheckResult(name, Status.FAIL, f"the OCSP answer of {url} carries another "
                            "request's nonce (a replayed answer)")  # fmt: skip
-    single = next((r for r in data["responses"] if _same_cert(r["cert_id"], cert, issuer)), None)
+    single = next((r for r in data["responses"] if r["cert_id"].native == cert_id.native), None)
     if single is None:
         return CheckResult(name, Status.NOT_CHECKED, f"the OCSP answer of {url} says nothing "
                            "about this certificate")  # fmt: skip
@@ -366,18 +358,6 @@ def _ocsp(
                            f"({reason}; OCSP {url})")  # fmt: skip
     return CheckResult(name, Status.FAIL, f"unknown to the CA's OCSP responder at {when}: the CA "
                        f"did not issue it (OCSP {url})")  # fmt: skip
-
-
-def _same_cert(cid: ocsp.CertId, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """``cid`` names ``cert`` of ``issuer`` (with whichever hash the responder chose)."""
-    algorithm = cid["hash_algorithm"]["algorithm"].native
-    if algorithm not in ("sha1", "sha256", "sha384", "sha512"):
-        return False
-    key = bytes(issuer.public_key["public_key"].contents[1:])
-    return bool(cid["serial_number"].native == cert.serial_number
-                and cid["issuer_key_hash"].native == hashlib.new(algorithm, key).digest()
-                and cid["issuer_name_hash"].native
-                == hashlib.new(algorithm, issuer.subject.dump()).digest())  # fmt: skip
 
 
 def check_esign(

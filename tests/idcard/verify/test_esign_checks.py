@@ -411,3 +411,26 @@ def test_ocsp_out_of_date_answer_is_not_checked(esign: EsignPKI) -> None:
             "esign_revocation"]
     assert status == "not-checked"
     assert reason.startswith(f"the OCSP answer of {site.url}/ocsp is dated in the future (")
+
+
+def test_ocsp_answer_about_another_certificate_is_not_checked(esign: EsignPKI) -> None:
+    """A genuine answer without a nonce (as pre-produced answers come, RFC 5019) about another
+    certificate of the CA says nothing about this one."""
+    from asn1crypto import ocsp
+
+    def pre_produced(about: bytes) -> bytes:
+        request = ocsp.OCSPRequest.load(request_for(ax509.Certificate.load(about),
+                                                    esign.ca.certificate, b"n"))
+        request["tbs_request"]["request_extensions"] = None
+        return OCSPResponder(esign.ca).respond(request.dump(force=True))
+
+    with serving(Site()) as site:
+        cert = _craft(esign, ocsp_url=f"{site.url}/ocsp")
+        site.routes["/ocsp"] = pre_produced(esign.holder)
+        assert _run(esign, cert)["esign_revocation"] == (
+            "not-checked", f"the OCSP answer of {site.url}/ocsp says nothing about this "
+            "certificate")
+        # an answer without a nonce about this very certificate is taken (here: unknown)
+        site.routes["/ocsp"] = pre_produced(cert)
+        status, reason = _run(esign, cert)["esign_revocation"]
+        assert status == "fail" and reason.startswith("unknown to the CA's OCSP responder")
