@@ -17,7 +17,7 @@ from idcard.verify.document import ExtraCheck
 from idcard.verify.holder import mrz_of
 from idcard.verify.report import CheckResult, Status
 from station.center.errors import CenterUnavailable, NotFound
-from station.domain.cards import VALID
+from station.domain.cards import VALID, parse_card_number
 from station.domain.errors import DomainError
 from station.errors import StationError
 from station.rules import age_on, expiry_date, validity_years
@@ -100,14 +100,19 @@ def center_check(client: CenterClient | None, where: str = "") -> ExtraCheck:
             return CheckResult(name, Status.NOT_CHECKED, mrz or "no DG1 in the dump")
         card = mrz.document_number
         try:
+            parse_card_number(card)
+        except DomainError:
+            return CheckResult(name, Status.FAIL, f"document number {card} is no card number of "
+                               "the Center's registry (2 letters and 7 digits)")  # fmt: skip
+        try:
             info = client.card_info(card)
         except CenterUnavailable as exc:
             return CheckResult(name, Status.NOT_CHECKED, f"the Center{at} could not be asked: "
                                f"{' '.join(str(exc).split())}")  # fmt: skip
-        except (NotFound, DomainError):
+        except NotFound:
             return CheckResult(name, Status.FAIL, f"card {card} is not in the Center's "
                                f"registry{at} (unknown card)")  # fmt: skip
-        except StationError as exc:
+        except StationError as exc:  # an answer that is not the Center's
             return CheckResult(name, Status.NOT_CHECKED, f"the Center{at} did not answer about "
                                f"card {card}: {' '.join(str(exc).split())}")  # fmt: skip
         pinfl = pinfl_of(mrz) if mrz.issuing_state == "UZB" else None

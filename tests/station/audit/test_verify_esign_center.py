@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.idcard.chip.cards import CAN, _keys, ds_pki, sample_cvca
-from tests.idcard.verify.online_kit import closed_url, free_port
+from tests.idcard.verify.online_kit import Site, closed_url, free_port
+from tests.idcard.verify.online_kit import serving as serving_site
 from tests.idcard.verify.pa_pki import pem, sign_files
 from tests.pcsc_harness import PCSCD, READERS, PluggedChip
 from tests.station.api.test_serve import serving
@@ -297,3 +298,33 @@ def test_the_enrolled_card_verified_live_through_pcscd(
     assert code == 0 and doc["live"] is True
     assert {n: checks[n] for n in NEW_CHECKS} == dict.fromkeys(NEW_CHECKS, "pass")
     assert (tmp_path / "live" / "EF.C.ESIGN").read_bytes() == world.certificate
+
+
+def _dg1(number: str) -> dict[str, bytes]:
+    """A DG1 of a TD1 MRZ (9303-5 §4.2) with ``number`` and correct check digits."""
+    from idcard import tlv
+    from idcard.mrz.check import check_digit
+
+    l1 = f"I<UZB{number}{check_digit(number)}".ljust(30, "<")
+    l2 = f"900315{check_digit('900315')}M361119{check_digit('361119')}UZB".ljust(29, "<")
+    l2 += check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
+    mrz = l1 + l2 + "GULOMOV<<OTKIR".ljust(30, "<")
+    return {"DG1": tlv.encode(0x61, tlv.encode(0x5F1F, mrz.encode()))}
+
+
+def test_center_status_of_a_number_no_card_has(world: World) -> None:
+    with CenterClient.over_http(world.center) as client:
+        result = center_check(client, world.center)(_dg1("X12345678"))
+    assert (result.status.value, result.reason) == (
+        "fail", "document number X12345678 is no card number of the Center's registry (2 "
+        "letters and 7 digits)")
+
+
+def test_center_status_of_an_answer_that_is_not_the_centers(world: World) -> None:
+    """A server at --center that answers 200 with JSON that is no card: not checked."""
+    card = world.answers[0].card
+    with serving_site(Site({f"/v1/cards/{card}": b"{}"})) as site, CenterClient.over_http(
+            site.url) as client:  # fmt: skip
+        result = center_check(client, site.url)(world.files[0])
+    assert result.status.value == "not-checked"
+    assert result.reason.startswith(f"the Center at {site.url} did not answer about card {card}: ")
