@@ -434,3 +434,53 @@ def test_ocsp_answer_about_another_certificate_is_not_checked(esign: EsignPKI) -
         site.routes["/ocsp"] = pre_produced(cert)
         status, reason = _run(esign, cert)["esign_revocation"]
         assert status == "fail" and reason.startswith("unknown to the CA's OCSP responder")
+
+
+@dataclass
+class _Delegate:
+    """What OCSPResponder needs of a CA, for a responder certificate the CA issued (RFC 6960
+    §4.2.2.2): its certificate, key and key id; the CA's register (never matched: unknown)."""
+
+    certificate: ax509.Certificate
+    signer: SoftwareSigner
+    register: EsignRegister
+
+    @property
+    def algorithm(self) -> object:
+        return self.signer.algorithm
+
+    @property
+    def key_id(self) -> bytes:
+        import hashlib
+
+        return hashlib.sha1(self.certificate.public_key["public_key"].contents[1:]).digest()  # noqa: S324
+
+
+def _delegate(esign: EsignPKI, *, ocsp_signing: bool) -> _Delegate:
+    key = _key()
+    ca_cert = x509.load_der_x509_certificate(esign.ca.certificate.dump())
+    b = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "OCSP responder")]))
+         .issuer_name(ca_cert.subject).public_key(key.public_key())
+         .serial_number(x509.random_serial_number())
+         .not_valid_before(NOW).not_valid_after(NOW + dt.timedelta(days=3650)))  # fmt: skip
+    if ocsp_signing:
+        b = b.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING]),
+                            critical=False)  # fmt: skip
+    der = b.sign(esign.ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    return _Delegate(ax509.Certificate.load(der), SoftwareSigner(key), esign.ca.register)
+
+
+def test_ocsp_answer_of_a_delegated_responder(esign: EsignPKI) -> None:
+    """A responder certificate the CA issued for OCSP signing is taken; without id-kp-
+    OCSPSigning it is not."""
+    authorised = OCSPResponder(_delegate(esign, ocsp_signing=True))  # type: ignore[arg-type]
+    with serving(Site({"/ocsp": authorised.respond})) as site:
+        cert = _craft(esign, ocsp_url=f"{site.url}/ocsp")
+        status, reason = _run(esign, cert)["esign_revocation"]
+        assert status == "fail" and reason.startswith("unknown to the CA's OCSP responder")
+        site.routes["/ocsp"] = OCSPResponder(
+            _delegate(esign, ocsp_signing=False)).respond  # type: ignore[arg-type]
+        assert _run(esign, cert)["esign_revocation"] == (
+            "fail", f"OCSP answer of {site.url}/ocsp: the responder's certificate is not for "
+            "OCSP signing")
