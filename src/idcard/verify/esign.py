@@ -261,7 +261,7 @@ def _responder_key(
     """The certificate whose key signed the answer: the CA itself, or a responder certificate
     it issued for OCSP signing (RFC 6960 §4.2.2.2); else why not."""
     rid = basic["tbs_response_data"]["responder_id"]
-    candidates = [issuer, *(basic["certs"] or [])] if basic["certs"].native else [issuer]
+    candidates = [issuer, *(basic["certs"] or [])]
 
     def named(c: x509.Certificate) -> bool:
         if rid.name == "by_key":

@@ -484,3 +484,30 @@ def test_ocsp_answer_of_a_delegated_responder(esign: EsignPKI) -> None:
         assert _run(esign, cert)["esign_revocation"] == (
             "fail", f"OCSP answer of {site.url}/ocsp: the responder's certificate is not for "
             "OCSP signing")
+
+
+def test_ocsp_responder_named_by_name(esign: EsignPKI) -> None:
+    """RFC 6960 §4.2.2.3 ResponderID byName: the CA's name is taken, another name is not."""
+    from asn1crypto import ocsp
+
+    def by_name(name: ax509.Name) -> object:
+        def answer(body: bytes) -> bytes:
+            response = ocsp.OCSPResponse.load(OCSPResponder(esign.ca).respond(body))
+            basic = response.basic_ocsp_response
+            data = basic["tbs_response_data"]
+            data["responder_id"] = ocsp.ResponderId(name="by_name", value=name)
+            tbs = data.dump(force=True)
+            basic["signature"] = esign.ca_key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+            basic["certs"] = None
+            return bytes(ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
+                "response_type": "basic_ocsp_response", "response": basic}}).dump(force=True))
+        return answer
+
+    with serving(Site({"/ocsp": by_name(esign.ca.certificate.subject)})) as site:
+        cert = _craft(esign, ocsp_url=f"{site.url}/ocsp")
+        status, reason = _run(esign, cert)["esign_revocation"]
+        assert status == "fail" and reason.startswith("unknown to the CA's OCSP responder")
+        site.routes["/ocsp"] = by_name(ax509.Name.build({"common_name": "Someone else"}))
+        assert _run(esign, cert)["esign_revocation"] == (
+            "fail", f"OCSP answer of {site.url}/ocsp: the answer is signed by a responder that "
+            "is neither the CA nor one it authorised")
