@@ -288,9 +288,13 @@ def test_key_usage_fails_naming_what_is_wrong(esign: EsignPKI) -> None:
     sign_only = _craft(esign, usage=("digital_signature",))
     assert _run(esign, sign_only, online=False)["esign_key_usage"] == (
         "fail", "keyUsage lacks non_repudiation (has digital_signature)")
-    neither = _craft(esign, usage=("key_agreement",))
+    neither = _craft(esign, usage=("key_agreement", "key_encipherment"))
     assert _run(esign, neither, online=False)["esign_key_usage"] == (
-        "fail", "keyUsage lacks digital_signature and non_repudiation (has key_agreement)")
+        "fail", "keyUsage lacks digital_signature and non_repudiation (has key_agreement, "
+        "key_encipherment)")
+    empty = _craft(esign, usage=())
+    assert _run(esign, empty, online=False)["esign_key_usage"] == (
+        "fail", "keyUsage lacks digital_signature and non_repudiation (has nothing)")
     absent = _craft(esign, usage=None)
     assert _run(esign, absent, online=False)["esign_key_usage"] == (
         "fail", "no keyUsage extension (digitalSignature and nonRepudiation expected)")
