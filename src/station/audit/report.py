@@ -8,11 +8,12 @@ with a time-stamp authority, else B-B.
 
 The report names the tool and its version, the time of verification, the trust material used
 (each file's SHA-256; each CSCA's and e-signature CA's certificate's, each master list's
-CSCAs' and signer's subject and SHA-256 fingerprint; each CRL's issuer and dates), per document its identity (document
-number, holder's name) and the certificates its chain ran through (DS up to the trust anchor,
-with fingerprints), and the signer (certificate subject, issuer, fingerprint, where the key
-was, the PAdES level). The report is made in a temporary sibling folder and renamed into place
-whole; an earlier report there is replaced, any other folder is refused.
+CSCAs' and signer's subject and SHA-256 fingerprint; each CRL's issuer and dates), per
+document its identity (document number, holder's name) and the certificates its chain ran
+through (DS up to the trust anchor, with fingerprints), and the signer (certificate subject,
+issuer, fingerprint, where the key was, the PAdES level). The report is made in a temporary
+sibling folder and renamed into place whole; an earlier report there is replaced, any other
+folder is refused.
 """
 
 from __future__ import annotations
