@@ -15,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.idcard.chip.cards import build_dump, ds_pki
 from tests.idcard.verify.online_kit import Site, closed_url, free_port, serving
 from tests.idcard.verify.pa_pki import asn1
@@ -515,3 +517,28 @@ def test_ocsp_responder_named_by_name(esign: EsignPKI) -> None:
         assert _run(esign, cert)["esign_revocation"] == (
             "fail", f"OCSP answer of {site.url}/ocsp: the answer is signed by a responder that "
             "is neither the CA nor one it authorised")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400), flip=st.integers(min_value=0))
+def test_any_bytes_give_results_never_exceptions(esign: EsignPKI, data: bytes, flip: int) -> None:
+    """Random bytes, and the holder's certificate with one byte changed, as EF.C.ESIGN and
+    EF.C.CA: every check is a result (offline)."""
+    broken = bytearray(esign.holder)
+    broken[flip % len(broken)] ^= 0x5A
+    for cert in (data, bytes(broken)):
+        result = _run(esign, cert, card_ca=data, online=False)
+        assert set(result) == set(ESIGN_CHECKS)
+
+
+def test_a_certificate_whose_issuer_name_does_not_parse(esign: EsignPKI) -> None:
+    """Found by the property above: asn1crypto parses names lazily, so a broken issuer name
+    (an RDN's SET tag turned APPLICATION) must fail when the certificate is loaded."""
+    issuer = bytes(esign.ca.certificate.subject.dump())
+    at = esign.holder.index(issuer) + 2  # the first RDN's SET tag after the SEQUENCE header
+    assert esign.holder[at] == 0x31
+    broken = esign.holder[:at] + b"\x71" + esign.holder[at + 1:]
+    result = _run(esign, broken, online=False)
+    status, reason = result["esign_chain"]
+    assert status == "fail" and reason.startswith("EF.C.ESIGN is not an X.509 certificate (")
