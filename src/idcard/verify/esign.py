@@ -314,7 +314,9 @@ def _ocsp(
                                f"{status}")  # fmt: skip
         basic = response.basic_ocsp_response
         data = basic["tbs_response_data"]
-        data.native  # noqa: B018 - parse fully now
+        basic.native  # noqa: B018 - parse it all now (the answer's certificates too)
+        for c in basic["certs"] or []:
+            _ = c.subject.human_friendly, c.issuer.human_friendly, c.extended_key_usage_value
     except (ValueError, TypeError, KeyError) as exc:
         return CheckResult(name, Status.NOT_CHECKED, f"the OCSP answer of {url} does not parse "
                            f"({' '.join(str(exc).split())})")  # fmt: skip

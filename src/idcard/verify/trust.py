@@ -380,7 +380,7 @@ class TrustStore:
             try:
                 for der in _der_blocks(data, (b"X509 CRL",)):
                     c = crl.CertificateList.load(der)
-                    _ = c.issuer, c["tbs_cert_list"]["revoked_certificates"].native
+                    _ = c.native, c.issuer.human_friendly  # parse it all now
                     out.append(c)
             except (ValueError, TypeError, KeyError, DecodeError) as exc:
                 problems.append(f"the CRL at {url} does not parse ({' '.join(str(exc).split())})")

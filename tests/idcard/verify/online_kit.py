@@ -67,7 +67,7 @@ def serving(site: Site, port: int = 0) -> Iterator[Site]:
             self._answer(self.rfile.read(int(self.headers.get("Content-Length", 0))))
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     site.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

@@ -542,3 +542,22 @@ def test_a_certificate_whose_issuer_name_does_not_parse(esign: EsignPKI) -> None
     result = _run(esign, broken, online=False)
     status, reason = result["esign_chain"]
     assert status == "fail" and reason.startswith("EF.C.ESIGN is not an X.509 certificate (")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flip=st.integers(min_value=0), junk=st.binary(max_size=200))
+def test_any_ocsp_answer_gives_a_result(esign: EsignPKI, flip: int, junk: bytes) -> None:
+    """The CA's genuine answer with one byte changed, and random bytes: a result, never an
+    exception (an answer comes from the network)."""
+
+    def flipped(body: bytes) -> bytes:
+        answer = bytearray(OCSPResponder(esign.ca).respond(body))
+        answer[flip % len(answer)] ^= 0x5A
+        return bytes(answer)
+
+    with serving(Site({"/ocsp": flipped, "/junk": junk})) as site:
+        for path in ("/ocsp", "/junk"):
+            cert = _craft(esign, ocsp_url=f"{site.url}{path}")
+            status, _ = _run(esign, cert)["esign_revocation"]
+            assert status in ("fail", "not-checked")

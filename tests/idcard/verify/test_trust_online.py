@@ -10,6 +10,8 @@ import pytest
 from asn1crypto import crl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.idcard.verify.online_kit import Site, closed_url, serving
 from tests.idcard.verify.pa_pki import PKI, VERIFY_AT, asn1, sample_files, sign_files
 
@@ -152,3 +154,17 @@ def test_dates_in_reasons_are_the_crls() -> None:
         late = verify_passive(files, trust, at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert late.revocation.reason == ("DS and CSCA not on the CSCA's CRL (CRL past its "
                                       f"nextUpdate 2025-12-01; CRL fetched from {url})")
+
+
+@settings(max_examples=25, deadline=None)
+@given(flip=st.integers(min_value=0))
+def test_a_fetched_crl_with_any_byte_changed_gives_a_result(flip: int) -> None:
+    """A CRL comes from the network: one byte changed, revocation is a result, never an
+    exception (and never a pass unless the change left the CRL's signature valid)."""
+    with serving(Site()) as site:
+        pki = _pki_with_cdp(f"{site.url}/csca.crl", slot=12)
+        good = bytearray(pki.crl())
+        good[flip % len(good)] ^= 0x5A
+        site.routes["/csca.crl"] = bytes(good)
+        status, _ = _revocation(pki, fetcher=Fetcher(timeout=5))
+    assert status in ("fail", "not-checked")
