@@ -140,10 +140,7 @@ def _certificate_pinfl(cert: x509.Certificate) -> tuple[str | None, str | None]:
     attribute = serial = None
     for rdn in cert.subject.chosen:
         for atv in rdn:
-            kind = atv["type"].dotted
-            value = atv["value"].native
-            if not isinstance(value, str):
-                continue
+            kind, value = atv["type"].dotted, str(atv["value"].native)
             if kind == ID_UZ_PINFL:
                 attribute = value
             elif kind == "2.5.4.5" and value.startswith(_PNO):
@@ -164,9 +161,10 @@ def _document_pinfls(files: Mapping[str, bytes]) -> dict[str, str]:
         try:
             number = DG11.decode(raw).personal_number
         except DecodeError:
-            number = None
-        if number:
-            out["DG11"] = number
+            pass
+        else:
+            if number:
+                out["DG11"] = number
     return out
 
 

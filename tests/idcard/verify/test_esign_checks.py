@@ -105,11 +105,12 @@ def _craft(
     issuer_key: ec.EllipticCurvePrivateKey | None = None,
     issuer_name: x509.Name | None = None,
     key: ec.EllipticCurvePrivateKey | None = None,
+    common_name: str = "OTKIR GULOMOV",
 ) -> bytes:
     """A certificate the test makes itself, signed by the CA's key unless told otherwise."""
     ca_cert = x509.load_der_x509_certificate(pki.ca.certificate.dump())
     names = [x509.NameAttribute(NameOID.COUNTRY_NAME, "UZ"),
-             x509.NameAttribute(NameOID.COMMON_NAME, "OTKIR GULOMOV")]  # fmt: skip
+             x509.NameAttribute(NameOID.COMMON_NAME, common_name)]  # fmt: skip
     if serial is not None:
         names.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PNOUZ-{serial}"))
     if attribute is not None:
@@ -253,6 +254,9 @@ def test_holder_of_a_certificate_without_pinfl_or_with_two(esign: EsignPKI) -> N
     assert _run(esign, only_serial, online=False)["esign_holder"][0] == "pass"
     only_attribute = _craft(esign, attribute=PINFL, serial=None)
     assert _run(esign, only_attribute, online=False)["esign_holder"][0] == "pass"
+    # only serialNumber carries the PNO form: another attribute that looks like it is no PINFL
+    named = _craft(esign, attribute=PINFL, serial=None, common_name=f"PNOUZ-{OTHER_PINFL}")
+    assert _run(esign, named, online=False)["esign_holder"][0] == "pass"
 
 
 def test_holder_not_checked_without_a_pinfl_in_the_document(esign: EsignPKI) -> None:
@@ -272,6 +276,18 @@ def test_validity_fails_before_and_after_the_period(esign: EsignPKI) -> None:
     late = dt.datetime(2028, 3, 1, tzinfo=UTC)
     assert _run(esign, esign.holder, at=late, online=False)["esign_validity"] == (
         "fail", f"expired on 2028-02-02 (valid {span})")
+
+
+def test_validity_includes_both_ends_of_the_period(esign: EsignPKI) -> None:
+    """RFC 5280 §4.1.2.5: notBefore and notAfter are inclusive."""
+    validity = ax509.Certificate.load(esign.holder)["tbs_certificate"]["validity"].native
+    for at in (validity["not_before"], validity["not_after"]):
+        assert _run(esign, esign.holder, at=at, online=False)["esign_validity"][0] == "pass"
+    second = dt.timedelta(seconds=1)
+    assert _run(esign, esign.holder, at=validity["not_before"] - second,
+                online=False)["esign_validity"][0] == "fail"  # fmt: skip
+    assert _run(esign, esign.holder, at=validity["not_after"] + second,
+                online=False)["esign_validity"][0] == "fail"  # fmt: skip
 
 
 def test_validity_past_the_card_fails(esign: EsignPKI) -> None:
