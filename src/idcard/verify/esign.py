@@ -313,8 +313,6 @@ def _ocsp(
         basic = response.basic_ocsp_response
         data = basic["tbs_response_data"]
         basic.native  # noqa: B018 - parse it all now (the answer's certificates too)
-        for c in basic["certs"] or []:
-            _ = c.subject.human_friendly, c.issuer.human_friendly, c.extended_key_usage_value
     except (ValueError, TypeError, KeyError) as exc:
         return CheckResult(name, Status.NOT_CHECKED, f"the OCSP answer of {url} does not parse "
                            f"({' '.join(str(exc).split())})")  # fmt: skip
@@ -324,8 +322,9 @@ def _ocsp(
     try:
         valid = _signature.verify(signer.public_key, basic["signature_algorithm"],
                                   bytes(basic["signature"].native), bytes(data.dump()))  # fmt: skip
-    except _signature.UnsupportedKey:
-        valid = False
+    except _signature.UnsupportedKey as exc:
+        return CheckResult(name, Status.NOT_CHECKED, f"the OCSP answer of {url} is signed with a "
+                           f"key this tool does not verify ({exc})")  # fmt: skip
     if not valid:
         return CheckResult(name, Status.FAIL, f"the OCSP answer of {url} is not signed by the "
                            "certificate's CA or its responder")  # fmt: skip

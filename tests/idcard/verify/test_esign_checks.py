@@ -4,6 +4,7 @@ exact reason; OCSP asks the CA's real responder (station.services) on 127.0.0.1.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,9 +76,12 @@ def esign(tmp_path_factory: pytest.TempPathFactory) -> object:
 
 def _run(pki: EsignPKI, cert: bytes | None, *, files: Mapping[str, bytes] | None = None,
          anchors: tuple[ax509.Certificate, ...] | None = None, online: bool = True,
-         card_ca: bytes | None = None, at: dt.datetime = AT) -> Result:  # fmt: skip
+         card_ca: bytes | None = None, at: dt.datetime = AT,
+         clock: dt.datetime | None = None) -> Result:  # fmt: skip
     trust = EsignTrust(anchors if anchors is not None else (pki.ca.certificate,),
                        Fetcher(timeout=5) if online else None)  # fmt: skip
+    if clock is not None:
+        trust = dataclasses.replace(trust, clock=lambda: clock)
     esign_files = {} if cert is None else {"EF.C.ESIGN": cert}
     if card_ca is not None:
         esign_files["EF.C.CA"] = card_ca
@@ -577,3 +581,108 @@ def test_any_ocsp_answer_gives_a_result(esign: EsignPKI, flip: int, junk: bytes)
             cert = _craft(esign, ocsp_url=f"{site.url}{path}")
             status, _ = _run(esign, cert)["esign_revocation"]
             assert status in ("fail", "not-checked")
+
+
+def test_ocsp_answer_times_at_the_edges_of_the_leeway(esign: EsignPKI) -> None:
+    """thisUpdate up to 5 minutes ahead and nextUpdate up to 5 minutes past are taken."""
+    t = dt.datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    responder = OCSPResponder(esign.ca, validity=dt.timedelta(hours=1), clock=lambda: t)
+    skew, second = dt.timedelta(minutes=5), dt.timedelta(seconds=1)
+    with serving(Site({"/ocsp": responder.respond})) as site:
+        cert = _craft(esign, ocsp_url=f"{site.url}/ocsp")
+
+        def status(now: dt.datetime) -> str:
+            return _run(esign, cert, clock=now)["esign_revocation"][0]
+
+        assert status(t - skew) == "fail"  # taken: unknown
+        assert status(t - skew - second) == "not-checked"  # dated in the future
+        assert status(t + dt.timedelta(hours=1) + skew) == "fail"
+        assert status(t + dt.timedelta(hours=1) + skew + second) == "not-checked"  # out of date
+
+
+def test_ocsp_revoked_without_a_reason(esign: EsignPKI) -> None:
+    cert = _issue(esign.ca)
+    serial = ax509.Certificate.load(cert).serial_number
+    esign.ca.revoke(serial, "unspecified", when=dt.datetime(2026, 6, 1, 9, tzinfo=UTC))
+    assert _run(esign, cert)["esign_revocation"] == (
+        "fail", f"revoked on 2026-06-01 09:00 UTC (no reason given; OCSP {esign.url}/ocsp)")
+
+
+def test_ocsp_urls_of_other_schemes_are_not_asked(esign: EsignPKI) -> None:
+    https = closed_url("/ocsp").replace("http://", "https://")
+    status, reason = _run(esign, _craft(esign, ocsp_url=https))["esign_revocation"]
+    assert status == "not-checked"
+    assert reason.startswith(f"the OCSP responder {https} could not be asked: unreachable (")
+    assert _run(esign, _craft(esign, ocsp_url="ldap://directory.example/ocsp"))[
+        "esign_revocation"] == ("not-checked", "the certificate names no http(s) OCSP responder "
+                                "(authorityInfoAccess)")
+
+
+def test_ocsp_answer_with_a_certificate_that_does_not_parse(esign: EsignPKI) -> None:
+    """The answer's certificates are parsed before use: a broken one is no exception."""
+    from asn1crypto import ocsp
+
+    issuer = bytes(esign.ca.certificate.subject.dump())
+    at = esign.holder.index(issuer) + 2
+    broken = esign.holder[:at] + b"\x71" + esign.holder[at + 1:]
+
+    def answer(body: bytes) -> bytes:
+        response = ocsp.OCSPResponse.load(OCSPResponder(esign.ca).respond(body))
+        basic = response.basic_ocsp_response
+        basic["certs"] = [ax509.Certificate.load(esign.holder)]
+        good = bytes(ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
+            "response_type": "basic_ocsp_response", "response": basic}}).dump(force=True))
+        return good.replace(esign.holder, broken)  # the same length: only the name breaks
+
+    with serving(Site({"/ocsp": answer})) as site:
+        status, reason = _run(esign, _craft(esign, ocsp_url=f"{site.url}/ocsp"))[
+            "esign_revocation"]
+    assert status == "not-checked"
+    assert reason.startswith(f"the OCSP answer of {site.url}/ocsp does not parse (")
+
+
+def test_ocsp_answer_that_does_not_parse_names_why(esign: EsignPKI) -> None:
+    from asn1crypto import ocsp
+
+    try:
+        ocsp.OCSPResponse.load(b"not DER").native  # noqa: B018
+    except ValueError as exc:
+        why = " ".join(str(exc).split())
+    with serving(Site({"/ocsp": b"not DER"})) as site:
+        assert _run(esign, _craft(esign, ocsp_url=f"{site.url}/ocsp"))["esign_revocation"] == (
+            "not-checked", f"the OCSP answer of {site.url}/ocsp does not parse ({why})")
+
+
+def test_ocsp_answer_signed_with_a_key_this_tool_does_not_verify(esign: EsignPKI) -> None:
+    """A responder certificate the CA issued for an Ed25519 key: not checked, not failed."""
+    from asn1crypto import ocsp
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    ca_cert = x509.load_der_x509_certificate(esign.ca.certificate.dump())
+    responder = ax509.Certificate.load(x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ed responder")]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW).not_valid_after(NOW + dt.timedelta(days=365))
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING]),
+                       critical=False)
+        .sign(esign.ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))  # fmt: skip
+
+    def answer(body: bytes) -> bytes:
+        response = ocsp.OCSPResponse.load(OCSPResponder(esign.ca).respond(body))
+        basic = response.basic_ocsp_response
+        data = basic["tbs_response_data"]
+        data["responder_id"] = ocsp.ResponderId(name="by_name", value=responder.subject)
+        basic["signature_algorithm"] = {"algorithm": "ed25519"}
+        basic["signature"] = key.sign(data.dump(force=True))
+        basic["certs"] = [responder]
+        return bytes(ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
+            "response_type": "basic_ocsp_response", "response": basic}}).dump(force=True))
+
+    with serving(Site({"/ocsp": answer})) as site:
+        status, reason = _run(esign, _craft(esign, ocsp_url=f"{site.url}/ocsp"))[
+            "esign_revocation"]
+    assert status == "not-checked"
+    assert reason.startswith(f"the OCSP answer of {site.url}/ocsp is signed with a key this tool "
+                             "does not verify (")
