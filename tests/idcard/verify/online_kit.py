@@ -58,7 +58,10 @@ def serving(site: Site, port: int = 0) -> Iterator[Site]:
             self.send_response(200)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(answer)
+            try:
+                self.wfile.write(answer)
+            except BrokenPipeError:
+                pass  # the client stopped reading (an answer too large for it)
 
         def do_GET(self) -> None:
             self._answer(b"")
