@@ -62,22 +62,20 @@ class Fetcher:
     def _request(self, url: str, body: bytes | None, content_type: str | None) -> bytes:
         if not url.lower().startswith(("http://", "https://")):
             raise FetchError(url, "only http and https URLs are fetched")
-        request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST")  # noqa: S310 - http(s) checked above
-        if content_type is not None:
-            request.add_header("Content-Type", content_type)
         try:
+            request = urllib.request.Request(url, data=body,  # noqa: S310 - http(s) checked above
+                                             method="GET" if body is None else "POST")
+            if content_type is not None:
+                request.add_header("Content-Type", content_type)
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked above
                 data = bytes(response.read(MAX_BYTES + 1))
         except urllib.error.HTTPError as exc:
             raise FetchError(url, f"HTTP {exc.code} {exc.reason}") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
+        except (OSError, ValueError) as exc:  # URLError (its reason), a timeout, a bad URL
+            why = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(why, TimeoutError):
                 raise FetchError(url, f"no answer within {self.timeout:g} s") from None
-            raise FetchError(url, f"unreachable ({exc.reason})") from None
-        except TimeoutError:
-            raise FetchError(url, f"no answer within {self.timeout:g} s") from None
-        except (OSError, ValueError) as exc:
-            raise FetchError(url, f"unreachable ({exc})") from None
+            raise FetchError(url, f"unreachable ({why})") from None
         if len(data) > MAX_BYTES:
             raise FetchError(url, f"the answer is larger than {MAX_BYTES} bytes")
         return data

@@ -33,6 +33,8 @@ class Site:
 
     routes: dict[str, Answer] = field(default_factory=dict)
     hits: Counter[str] = field(default_factory=Counter)
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """(method, path, Content-Type) of each request."""
     delay: float = 0.0
     url: str = ""
 
@@ -47,6 +49,7 @@ def serving(site: Site, port: int = 0) -> Iterator[Site]:
 
         def _answer(self, body: bytes) -> None:
             site.hits[self.path] += 1
+            site.requests.append((self.command, self.path, self.headers.get("Content-Type")))
             if site.delay:
                 time.sleep(site.delay)
             answer = site.routes.get(self.path, 404)

@@ -168,3 +168,40 @@ def test_a_fetched_crl_with_any_byte_changed_gives_a_result(flip: int) -> None:
         site.routes["/csca.crl"] = bytes(good)
         status, _ = _revocation(pki, fetcher=Fetcher(timeout=5))
     assert status in ("fail", "not-checked")
+
+
+def test_the_fetcher_gets_and_posts_and_names_the_url() -> None:
+    with serving(Site({"/crl": b"crl", "/ocsp": lambda body: body[::-1]})) as site:
+        fetcher = Fetcher(timeout=5)
+        assert fetcher.get(f"{site.url}/crl") == b"crl"
+        assert fetcher.post(f"{site.url}/ocsp", b"abc", "application/ocsp-request") == b"cba"
+        assert site.requests == [("GET", "/crl", None),
+                                 ("POST", "/ocsp", "application/ocsp-request")]  # fmt: skip
+        with pytest.raises(FetchError) as gone:
+            fetcher.get(f"{site.url}/none")
+    assert (gone.value.url, gone.value.reason) == (f"{site.url}/none", "HTTP 404 Not Found")
+
+
+def test_the_fetcher_tries_https_and_refuses_a_broken_url() -> None:
+    https = closed_url("/x").replace("http://", "HTTPS://")
+    with pytest.raises(FetchError) as refused:
+        Fetcher(timeout=5).get(https)
+    assert refused.value.url == https and refused.value.reason.startswith("unreachable (")
+    with pytest.raises(FetchError) as broken:
+        Fetcher(timeout=5).get("http://[bad/crl")
+    assert (broken.value.url, broken.value.reason) == ("http://[bad/crl",
+                                                       "unreachable (Invalid IPv6 URL)")
+
+
+def test_the_fetcher_names_a_timeout() -> None:
+    site = Site(delay=2.0)
+    with serving(site) as site:
+        site.routes["/slow"] = b"late"
+        with pytest.raises(FetchError) as slow:
+            Fetcher(timeout=0.3).get(f"{site.url}/slow")
+    assert (slow.value.url, slow.value.reason) == (f"{site.url}/slow", "no answer within 0.3 s")
+
+
+def test_the_fetcher_takes_an_answer_of_the_largest_size() -> None:
+    with serving(Site({"/max": b"\0" * MAX_BYTES})) as site:
+        assert len(Fetcher(timeout=30).get(f"{site.url}/max")) == MAX_BYTES

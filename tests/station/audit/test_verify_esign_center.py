@@ -33,6 +33,7 @@ from idcard.lds.dump import Dump
 from idcard.pinfl import PINFL
 from idcard.reader.personalize import personalize
 from idcard.verify.esign import ESIGN_CHECKS
+from idcard.verify.report import CheckResult
 from pki.esign import EsignCA, EsignRegister, HolderRecord, ServiceURLs
 from pki.keys import SoftwareSigner
 from station.api import create_app
@@ -41,11 +42,13 @@ from station.audit.batch import BatchSettings
 from station.audit.rules import center_check
 from station.card_data import build_card_data
 from station.center import CenterAnswer, receive_request, record_card_status
+from station.center.models import CardInfo
 from station.cli import main
 from station.cli.verify import run_verify_live
 from station.client import CenterClient
 from station.db import Database, Role, open_database, sqlite_url
 from station.domain.cards import CardStatus
+from station.domain.errors import DomainError
 from station.domain.person import PersonName
 from station.enrollment import enroll_card
 
@@ -228,29 +231,40 @@ def test_center_status_fails_for_a_card_no_longer_in_use(world: World, card: int
     record_card_status(world.db, answer.card, status, operator="op1", now=NOW)
     with CenterClient.over_http(world.center) as client:
         result = center_check(client, world.center)(world.files[card])
-    assert (result.status.value, result.reason) == (
-        "fail", f"card {answer.card} is {status.value} in the Center's registry at {world.center}")
+        unnamed = center_check(client)(world.files[card])  # no URL to name
+    assert (result.name, result.status.value, result.reason) == (
+        "center_status", "fail",
+        f"card {answer.card} is {status.value} in the Center's registry at {world.center}")
+    assert unnamed.reason == f"card {answer.card} is {status.value} in the Center's registry"
 
 
 def test_center_status_of_a_card_never_handed_over_or_unknown(world: World) -> None:
     with CenterClient.over_http(world.center) as client:
         check = center_check(client, world.center)
         never = check(world.files[3])
+        assert never.name == "center_status"
         assert (never.status.value, never.reason) == (
             "fail", f"card {world.answers[3].card} is verified in the Center's registry at "
             f"{world.center}")
         unknown = _files(dataclasses.replace(world.answers[0], card="AD7777777"))
         result = check(unknown)
+        assert result.name == "center_status"
         assert (result.status.value, result.reason) == (
             "fail", f"card AD7777777 is not in the Center's registry at {world.center} (unknown "
             "card)")
         other = _files(dataclasses.replace(world.answers[0], pinfl=world.answers[1].pinfl))
         result = check(other)
+        assert result.name == "center_status"
         assert (result.status.value, result.reason) == (
             "fail", f"the Center's registry at {world.center} holds card {world.answers[0].card} "
             "for another PINFL than the document's")
-        assert check({}).reason == "no DG1 in the dump"
-    assert center_check(None)(world.files[0]).reason == "no Center given (--center URL)"
+        assert _triple(check({})) == ("center_status", "not-checked", "no DG1 in the dump")
+        in_use = center_check(client)(world.files[0])
+        assert _triple(in_use) == ("center_status", "pass",
+                                   f"card {world.answers[0].card} is handed-over (in use) in the "
+                                   "Center's registry")  # fmt: skip
+    assert _triple(center_check(None)(world.files[0])) == (
+        "center_status", "not-checked", "no Center given (--center URL)")
 
 
 def test_new_checks_in_the_batch_files_and_the_report(world: World, read: Path,
@@ -315,6 +329,7 @@ def _dg1(number: str) -> dict[str, bytes]:
 def test_center_status_of_a_number_no_card_has(world: World) -> None:
     with CenterClient.over_http(world.center) as client:
         result = center_check(client, world.center)(_dg1("X12345678"))
+    assert result.name == "center_status"
     assert (result.status.value, result.reason) == (
         "fail", "document number X12345678 is no card number of the Center's registry (2 "
         "letters and 7 digits)")
@@ -326,5 +341,13 @@ def test_center_status_of_an_answer_that_is_not_the_centers(world: World) -> Non
     with serving_site(Site({f"/v1/cards/{card}": b"{}"})) as site, CenterClient.over_http(
             site.url) as client:  # fmt: skip
         result = center_check(client, site.url)(world.files[0])
-    assert result.status.value == "not-checked"
-    assert result.reason.startswith(f"the Center at {site.url} did not answer about card {card}: ")
+    try:
+        CardInfo.from_json({})
+    except DomainError as exc:
+        why = " ".join(str(exc).split())
+    assert _triple(result) == ("center_status", "not-checked",
+                               f"the Center at {site.url} did not answer about card {card}: {why}")
+
+
+def _triple(result: CheckResult) -> tuple[str, str, str]:
+    return result.name, result.status.value, result.reason
