@@ -255,10 +255,10 @@ def _request(cert_id: ocsp.CertId, nonce: bytes) -> bytes:
 
 
 def _responder_key(
-    basic: ocsp.BasicOCSPResponse, issuer: x509.Certificate
+    basic: ocsp.BasicOCSPResponse, issuer: x509.Certificate, now: datetime
 ) -> x509.Certificate | str:
     """The certificate whose key signed the answer: the CA itself, or a responder certificate
-    it issued for OCSP signing (RFC 6960 §4.2.2.2); else why not."""
+    it issued for OCSP signing, valid ``now`` (RFC 6960 §4.2.2.2); else why not."""
     rid = basic["tbs_response_data"]["responder_id"]
     candidates = [issuer, *(basic["certs"] or [])]
 
@@ -279,6 +279,10 @@ def _responder_key(
         eku = c.extended_key_usage_value
         if eku is None or "ocsp_signing" not in eku.native:
             return "the responder's certificate is not for OCSP signing"
+        validity = c["tbs_certificate"]["validity"].native
+        if not validity["not_before"] <= now <= validity["not_after"]:
+            return (f"the responder's certificate is not valid now (valid "
+                    f"{validity['not_before']:%Y-%m-%d} to {validity['not_after']:%Y-%m-%d})")
         return c
     return "the answer is signed by a responder that is neither the CA nor one it authorised"
 
@@ -316,9 +320,10 @@ def _ocsp(
     except (ValueError, TypeError, KeyError) as exc:
         return CheckResult(name, Status.NOT_CHECKED, f"the OCSP answer of {url} does not parse "
                            f"({' '.join(str(exc).split())})")  # fmt: skip
-    signer = _responder_key(basic, issuer)
+    now = trust.clock()
+    signer = _responder_key(basic, issuer, now)
     if isinstance(signer, str):
-        return CheckResult(name, Status.FAIL, f"OCSP answer of {url}: {signer}")
+        return CheckResult(name, Status.FAIL, f"the OCSP answer of {url}: {signer}")
     try:
         valid = _signature.verify(signer.public_key, basic["signature_algorithm"],
                                   bytes(basic["signature"].native), bytes(data.dump()))  # fmt: skip
@@ -337,7 +342,6 @@ def _ocsp(
     if single is None:
         return CheckResult(name, Status.NOT_CHECKED, f"the OCSP answer of {url} says nothing "
                            "about this certificate")  # fmt: skip
-    now = trust.clock()
     this_update = single["this_update"].native
     next_update = single["next_update"].native
     if this_update > now + _OCSP_SKEW:

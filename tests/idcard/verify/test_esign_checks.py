@@ -378,12 +378,12 @@ def test_ocsp_answer_of_another_ca_fails(esign: EsignPKI, tmp_path: Path) -> Non
     with serving(Site({"/ocsp": forger.respond})) as site:
         result = _run(esign, _craft(esign, ocsp_url=f"{site.url}/ocsp"))
         assert result["esign_revocation"] == (
-            "fail", f"OCSP answer of {site.url}/ocsp: the responder's certificate was not issued "
-            "by the certificate's CA")
+            "fail", f"the OCSP answer of {site.url}/ocsp: the responder's certificate was not "
+            "issued by the certificate's CA")
         site.routes["/ocsp"] = OCSPResponder(other, include_certificate=False).respond
         result = _run(esign, _craft(esign, ocsp_url=f"{site.url}/ocsp"))
         assert result["esign_revocation"] == (
-            "fail", f"OCSP answer of {site.url}/ocsp: the answer is signed by a responder that "
+            "fail", f"the OCSP answer of {site.url}/ocsp: the answer is signed by a responder that "
             "is neither the CA nor one it authorised")
 
 
@@ -482,14 +482,15 @@ class _Delegate:
         return hashlib.sha1(self.certificate.public_key["public_key"].contents[1:]).digest()  # noqa: S324
 
 
-def _delegate(esign: EsignPKI, *, ocsp_signing: bool) -> _Delegate:
+def _delegate(esign: EsignPKI, *, ocsp_signing: bool,
+              not_after: dt.datetime = NOW + dt.timedelta(days=3650)) -> _Delegate:  # fmt: skip
     key = _key()
     ca_cert = x509.load_der_x509_certificate(esign.ca.certificate.dump())
     b = (x509.CertificateBuilder()
          .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "OCSP responder")]))
          .issuer_name(ca_cert.subject).public_key(key.public_key())
          .serial_number(x509.random_serial_number())
-         .not_valid_before(NOW).not_valid_after(NOW + dt.timedelta(days=3650)))  # fmt: skip
+         .not_valid_before(NOW).not_valid_after(not_after))  # fmt: skip
     if ocsp_signing:
         b = b.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING]),
                             critical=False)  # fmt: skip
@@ -508,8 +509,13 @@ def test_ocsp_answer_of_a_delegated_responder(esign: EsignPKI) -> None:
         site.routes["/ocsp"] = OCSPResponder(
             _delegate(esign, ocsp_signing=False)).respond  # type: ignore[arg-type]
         assert _run(esign, cert)["esign_revocation"] == (
-            "fail", f"OCSP answer of {site.url}/ocsp: the responder's certificate is not for "
+            "fail", f"the OCSP answer of {site.url}/ocsp: the responder's certificate is not for "
             "OCSP signing")
+        expired = _delegate(esign, ocsp_signing=True, not_after=NOW + dt.timedelta(days=30))
+        site.routes["/ocsp"] = OCSPResponder(expired).respond  # type: ignore[arg-type]
+        assert _run(esign, cert)["esign_revocation"] == (
+            "fail", f"the OCSP answer of {site.url}/ocsp: the responder's certificate is not "
+            "valid now (valid 2026-02-02 to 2026-03-04)")
 
 
 def test_ocsp_responder_named_by_name(esign: EsignPKI) -> None:
@@ -535,7 +541,7 @@ def test_ocsp_responder_named_by_name(esign: EsignPKI) -> None:
         assert status == "fail" and reason.startswith("unknown to the CA's OCSP responder")
         site.routes["/ocsp"] = by_name(ax509.Name.build({"common_name": "Someone else"}))
         assert _run(esign, cert)["esign_revocation"] == (
-            "fail", f"OCSP answer of {site.url}/ocsp: the answer is signed by a responder that "
+            "fail", f"the OCSP answer of {site.url}/ocsp: the answer is signed by a responder that "
             "is neither the CA nor one it authorised")
 
 
