@@ -185,6 +185,9 @@ class HSMSession:
                 if code != PyKCS11.CKR_USER_ALREADY_LOGGED_IN:
                     self.close()
                     raise HSMError("C_Login", _code_name(code)) from None
+            except BaseException:  # no PIN given (the callback raised): no session left open,
+                self.close()  # else it would keep a later login alive after its session ended
+                raise
         return self
 
     def __exit__(
