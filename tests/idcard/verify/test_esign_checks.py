@@ -692,3 +692,31 @@ def test_ocsp_answer_signed_with_a_key_this_tool_does_not_verify(esign: EsignPKI
     assert status == "not-checked"
     assert reason.startswith(f"the OCSP answer of {site.url}/ocsp is signed with a key this tool "
                              "does not verify (")
+
+
+def test_the_ocsp_request_sent(esign: EsignPKI) -> None:
+    """RFC 6960 §4.1 / RFC 8954: one SHA-1 CertID, a fresh 16-byte nonce, non-critical, POSTed
+    as application/ocsp-request."""
+    from asn1crypto import ocsp
+
+    bodies: list[bytes] = []
+
+    def answer(body: bytes) -> bytes:
+        bodies.append(body)
+        return OCSPResponder(esign.ca).respond(body)
+
+    with serving(Site({"/ocsp": answer})) as site:
+        cert = _craft(esign, ocsp_url=f"{site.url}/ocsp")
+        _run(esign, cert)
+        _run(esign, cert)
+    assert site.requests == [("POST", "/ocsp", "application/ocsp-request")] * 2
+    nonces = []
+    for body in bodies:
+        tbs = ocsp.OCSPRequest.load(body)["tbs_request"]
+        [one] = tbs["request_list"]
+        assert one["req_cert"]["hash_algorithm"]["algorithm"].native == "sha1"
+        assert one["req_cert"]["serial_number"].native == ax509.Certificate.load(cert).serial_number
+        [nonce] = tbs["request_extensions"]
+        assert (nonce["extn_id"].native, nonce["critical"].native) == ("nonce", False)
+        nonces.append(nonce["extn_value"].parsed.native)
+    assert [len(n) for n in nonces] == [16, 16] and nonces[0] != nonces[1]

@@ -42,6 +42,7 @@ from station.audit.batch import BatchSettings
 from station.audit.rules import center_check
 from station.card_data import build_card_data
 from station.center import CenterAnswer, receive_request, record_card_status
+from station.center.errors import CenterUnavailable
 from station.center.models import CardInfo
 from station.cli import main
 from station.cli.verify import run_verify_live
@@ -324,6 +325,18 @@ def _dg1(number: str) -> dict[str, bytes]:
     l2 += check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
     mrz = l1 + l2 + "GULOMOV<<OTKIR".ljust(30, "<")
     return {"DG1": tlv.encode(0x61, tlv.encode(0x5F1F, mrz.encode()))}
+
+
+def test_center_status_of_an_unreachable_center(world: World) -> None:
+    url = closed_url()
+    with CenterClient.over_http(url, timeout=5) as client:
+        try:
+            client.card_info(world.answers[0].card)
+        except CenterUnavailable as exc:
+            why = " ".join(str(exc).split())
+        result = center_check(client, url)(world.files[0])
+    assert _triple(result) == ("center_status", "not-checked",
+                               f"the Center at {url} could not be asked: {why}")
 
 
 def test_center_status_of_a_number_no_card_has(world: World) -> None:
