@@ -87,8 +87,6 @@ def _load(data: bytes | None) -> x509.Certificate | str | None:
     try:
         cert = x509.Certificate.load(data)
         _ = cert.native, cert.subject.human_friendly, cert.issuer.human_friendly  # parse it all
-        _ = cert.key_usage_value, cert.basic_constraints_value, cert.authority_key_identifier
-        _ = cert.key_identifier, cert.ocsp_urls, cert.extended_key_usage_value
         return cert
     except (ValueError, TypeError, KeyError) as exc:
         return " ".join(str(exc).split()) or type(exc).__name__
