@@ -185,6 +185,9 @@ class HSMSession:
                 if code != PyKCS11.CKR_USER_ALREADY_LOGGED_IN:
                     self.close()
                     raise HSMError("C_Login", _code_name(code)) from None
+            except BaseException:  # no PIN given (the callback raised): no session left open,
+                self.close()  # else it would keep a later login alive after its session ended
+                raise
         return self
 
     def __exit__(
@@ -269,6 +272,14 @@ class HSMSession:
         if len(found) > 1:
             raise KeyStoreError(f"{len(found)} private keys match {what}")
         return self._key_from_handle(found[0], algorithm)
+
+    def certificates(self, key_id: bytes) -> list[bytes]:
+        """The DER of each X.509 certificate object on the token with CKA_ID ``key_id`` (the
+        key's own certificate, as a PIV card or an HSM keeps it beside the key)."""
+        found = self._find([(PyKCS11.CKA_CLASS, PyKCS11.CKO_CERTIFICATE),
+                            (PyKCS11.CKA_CERTIFICATE_TYPE, PyKCS11.CKC_X_509),
+                            (PyKCS11.CKA_ID, key_id)])  # fmt: skip
+        return [self._attr_strict(h, PyKCS11.CKA_VALUE) for h in found]
 
     def _key_from_handle(self, handle: Any, algorithm: SignatureAlgorithm | None) -> HSMKey:
         label, key_id, key_type = self._attrs(

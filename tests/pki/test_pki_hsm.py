@@ -119,6 +119,23 @@ def test_wrong_pin_is_hsm_error_without_the_pin(softhsm_token: SoftHSMToken) -> 
     assert "98765432" not in str(err.value) and softhsm_token.pin not in str(err.value)
 
 
+def test_a_pin_callback_that_raises_leaves_no_session_open(softhsm_token: SoftHSMToken) -> None:
+    """A session left open by a failed PIN callback would keep the next login alive after its
+    own session closed (login is per application), and a wrong PIN would then pass unseen."""
+    token = PKCS11Module(softhsm_token.module).token(softhsm_token.label)
+
+    def no_pin() -> str:
+        raise KeyStoreError("no PIN given")
+
+    with pytest.raises(KeyStoreError, match="no PIN given"), token.session(no_pin):
+        pass
+    with token.session(lambda: softhsm_token.pin):
+        pass  # logged in, then closed: the application is logged out again
+    with pytest.raises(HSMError) as err, token.session(lambda: "98765432"):
+        pass
+    assert err.value.code == "CKR_PIN_INCORRECT"
+
+
 def test_unknown_key_token_and_module(session: HSMSession, softhsm_token: SoftHSMToken) -> None:
     with pytest.raises(KeyStoreError, match="no private key"):
         session.key("no-such-key")

@@ -8,7 +8,9 @@ Authentication before DG3/DG4 when terminal credentials are given (without them 
 skipped and the reason recorded); Active Authentication when DG15 is present. Files are read
 with the largest length the card supports: extended length when the ATR or EF.ATR/INFO says so,
 otherwise short reads (223 bytes of plaintext under AES secure messaging, 231 under 3DES), and
-smaller ones (224/192/128) if the card refuses a length.
+smaller ones (224/192/128) if the card refuses a length. Last, on request, the e-signature
+application's certificate files (unprotected: readable by anyone; :data:`ESIGN_FILES`), so that
+the dump keeps the holder's signing certificate for ``idkarta verify``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from idcard.errors import (
     DecodeError,
     EncodeError,
 )
+from idcard.esign.card import ESignCard
+from idcard.esign.protocol import FID_CA_CERTIFICATE, FID_CERTIFICATE
 from idcard.lds import FILES, LDSFile
 from idcard.lds.com import EFCOM
 from idcard.lds.dg14 import DG14
@@ -78,7 +82,11 @@ from idcard.reader.pcsc import SHORT_READ_LENGTHS
 from idcard.sm import SecureChannel, SecureTransport
 from idcard.transport import Transport
 
-__all__ = ["ProtocolRun", "ReadResult", "TerminalCredentials", "read_document"]
+__all__ = ["ESIGN_FILES", "ProtocolRun", "ReadResult", "TerminalCredentials", "read_document"]
+
+ESIGN_FILES = {"EF.C.ESIGN": FID_CERTIFICATE, "EF.C.CA": FID_CA_CERTIFICATE}
+"""The e-signature application's certificate files as a dump folder names them (beside the LDS
+files, the exact bytes read): the holder's signing certificate and its CA's (DER)."""
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 _SM_SHORT = {"3DES": 231}
@@ -130,8 +138,10 @@ class ProtocolRun:
 class ReadResult:
     """Everything read: the raw files (:attr:`dump`), the decoded ones (:attr:`objects`), the
     protocols run, files not read (``skipped``: name → reason), files that did not decode
-    (``decode_errors``: name → reason) and the :attr:`evidence` of the chip's authenticity
-    (:mod:`idcard.reader.evidence`; None only for results made without :func:`read_document`)."""
+    (``decode_errors``: name → reason), the :attr:`evidence` of the chip's authenticity
+    (:mod:`idcard.reader.evidence`; None only for results made without :func:`read_document`)
+    and the e-signature certificate files read (:data:`ESIGN_FILES`; ``skipped`` says why one
+    is missing)."""
 
     dump: Dump
     objects: Mapping[str, LDSFile]
@@ -140,9 +150,10 @@ class ReadResult:
     skipped: Mapping[str, str] = field(default_factory=dict)
     decode_errors: Mapping[str, str] = field(default_factory=dict)
     evidence: Evidence | None = None
+    esign_files: Mapping[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("objects", "skipped", "decode_errors"):
+        for name in ("objects", "skipped", "decode_errors", "esign_files"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def protocol(self, name: str) -> ProtocolRun | None:
@@ -152,9 +163,9 @@ class ReadResult:
 
     def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the dump folder atomically (everything was read into memory first), with
-        ``evidence.json`` beside the files when there is evidence: the folder appears complete,
-        evidence included, or not at all."""
-        if self.evidence is None:
+        ``evidence.json`` and the e-signature certificate files beside the files when there are
+        some: the folder appears complete, evidence included, or not at all."""
+        if self.evidence is None and not self.esign_files:
             self.dump.write(folder, overwrite=overwrite)
             return
         target = Path(folder)
@@ -165,13 +176,17 @@ class ReadResult:
         inner = staging / "dump"
         try:
             self.dump.write(inner)
-            path = inner / EVIDENCE_FILE
-            path.write_bytes(self.evidence.to_bytes())
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            extra = dict(self.esign_files)
+            if self.evidence is not None:
+                extra[EVIDENCE_FILE] = self.evidence.to_bytes()
+            for name, data in extra.items():
+                path = inner / name
+                path.write_bytes(data)
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
                 target.rename(old)
@@ -413,12 +428,14 @@ def read_document(
     chunk_size: int | None = None,
     on_channel: Callable[[SecureChannel], None] | None = None,
     reader_name: str | None = None,
+    read_esign: bool = False,
 ) -> ReadResult:
     """Read every file of the document on ``transport`` (see the module doc).
 
     ``on_channel`` is told each secure channel (after BAC/PACE, and again after Chip
     Authentication) before its first command, e.g. to decrypt an APDU trace. ``reader_name``
     goes into the evidence (default: the PC/SC reader's name, else the transport's kind).
+    ``read_esign``: read the e-signature application's certificate files too, last.
 
     ``mrz`` (an :class:`~idcard.mrz.MRZ` or its text) or ``can`` is the access key; ``terminal``
     opens DG3/DG4 through Terminal Authentication; ``read_biometrics=False`` skips DG2–DG4;
@@ -638,6 +655,7 @@ def read_document(
                 signature=result.signature, algorithm=hash_alg, detail=detail,
             )  # fmt: skip
 
+    esign_files = _read_esign(transport) if read_esign else {}
     dump = Dump(files)
     objects: dict[str, LDSFile] = {}
     errors: dict[str, str] = {}
@@ -652,7 +670,28 @@ def read_document(
         active_authentication=aa_evidence, terminal_authentication=ta_evidence,
         reader=reader_name if reader_name is not None else _reader_of(transport),
     )  # fmt: skip
-    return ReadResult(dump, objects, tuple(runs), access, skipped, errors, evidence)
+    return ReadResult(dump, objects, tuple(runs), access, skipped, errors, evidence, esign_files)
+
+
+def _read_esign(transport: Transport) -> dict[str, bytes]:
+    """The certificate files of the e-signature application (:data:`ESIGN_FILES`) that are on
+    the card; read after everything else: its unprotected SELECT ends the eMRTD's secure
+    messaging. A card without the application (any other passport) or without a certificate
+    yet gives none; the card going away still raises."""
+    card = ESignCard(transport)
+    out: dict[str, bytes] = {}
+    try:
+        card.select()
+    except CardStatusError:
+        return out
+    for name, fid in ESIGN_FILES.items():
+        try:
+            data = card.read_file(fid)
+        except CardStatusError:
+            continue
+        if data:
+            out[name] = data
+    return out
 
 
 def _reader_of(transport: Transport) -> str:

@@ -1,13 +1,14 @@
 """Every check of one document: passive authentication (:mod:`idcard.verify.passive`), then
-the chip's authenticity from the evidence of its read (:mod:`idcard.verify.chip`) and the
-holder's data against itself (:mod:`idcard.verify.holder`), plus checks a caller adds (the
-station adds its issuance rules)."""
+the chip's authenticity from the evidence of its read (:mod:`idcard.verify.chip`), the
+holder's data against itself (:mod:`idcard.verify.holder`) and the card's e-signature
+certificate (:mod:`idcard.verify.esign`), plus checks a caller adds (the station adds its
+issuance rules and the card's status in the Center's registry)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from idcard.verify.chip import (
     check_evidence,
     check_pace_cam,
 )
+from idcard.verify.esign import EsignTrust, check_esign, read_esign_files
 from idcard.verify.holder import check_dg11, check_pinfl
 from idcard.verify.passive import read_dump_folder, verify_passive
 from idcard.verify.report import CheckResult, PassiveAuthReport, _Checks
@@ -80,9 +82,13 @@ def verify_document(
     at: datetime | None = None,
     live: bool = False,
     extra: Sequence[ExtraCheck] = (),
+    esign_files: Mapping[str, bytes] | None = None,
+    esign: EsignTrust | None = None,
 ) -> DocumentReport:
     """Every check of the document of ``files`` (see the module doc). ``evidence``: how it was
-    read; ``live``: read just now by this process (CA and PACE-CAM successes then PASS)."""
+    read; ``live``: read just now by this process (CA and PACE-CAM successes then PASS);
+    ``esign_files``: the card's e-signature certificate files
+    (:data:`~idcard.verify.esign.ESIGN_FILES`), checked against ``esign``."""
     passive = verify_passive(files, trust, at=at)
     further = (
         check_evidence(files, evidence),
@@ -91,6 +97,7 @@ def verify_document(
         check_pace_cam(evidence, live=live),
         check_dg11(files),
         check_pinfl(files),
+        *check_esign(files, esign_files or {}, esign, at or datetime.now(UTC)),
         *(check(files) for check in extra),
     )
     return DocumentReport(passive, further, evidence if isinstance(evidence, Evidence) else None,
@@ -103,7 +110,10 @@ def verify_folder(
     *,
     at: datetime | None = None,
     extra: Sequence[ExtraCheck] = (),
+    esign: EsignTrust | None = None,
 ) -> DocumentReport:
-    """:func:`verify_document` over a dump folder and its ``evidence.json`` (if any)."""
+    """:func:`verify_document` over a dump folder, its ``evidence.json`` and e-signature
+    certificate files (if any)."""
     files = read_dump_folder(folder)
-    return verify_document(files, trust, evidence=load_evidence(folder), at=at, extra=extra)
+    return verify_document(files, trust, evidence=load_evidence(folder), at=at, extra=extra,
+                           esign_files=read_esign_files(folder), esign=esign)  # fmt: skip

@@ -9,6 +9,9 @@ so is everything about revocation but the comparison of each CRL's nextUpdate wi
 verification time, so the caches stay one entry per DS whatever the verification times.
 Names are compared by their DER bytes, and by RFC 5280 §7.1 matching only when the bytes differ.
 A CSCA that only a master list vouches for anchors DS certificates of its own country (subject C).
+With a :class:`~idcard.verify.online.Fetcher` (``verify --online``) the CRL is also fetched from
+the DS certificate's CRL distribution points; one that cannot be fetched leaves revocation NOT
+CHECKED with the reason, never passed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from asn1crypto import crl, x509
 from idcard.errors import DecodeError, VerificationError
 from idcard.verify import _signature
 from idcard.verify.masterlist import MasterList, verify_master_list
+from idcard.verify.online import Fetcher, FetchError
 from idcard.verify.report import CheckResult, Status
 
 __all__ = ["Chain", "TrustStore", "load_certificates", "load_crls"]
@@ -150,8 +154,11 @@ class TrustStore:
         *,
         master_lists: Sequence[MasterList] = (),
         crls: Sequence[crl.CertificateList] = (),
+        fetcher: Fetcher | None = None,
     ) -> None:
         self.cscas = tuple(cscas)
+        self.fetcher = fetcher
+        """Fetches the CRLs of the DS certificates' distribution points (None: offline)."""
         self.crls = tuple(crls)
         self.master_lists = tuple(master_lists)
         results = [verify_master_list(ml, self.cscas) for ml in self.master_lists]
@@ -168,6 +175,7 @@ class TrustStore:
         self._memo: dict[object, object] = {}
         self._crl_ok: dict[tuple[bytes, bytes], bool] = {}
         self._revoked: dict[tuple[bytes, ...], CheckResult | tuple[tuple[datetime, str], ...]] = {}
+        self._fetched_from: dict[tuple[bytes, ...], str] = {}
 
     @classmethod
     def from_paths(
@@ -176,8 +184,10 @@ class TrustStore:
         *,
         master_lists: Iterable[str | Path] = (),
         crls: Iterable[str | Path] = (),
+        fetcher: Fetcher | None = None,
     ) -> TrustStore:
-        """Load a trust store from files; unreadable input raises :class:`VerificationError`."""
+        """Load a trust store from files; unreadable input raises :class:`VerificationError`.
+        ``fetcher``: fetch CRLs from the DS certificates' distribution points too."""
         cscas = load_certificates(csca) if csca is not None else []
         mls = []
         for p in master_lists:
@@ -185,7 +195,7 @@ class TrustStore:
                 mls.append(MasterList.decode(Path(p).read_bytes()))
             except (OSError, DecodeError) as exc:
                 raise VerificationError(f"{p}: not a readable master list ({exc})") from None
-        return cls(cscas, master_lists=mls, crls=load_crls(crls))
+        return cls(cscas, master_lists=mls, crls=load_crls(crls), fetcher=fetcher)
 
     @staticmethod
     def _trust(pool: list[x509.Certificate]) -> dict[bytes, x509.Certificate | None]:
@@ -320,26 +330,64 @@ class TrustStore:
         """CRL status of every certificate on ``chain`` (9303-12 §7.1.4; RFC 5280 §6.3).
 
         Revoked DS or CSCA: FAIL; a CRL from the DS's issuer that does not verify: FAIL; no CRL
-        for the DS's issuer: NOT_CHECKED; otherwise PASS. Everything but the nextUpdate notes
-        is computed once per chain (cached by the DERs of its path).
+        for the DS's issuer: NOT_CHECKED (with why a distribution point's CRL could not be
+        fetched, online); otherwise PASS. Everything but the nextUpdate notes is computed once
+        per chain (cached by the DERs of its path).
         """
         name = "revocation"
-        if not self.crls:
+        if not self.crls and self.fetcher is None:
             return CheckResult(name, Status.NOT_CHECKED, "no CRL given")
         if chain.status is not Status.PASS:
             return CheckResult(name, Status.NOT_CHECKED, "no trusted chain to check CRLs against")
         found = self._revoked.get(chain.path_der)
         if found is None:
-            found = self._revocation_of(chain.path)
+            fetched, problems, urls = self._fetched(chain.path[0])
+            found = self._revocation_of(chain.path, (*self.crls, *fetched))
+            if isinstance(found, CheckResult) and found.status is Status.NOT_CHECKED:
+                why = "; ".join(problems) if problems else (
+                    "the DS certificate names no http(s) CRL distribution point"
+                    if self.fetcher is not None and not urls else "")  # fmt: skip
+                if why:
+                    found = CheckResult(name, Status.NOT_CHECKED, f"{found.reason} ({why})")
+            elif fetched:
+                self._fetched_from[chain.path_der] = f"CRL fetched from {', '.join(urls)}"
             self._revoked[chain.path_der] = found
         if isinstance(found, CheckResult):
             return found
-        notes = {note for next_update, note in found if next_update < at}
-        extra = f" ({'; '.join(sorted(notes))})" if notes else ""
+        notes = sorted({note for next_update, note in found if next_update < at})
+        source = self._fetched_from.get(chain.path_der)
+        notes += [source] if source else []
+        extra = f" ({'; '.join(notes)})" if notes else ""
         return CheckResult(name, Status.PASS, f"DS and CSCA not on the CSCA's CRL{extra}")
 
+    def _fetched(
+        self, ds: x509.Certificate
+    ) -> tuple[list[crl.CertificateList], list[str], list[str]]:
+        """Online: the CRLs of ``ds``'s http(s) distribution points, why others could not be
+        had, and the URLs (all empty offline)."""
+        if self.fetcher is None:
+            return [], [], []
+        urls = [str(dp.url) for dp in (ds.crl_distribution_points or [])
+                if dp.url and str(dp.url).lower().startswith(("http://", "https://"))]  # fmt: skip
+        out: list[crl.CertificateList] = []
+        problems: list[str] = []
+        for url in urls:
+            try:
+                data = self.fetcher.get(url)
+            except FetchError as exc:
+                problems.append(f"the CRL at {exc}")
+                continue
+            try:
+                for der in _der_blocks(data, (b"X509 CRL",)):
+                    c = crl.CertificateList.load(der)
+                    _ = c.native, c.issuer.human_friendly  # parse it all now
+                    out.append(c)
+            except (ValueError, TypeError, KeyError, DecodeError) as exc:
+                problems.append(f"the CRL at {url} does not parse ({' '.join(str(exc).split())})")
+        return out, problems, urls
+
     def _revocation_of(
-        self, path: tuple[x509.Certificate, ...]
+        self, path: tuple[x509.Certificate, ...], crls: Sequence[crl.CertificateList]
     ) -> CheckResult | tuple[tuple[datetime, str], ...]:
         """The result of :meth:`revocation` for a trusted ``path`` when it does not depend on
         the time; else the nextUpdate of every CRL used, with its note (the DS and CSCA are on
@@ -349,7 +397,7 @@ class TrustStore:
         updates: list[tuple[datetime, str]] = []
         for i, cert in enumerate(path):
             issuer = path[i + 1] if i + 1 < len(path) else cert
-            for c in self.crls:
+            for c in crls:
                 if not _same_name(c.issuer, cert.issuer):
                     continue
                 if not self.crl_verified(c, issuer):

@@ -3,8 +3,10 @@ that cannot be verified is a row with its ``error``, never the end of the batch)
 per check, JSON Lines and CSV, and reruns that skip what was already verified.
 
 A dump's *fingerprint* is the SHA-256 over the names and SHA-256s of every file of its folder;
-the *settings* fingerprint is the SHA-256 over the trust anchors, master lists and CRLs given
-(their bytes), the verification date (today's without ``--at``) and the tool's version. A
+the *settings* fingerprint is the SHA-256 over the trust anchors, master lists, CRLs and
+e-signature CAs given (their bytes), the verification date (today's without ``--at``, and with
+``--online`` or ``--center``, whose answers are of the day), the Center's URL and the tool's
+version. A
 rerun with the JSON Lines file of an earlier run keeps that run's row of every dump whose
 fingerprint and settings are unchanged.
 """
@@ -28,14 +30,17 @@ from typing import Any
 from idcard import __version__
 from idcard.lds import FILE_NAMES
 from idcard.verify import TrustStore
-from idcard.verify.document import load_evidence, verify_document
+from idcard.verify.document import DocumentReport, ExtraCheck, load_evidence, verify_document
+from idcard.verify.esign import EsignTrust, read_esign_files
 from idcard.verify.holder import mrz_of
+from idcard.verify.online import Fetcher
 from idcard.verify.passive import read_dump_folder
-from station.audit.rules import STATION_CHECKS
+from station.audit.rules import station_checks
 from station.errors import UsageError
 
 __all__ = [
     "BatchSettings",
+    "Verifier",
     "check_jobs",
     "document_identity",
     "dump_folders",
@@ -76,49 +81,94 @@ def fingerprint(folder: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BatchSettings:
-    """What every worker needs to verify: the trust material's paths and the date."""
+    """What every worker needs to verify: the trust material's paths, the date, and what may be
+    asked online (``online``: CRL distribution points and OCSP; ``center``: the Center's URL)."""
 
     csca: Path
     master_lists: tuple[Path, ...] = ()
     crls: tuple[Path, ...] = ()
     at: datetime | None = None
+    esign_ca: Path | None = None
+    online: bool = False
+    center: str | None = None
 
     def fingerprint(self) -> str:
-        """SHA-256 over the trust material's bytes, the date (without one: today's, so a rerun
-        on another day verifies again) and the tool's version."""
+        """SHA-256 over the trust material's bytes, the date (without one, or when asking the
+        network: today's, so a rerun on another day verifies again), the online settings and
+        the tool's version."""
         h = hashlib.sha256()
-        paths = [self.csca] if self.csca.is_file() else sorted(
-            p for p in self.csca.rglob("*") if p.is_file())  # fmt: skip
-        for path in [*paths, *self.master_lists, *self.crls]:
+        for path in [*_paths(self.csca), *self.master_lists, *self.crls,
+                     *(_paths(self.esign_ca) if self.esign_ca else ())]:  # fmt: skip
             h.update(hashlib.sha256(path.read_bytes()).digest())
-        when = self.at.isoformat() if self.at else f"now {datetime.now(UTC).date().isoformat()}"
-        h.update(f"{when} idkarta {__version__}".encode())
+        when = self.at.isoformat() if self.at else "now"
+        if self.at is None or self.online or self.center:
+            when += f" {datetime.now(UTC).date().isoformat()}"
+        h.update(f"{when} online={self.online} center={self.center} idkarta {__version__}".encode())
         return h.hexdigest()
 
     def trust(self) -> TrustStore:
-        return TrustStore.from_paths(self.csca, master_lists=self.master_lists, crls=self.crls)
+        fetcher = Fetcher() if self.online else None
+        return TrustStore.from_paths(self.csca, master_lists=self.master_lists, crls=self.crls,
+                                     fetcher=fetcher)  # fmt: skip
+
+    def esign_trust(self, fetcher: Fetcher | None = None) -> EsignTrust:
+        """The e-signature CAs (``--esign-ca``), asking OCSP through ``fetcher`` when online."""
+        return EsignTrust.from_path(self.esign_ca, fetcher if self.online else None)
+
+    def checks(self) -> tuple[ExtraCheck, ...]:
+        """The station's checks, with a client of the Center when one is given."""
+        if self.center is None:
+            return station_checks(None)
+        from station.client import CenterClient
+
+        return station_checks(CenterClient.over_http(self.center, timeout=10.0), self.center)
 
 
-_WORKER: tuple[BatchSettings, TrustStore] | None = None
+def _paths(path: Path) -> list[Path]:
+    """A file, or the files under a folder in name order."""
+    return [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Everything one worker verifies with, made once from :class:`BatchSettings`."""
+
+    settings: BatchSettings
+    trust: TrustStore
+    esign: EsignTrust
+    checks: tuple[ExtraCheck, ...]
+
+    @classmethod
+    def of(cls, settings: BatchSettings) -> Verifier:
+        trust = settings.trust()
+        return cls(settings, trust, settings.esign_trust(trust.fetcher), settings.checks())
+
+    def verify(self, folder: Path) -> tuple[Mapping[str, bytes], DocumentReport]:
+        """The files of the dump ``folder`` and its report."""
+        files = read_dump_folder(folder)
+        report = verify_document(
+            files, self.trust, evidence=load_evidence(folder), at=self.settings.at,
+            extra=self.checks, esign_files=read_esign_files(folder), esign=self.esign)  # fmt: skip
+        return files, report
+
+
+_WORKER: Verifier | None = None
 
 
 def _init_worker(settings: BatchSettings) -> None:
     global _WORKER
-    _WORKER = (settings, settings.trust())
+    _WORKER = Verifier.of(settings)
 
 
 def _verify_one(folder: str, settings_fp: str) -> Row:
     """One dump's row (the worker's entry point); any error is the row's ``error``."""
     assert _WORKER is not None
-    settings, trust = _WORKER
     path = Path(folder)
     row: Row = {"dump": path.name, "fingerprint": None, "settings": settings_fp, "ok": False,
                 "error": None, "checks": {}, "reasons": {}}  # fmt: skip
     try:
         row["fingerprint"] = fingerprint(path)
-        files = read_dump_folder(path)
-        report = verify_document(files, trust, evidence=load_evidence(path), at=settings.at,
-                                 extra=STATION_CHECKS)  # fmt: skip
+        files, report = _WORKER.verify(path)
     except Exception as exc:  # a broken dump is a result, never the end of the batch
         row["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())
         return row
@@ -167,6 +217,7 @@ def run_batch(
     order of ``folders`` and how many were skipped as verified before (``previous`` rows with
     the same fingerprint and settings). ``progress`` hears each finished dump."""
     settings.trust()  # unusable trust material is a UsageError/IdkartaError before any work
+    settings.esign_trust()
     settings_fp = settings.fingerprint()
     previous = previous or {}
     rows: dict[Path, Row] = {}

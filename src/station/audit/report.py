@@ -1,12 +1,17 @@
 """The auditors' report (``idkarta verify … --report DIR``): ``report.json`` (schema:
 ``docs/audit-report.schema.json``), HTML (``index.html``, the overview, and one page per
 document with its face image from DG2, the MRZ and every check with its reason) and
-``report.pdf``, signed with the auditor's key from a file key store (:func:`pki.pdf.sign_pdf`)
-when one is given: PAdES B-T with a time-stamp authority, else B-B.
+``report.pdf``, signed (:func:`pki.pdf.sign_pdf`) when the auditor's key is given: a key of a
+file key store (:class:`Auditor`) or a key on a PKCS#11 token (:class:`TokenKey`) — an HSM, or
+the auditor's own ID card through OpenSC's PKCS#11 module and the card's PIV face. PAdES B-T
+with a time-stamp authority, else B-B.
 
 The report names the tool and its version, the time of verification, the trust material used
-(each file's SHA-256, and each certificate's subject and SHA-256 fingerprint) and each
-document's identity (document number, holder's name). The report is made in a temporary
+(each file's SHA-256; each CSCA's and e-signature CA's certificate's, each master list's
+CSCAs' and signer's subject and SHA-256 fingerprint; each CRL's issuer and dates), per
+document its identity (document number, holder's name) and the certificates its chain ran
+through (DS up to the trust anchor, with fingerprints), and the signer (certificate subject,
+issuer, fingerprint, where the key was, the PAdES level). The report is made in a temporary
 sibling folder and renamed into place whole; an earlier report there is replaced, any other
 folder is refused.
 """
@@ -21,20 +26,22 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from asn1crypto import x509
 
 from idcard import __version__
 from idcard.errors import DecodeError
 from idcard.lds.dg2 import DG2
+from idcard.verify import TrustStore
 from idcard.verify.document import DocumentReport
 from idcard.verify.holder import mrz_of
-from idcard.verify.trust import load_certificates
+from idcard.verify.trust import load_certificates, load_crls
 from pki.filestore import write_atomic
 from pki.keys import Signer
 from station.audit.batch import (
@@ -46,8 +53,9 @@ from station.audit.batch import (
 )
 from station.errors import UsageError
 
-__all__ = ["REPORT_FORMAT", "Auditor", "check_report_target", "face_of", "mrz_text", "row_of",
-           "trust_material", "write_report"]
+__all__ = ["REPORT_FORMAT", "Auditor", "AuditorKey", "TokenKey", "auditor_of",
+           "check_report_target", "face_of", "mrz_text", "row_of", "trust_material", "trust_path",
+           "write_report"]
 
 REPORT_FORMAT = "idkarta-audit-report"
 
@@ -61,6 +69,76 @@ class Auditor:
     chain: tuple[x509.Certificate, ...] = ()
     tsa_url: str | None = None
     """An RFC 3161 time-stamp authority: the signature is then PAdES B-T, else B-B."""
+    key: str = "file key store"
+    """Where the key is, as the report names it."""
+
+    def open(self) -> AbstractContextManager[Auditor]:
+        """This auditor (the :class:`AuditorKey` of a key already at hand)."""
+        return nullcontext(self)
+
+
+class AuditorKey(Protocol):
+    """The auditor's key, opened only when the report is signed (after every verification)."""
+
+    def open(self) -> AbstractContextManager[Auditor]: ...
+
+
+def _spki(signer: Signer) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return signer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def auditor_of(signer: Signer, certificates: Sequence[x509.Certificate], *, where: str,
+               tsa_url: str | None = None, key: str = "file key store") -> Auditor:  # fmt: skip
+    """The auditor of ``signer`` and its certificate (``certificates[0]``, then its chain);
+    a UsageError, naming ``where`` the certificates came from, when it is another key's."""
+    if not certificates or certificates[0].public_key.dump() != _spki(signer):
+        raise UsageError(f"{where}: the first certificate is not of key {signer.label!r}")
+    return Auditor(signer, certificates[0], tuple(certificates[1:]), tsa_url, key)
+
+
+@dataclass(frozen=True)
+class TokenKey:
+    """The auditor's key on a PKCS#11 token: an HSM (SoftHSM2 in the tests) or the auditor's own
+    ID card through OpenSC's PKCS#11 module and the card's PIV face (token label: the holder's
+    name; key label ``SIGN key``). The token is opened by :meth:`open` only when the report is
+    signed, after verification: never in a batch's worker processes nor during a live read.
+
+    ``certificates``: the auditor's certificate, then its chain; empty: the certificate the
+    token keeps beside the key (same CKA_ID), as a PIV card does. ``pin`` is called at login."""
+
+    module: str
+    token: str
+    key_label: str
+    pin: Callable[[], str]
+    certificates: tuple[x509.Certificate, ...] = ()
+    tsa_url: str | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[Auditor]:
+        """A logged-in read-only session; the auditor of its key while it is open."""
+        from pki.hsm import PKCS11Module
+
+        token = PKCS11Module(self.module).token(self.token)
+        with token.session(self.pin, rw=False) as session:
+            key = session.key(self.key_label)
+            certs, where = list(self.certificates), "--report-cert"
+            if not certs:
+                where = f"token {self.token!r}"
+                ders = session.certificates(key.key_id)
+                if not ders:
+                    raise UsageError(f"token {self.token!r} holds no certificate of key "
+                                     f"{self.key_label!r}: give --report-cert")  # fmt: skip
+                try:
+                    certs = [x509.Certificate.load(ders[0])]
+                    certs[0].native  # noqa: B018 - parse fully
+                except ValueError as exc:
+                    raise UsageError(f"{where}: the key's certificate does not parse "
+                                     f"({exc})") from None  # fmt: skip
+            yield auditor_of(key, certs, where=where, tsa_url=self.tsa_url,
+                             key=f"PKCS#11 token {self.token!r} ({self.module})")  # fmt: skip
 
 
 def row_of(name: str, report: DocumentReport, files: Mapping[str, bytes]) -> Row:
@@ -94,27 +172,67 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _certificate(cert: x509.Certificate) -> dict[str, str]:
+    return {"subject": cert.subject.human_friendly, "sha256": _sha256(cert.dump())}
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def trust_material(settings: BatchSettings) -> list[dict[str, Any]]:
-    """Each trust file used: kind, path, SHA-256; for CSCA files each certificate's subject and
-    SHA-256 fingerprint."""
+    """Each trust file used: kind, path, SHA-256; for CSCA and e-signature CA files each
+    certificate's subject and SHA-256 fingerprint; for master lists each CSCA's and the
+    signer's; for CRLs each CRL's issuer and dates."""
+    from idcard.verify.masterlist import MasterList
+
     out: list[dict[str, Any]] = []
-    cscas = [settings.csca] if settings.csca.is_file() else sorted(
-        p for p in settings.csca.rglob("*") if p.is_file())  # fmt: skip
-    for path in cscas:
-        certs = [{"subject": c.subject.human_friendly, "sha256": _sha256(c.dump())}
-                 for c in load_certificates(path)]  # fmt: skip
-        out.append({"kind": "csca", "path": str(path), "sha256": _sha256(path.read_bytes()),
-                    "certificates": certs})  # fmt: skip
-    for kind, paths in (("master_list", settings.master_lists), ("crl", settings.crls)):
-        out += [{"kind": kind, "path": str(p), "sha256": _sha256(p.read_bytes())} for p in paths]
+    anchors = [("csca", settings.csca)]
+    if settings.esign_ca is not None:
+        anchors.append(("esign_ca", settings.esign_ca))
+    for kind, given in anchors:
+        files = [given] if given.is_file() else sorted(p for p in given.rglob("*") if p.is_file())
+        out += [{"kind": kind, "path": str(path), "sha256": _sha256(path.read_bytes()),
+                 "certificates": [_certificate(c) for c in load_certificates(path)]}
+                for path in files]  # fmt: skip
+    for path in settings.master_lists:
+        data = path.read_bytes()
+        ml = MasterList.decode(data)
+        signer = ml.signer_certificate
+        out.append({"kind": "master_list", "path": str(path), "sha256": _sha256(data),
+                    "signer": None if signer is None else _certificate(signer),
+                    "certificates": [_certificate(c) for c in ml.certificates]})  # fmt: skip
+    for path in settings.crls:
+        crls = [{"issuer": c.issuer.human_friendly, "this_update": _time(c["tbs_cert_list"][
+                    "this_update"].native), "next_update": _time(c["tbs_cert_list"][
+                    "next_update"].native)} for c in load_crls([path])]  # fmt: skip
+        out.append({"kind": "crl", "path": str(path), "sha256": _sha256(path.read_bytes()),
+                    "crls": crls})  # fmt: skip
     return out
 
 
-def _document(row: Row) -> dict[str, Any]:
+def trust_path(files: Mapping[str, bytes], trust: TrustStore) -> list[dict[str, str]] | None:
+    """The certificates the document's chain ran through — its DS certificate up to the trust
+    anchor, each subject and SHA-256 fingerprint — or None when no chain to a trusted CSCA
+    was found (the ``chain`` check says why)."""
+    from idcard.lds.sod import SOD
+
+    try:
+        ds = SOD.decode(files["EF.SOD"]).signer_certificate
+    except (KeyError, DecodeError, ValueError):
+        return None
+    if ds is None:
+        return None
+    chain = trust.chain(ds)
+    return [_certificate(c) for c in chain.path] if chain.csca is not None else None
+
+
+def _document(row: Row, path: list[dict[str, str]] | None) -> dict[str, Any]:
     reasons = row.get("reasons", {})
     return {
         "dump": row["dump"], "ok": bool(row.get("ok")), "error": row.get("error"),
         "live": bool(row.get("live", False)), "document": row.get("document"),
+        "trust_path": path,
         "checks": [{"name": n, "status": s, "reason": reasons.get(n, "")}
                    for n, s in row.get("checks", {}).items()],
         "evidence": row.get("evidence"),
@@ -158,6 +276,8 @@ def _document_page(doc: Mapping[str, Any], face: bytes | None, mrz: str | None,
                      f"{base64.b64encode(face).decode()}\"></p>")  # fmt: skip
     if mrz:
         parts.append(f"<h2>MRZ (DG1)</h2><pre>{e(mrz)}</pre>")
+    parts.append("<h2>Certificates of the chain</h2><ul>"
+                 + "".join(f"<li>{e(line)}</li>" for line in _path_lines(doc)) + "</ul>")
     if doc.get("error"):
         parts.append(f"<p class=\"fail\">Could not be verified: {e(doc['error'])}</p>")
     rows = "".join(f"<tr><td>{e(c['name'])}</td><td class=\"{e(c['status'])}\">"
@@ -172,23 +292,58 @@ def _document_page(doc: Mapping[str, Any], face: bytes | None, mrz: str | None,
     return _html(f"{number} — {holder}", "\n".join(parts))
 
 
+def _material_lines(report: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The trust material and the signer as indented lines (HTML and PDF say the same)."""
+    lines: list[tuple[int, str]] = []
+    for a in report["trust_material"]:
+        lines.append((0, f"{a['kind']} {a['path']} (SHA-256 {a['sha256']})"))
+        if a.get("signer"):
+            lines.append((1, f"signed by {a['signer']['subject']} — certificate SHA-256 "
+                             f"{a['signer']['sha256']}"))  # fmt: skip
+        lines += [(1, f"{c['subject']} — certificate SHA-256 {c['sha256']}")
+                  for c in a.get("certificates", [])]  # fmt: skip
+        lines += [(1, f"CRL of {c['issuer']}, this update {c['this_update']}, next update "
+                      f"{c['next_update'] or '-'}") for c in a.get("crls", [])]  # fmt: skip
+    return lines
+
+
+def _signer_line(report: Mapping[str, Any]) -> str:
+    s = report.get("signer")
+    if not s:
+        return "report.pdf not signed (no auditor's key given)"
+    return (f"report.pdf signed (PAdES {s['level']}) by {s['subject']}, issued by {s['issuer']}, "
+            f"certificate SHA-256 {s['sha256']}; key: {s['key']}")
+
+
+def _path_lines(doc: Mapping[str, Any]) -> list[str]:
+    path = doc.get("trust_path")
+    if not path:
+        return ["Chain: no path to a trusted CSCA (see the chain check)"]
+    return [f"{'DS' if i == 0 else 'CSCA' if i == len(path) - 1 else 'link'}: {c['subject']} — "
+            f"certificate SHA-256 {c['sha256']}" for i, c in enumerate(path)]
+
+
 def _header(report: Mapping[str, Any]) -> str:
     e = html.escape
-    anchors = "".join(
-        f"<li>{e(a['kind'])} {e(a['path'])} (SHA-256 {e(a['sha256'])})"
-        + "".join(f"<br>{e(c['subject'])} — certificate SHA-256 {e(c['sha256'])}"
-                  for c in a.get("certificates", []))
-        + "</li>" for a in report["trust_material"])  # fmt: skip
+    items, depth = [], 0
+    for level, text in _material_lines(report):
+        if level == 0:
+            items.append(("</ul></li>" if depth else "") + f"<li>{e(text)}<ul>")
+            depth = 1
+        else:
+            items.append(f"<li>{e(text)}</li>")
+    anchors = "".join(items) + ("</ul></li>" if depth else "")
     return (f"<p>idkarta {e(report['tool']['version'])}; verified at "
             f"{e(report['verified_at'])} (verification date {e(report['verification_date'])})"
-            f"</p><h2>Trust material</h2><ul>{anchors}</ul>")  # fmt: skip
+            f"</p><p>{e(_signer_line(report))}</p><h2>Trust material</h2><ul>{anchors}</ul>")
 
 
-def _pdf(report: Mapping[str, Any], faces: Sequence[bytes | None]) -> bytes:
+def _pdf(report: Mapping[str, Any], faces: Sequence[bytes | None],
+         mrzs: Sequence[str | None]) -> bytes:  # fmt: skip
     from fpdf import FPDF
 
     def t(text: object) -> str:  # the core fonts are Latin-1
-        return str(text).encode("latin-1", "replace").decode("latin-1")
+        return str(text).replace("—", "-").encode("latin-1", "replace").decode("latin-1")
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
@@ -200,13 +355,12 @@ def _pdf(report: Mapping[str, Any], faces: Sequence[bytes | None]) -> bytes:
     lines = [f"idkarta {report['tool']['version']}; verified at {report['verified_at']} "
              f"(verification date {report['verification_date']})",
              f"{s['documents']} documents: {s['passed']} passed, {s['failed']} failed, "
-             f"{s['broken']} could not be verified", "Trust material:"]  # fmt: skip
-    for a in report["trust_material"]:
-        lines.append(f"  {a['kind']} {a['path']} SHA-256 {a['sha256']}")
-        lines += [f"    {c['subject']} SHA-256 {c['sha256']}" for c in a.get("certificates", [])]
+             f"{s['broken']} could not be verified", _signer_line(report),
+             "Trust material:"]  # fmt: skip
+    lines += ["  " * (level + 1) + text for level, text in _material_lines(report)]
     for line in lines:
         pdf.multi_cell(0, 5, t(line), new_x="LMARGIN", new_y="NEXT")
-    for doc, face in zip(report["documents"], faces, strict=True):
+    for doc, face, mrz in zip(report["documents"], faces, mrzs, strict=True):
         pdf.add_page()
         number, holder = _who(doc)
         pdf.set_font("Helvetica", "B", 12)
@@ -216,7 +370,12 @@ def _pdf(report: Mapping[str, Any], faces: Sequence[bytes | None]) -> bytes:
             from io import BytesIO
 
             pdf.image(BytesIO(face), h=40)
+        if mrz:
+            pdf.set_font("Courier", "", 9)
+            pdf.multi_cell(0, 4, t(mrz), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 8)
+        for line in _path_lines(doc):
+            pdf.multi_cell(0, 4, t(line), new_x="LMARGIN", new_y="NEXT")
         if doc.get("error"):
             pdf.multi_cell(0, 4, t(f"Could not be verified: {doc['error']}"), new_x="LMARGIN",
                            new_y="NEXT")  # fmt: skip
@@ -234,12 +393,39 @@ def write_report(
     *,
     faces: Sequence[bytes | None],
     mrzs: Sequence[str | None],
-    auditor: Auditor | None = None,
+    paths: Sequence[list[dict[str, str]] | None] | None = None,
+    auditor: AuditorKey | None = None,
     verified_at: datetime | None = None,
 ) -> dict[str, Path]:
-    """Write the report of ``rows`` (with each document's face image and MRZ text, in the same
-    order) into ``folder``; the paths written by kind (``json``, ``html``, ``pdf`` — the PDF
-    only with an ``auditor`` to sign it)."""
+    """Write the report of ``rows`` (with each document's face image, MRZ text and
+    :func:`trust_path`, in the same order) into ``folder``; the paths written by kind
+    (``json``, ``html``, ``pdf`` — the PDF only with an ``auditor`` to sign it, opened here,
+    once, after every verification)."""
+    check_report_target(folder)
+    with nullcontext(None) if auditor is None else auditor.open() as signer:
+        return _write_report(folder, rows, settings, faces, mrzs,
+                             paths if paths is not None else [None] * len(rows), signer,
+                             verified_at)  # fmt: skip
+
+
+def _signer(auditor: Auditor) -> dict[str, Any]:
+    cert = auditor.certificate
+    return {"subject": cert.subject.human_friendly, "issuer": cert.issuer.human_friendly,
+            "serial_number": format(cert.serial_number, "x"), "sha256": _sha256(cert.dump()),
+            "key": auditor.key, "level": "B-T" if auditor.tsa_url else "B-B",
+            "tsa": auditor.tsa_url}  # fmt: skip
+
+
+def _write_report(
+    folder: Path,
+    rows: Sequence[Row],
+    settings: BatchSettings,
+    faces: Sequence[bytes | None],
+    mrzs: Sequence[str | None],
+    paths: Sequence[list[dict[str, str]] | None],
+    auditor: Auditor | None,
+    verified_at: datetime | None,
+) -> dict[str, Path]:
     now = (verified_at or datetime.now(UTC)).replace(microsecond=0)
     _per_check, verdicts = summarize(rows)
     report: dict[str, Any] = {
@@ -255,10 +441,10 @@ def write_report(
             "failed": verdicts["failed"],
             "broken": verdicts["error"],
         },
-        "documents": [_document(r) for r in rows],
+        "documents": [_document(r, p) for r, p in zip(rows, paths, strict=True)],
         "signed_by": None if auditor is None else auditor.certificate.subject.human_friendly,
+        "signer": None if auditor is None else _signer(auditor),
     }
-    check_report_target(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.report-", dir=folder.parent))
     try:
@@ -320,7 +506,7 @@ def _write_all(
         from pki.pdf import HTTPTimeStamper, PAdESLevel, PdfSigner, sign_pdf
 
         tsa = auditor.tsa_url
-        signed = sign_pdf(_pdf(report, faces),
+        signed = sign_pdf(_pdf(report, faces, mrzs),
                           PdfSigner(auditor.signer, auditor.certificate, list(auditor.chain)),
                           level=PAdESLevel.B_T if tsa else PAdESLevel.B_B,
                           timestamper=HTTPTimeStamper(tsa) if tsa else None,

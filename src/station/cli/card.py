@@ -132,6 +132,7 @@ def _read_json(result: ReadResult, out: Path) -> dict[str, Any]:
             {"protocol": r.protocol, "ok": r.ok, "detail": r.detail} for r in result.protocols
         ],
         "files": {name: len(data) for name, data in result.dump.files.items()},
+        "esign_files": {name: len(data) for name, data in result.esign_files.items()},
         "skipped": dict(result.skipped),
         "decode_errors": dict(result.decode_errors),
         "out": str(out),
@@ -144,6 +145,9 @@ def _read_text(summary: dict[str, Any]) -> list[str]:
               if r["detail"] else "") for r in summary["protocols"]]  # fmt: skip
     lines.append(f"read {count(len(summary['files']), 'file')} into {summary['out']}: "
                  + ", ".join(f"{n} ({s})" for n, s in summary["files"].items()))  # fmt: skip
+    if summary["esign_files"]:
+        lines.append("e-signature certificates: " + ", ".join(
+            f"{n} ({s})" for n, s in summary["esign_files"].items()))  # fmt: skip
     lines += [f"skipped {name}: {why}" for name, why in summary["skipped"].items()]
     lines += [f"does not decode: {name}: {why}" for name, why in summary["decode_errors"].items()]
     return lines

@@ -24,15 +24,14 @@ import click
 from idcard.errors import IdkartaError
 from idcard.verify import PassiveAuthReport, Status, TrustStore
 from idcard.verify.chip import describe_read
-from idcard.verify.document import DocumentReport, verify_folder
+from idcard.verify.document import DocumentReport
 from idcard.verify.trust import load_certificates
 from station.audit.batch import BatchSettings, check_jobs, has_dump_files
 from station.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo_json, fail
 from station.errors import UsageError
 
 if TYPE_CHECKING:
-    from pki.keys import Signer
-    from station.audit.report import Auditor
+    from station.audit.report import Auditor, AuditorKey
 
 __all__ = ["format_report", "format_summary", "run_batch_command", "run_verify",
            "run_verify_live", "verify"]
@@ -75,22 +74,25 @@ def run_verify(
     echo: Echo = click.echo,
     *,
     report_to: Path | None = None,
-    auditor: Auditor | None = None,
+    auditor: AuditorKey | None = None,
+    settings: BatchSettings | None = None,
 ) -> int:
-    """The command body for one dump folder; returns the exit code.
+    """The command body for one dump folder; returns the exit code. ``settings``: the trust
+    material and online options (default: ``csca``, ``master_lists``, ``crls``, ``at``).
 
     Unusable input raises :class:`IdkartaError` (the caller turns it into exit 2).
     """
-    from station.audit.rules import STATION_CHECKS
+    from station.audit.batch import Verifier
 
-    trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
-    report = verify_folder(dump_folder, trust, at=at, extra=STATION_CHECKS)
+    settings = settings or BatchSettings(csca, tuple(master_lists), tuple(crls), at)
+    verifier = Verifier.of(settings)
+    trust = verifier.trust
+    report = verifier.verify(dump_folder)[1]
     if report_to is not None:
         from idcard.verify.passive import read_dump_folder
 
-        settings = BatchSettings(csca, tuple(master_lists), tuple(crls), at)
         _write_report(report_to, [(dump_folder.name, report, read_dump_folder(dump_folder))],
-                      settings, auditor)  # fmt: skip
+                      settings, trust, auditor)  # fmt: skip
     return _show(report, as_json, echo)
 
 
@@ -98,13 +100,15 @@ def _write_report(
     folder: Path,
     reports: Sequence[tuple[str, DocumentReport, Mapping[str, bytes]]],
     settings: BatchSettings,
-    auditor: Auditor | None,
+    trust: TrustStore,
+    auditor: AuditorKey | None,
 ) -> None:
-    from station.audit.report import face_of, mrz_text, row_of, write_report
+    from station.audit.report import face_of, mrz_text, row_of, trust_path, write_report
 
     rows = [row_of(name, report, files) for name, report, files in reports]
     write_report(folder, rows, settings, faces=[face_of(f) for _, _, f in reports],
-                 mrzs=[mrz_text(f) for _, _, f in reports], auditor=auditor)  # fmt: skip
+                 mrzs=[mrz_text(f) for _, _, f in reports],
+                 paths=[trust_path(f, trust) for _, _, f in reports], auditor=auditor)
 
 
 def _show(report: DocumentReport, as_json: bool, echo: Echo) -> int:
@@ -128,7 +132,7 @@ def run_verify_live(
     echo: Echo = click.echo,
     report_to: Path | None = None,
     settings: BatchSettings | None = None,
-    auditor: Auditor | None = None,
+    auditor: AuditorKey | None = None,
 ) -> int:
     """Read the card in PC/SC ``reader`` (a name's substring or an index) and verify it live:
     Active Authentication with the fresh challenge of this read, Chip Authentication as it ran
@@ -136,17 +140,22 @@ def run_verify_live(
     from idcard.reader.document import read_document
     from idcard.reader.pcsc import PCSCTransport
     from idcard.verify.document import verify_document
+    from station.audit.batch import Verifier
     from station.audit.rules import STATION_CHECKS
 
+    verifier = Verifier.of(settings) if settings is not None else None
     with PCSCTransport.connect(int(reader) if reader.isdigit() else reader,
                                wait=wait) as transport:  # fmt: skip
-        result = read_document(transport, mrz=mrz, can=can)
+        result = read_document(transport, mrz=mrz, can=can, read_esign=True)
     if out is not None:
         result.write(out)
-    report = verify_document(result.dump.files, trust, evidence=result.evidence, at=at,
-                             live=True, extra=STATION_CHECKS)  # fmt: skip
+    report = verify_document(
+        result.dump.files, trust, evidence=result.evidence, at=at, live=True,
+        extra=verifier.checks if verifier else STATION_CHECKS, esign_files=result.esign_files,
+        esign=verifier.esign if verifier else None)  # fmt: skip
     if report_to is not None and settings is not None:
-        _write_report(report_to, [("live", report, result.dump.files)], settings, auditor)
+        _write_report(report_to, [("live", report, result.dump.files)], settings, trust,
+                      auditor)  # fmt: skip
     return _show(report, as_json, echo)
 
 
@@ -184,7 +193,7 @@ def run_batch_command(
     as_json: bool,
     echo: Echo = click.echo,
     report_to: Path | None = None,
-    auditor: Auditor | None = None,
+    auditor: AuditorKey | None = None,
 ) -> int:
     """Verify every dump folder under ``root`` (see :mod:`station.audit.batch`)."""
     from station.audit.batch import (
@@ -215,9 +224,9 @@ def run_batch_command(
         write_csv(csv_path, rows)
     if report_to is not None:
         from idcard.verify.passive import read_dump_folder
-        from station.audit.report import face_of, mrz_text, write_report
+        from station.audit.report import face_of, mrz_text, trust_path, write_report
 
-        faces, mrzs = [], []
+        trust, faces, mrzs, paths = settings.trust(), [], [], []
         for folder in folders:
             try:
                 files = read_dump_folder(folder)
@@ -225,7 +234,9 @@ def run_batch_command(
                 files = {}
             faces.append(face_of(files))
             mrzs.append(mrz_text(files))
-        write_report(report_to, rows, settings, faces=faces, mrzs=mrzs, auditor=auditor)
+            paths.append(trust_path(files, trust))
+        write_report(report_to, rows, settings, faces=faces, mrzs=mrzs, paths=paths,
+                     auditor=auditor)  # fmt: skip
     if as_json:
         from station.audit.batch import summarize
 
@@ -242,7 +253,7 @@ def run_batch_command(
 def _auditor(store: Path, label: str, cert_path: Path, tsa_url: str | None) -> Auditor:
     """The auditor's key (file key store) and certificate with its chain."""
     from pki.filestore import FileKeyStore
-    from station.audit.report import Auditor
+    from station.audit.report import auditor_of
     from station.cli.common import prompt_secret
     from station.folders.keys import passphrase_once
 
@@ -251,16 +262,28 @@ def _auditor(store: Path, label: str, cert_path: Path, tsa_url: str | None) -> A
     certs = load_certificates(cert_path)
     signer = FileKeyStore(store, passphrase_once(False, ask=lambda p, c: prompt_secret(p, c))
                           ).load(label)  # fmt: skip
-    if certs[0].public_key.dump() != _spki(signer):
-        raise UsageError(f"{cert_path}: the first certificate is not of key {label!r}")
-    return Auditor(signer, certs[0], tuple(certs[1:]), tsa_url)
+    return auditor_of(signer, certs, where=str(cert_path), tsa_url=tsa_url)
 
 
-def _spki(signer: Signer) -> bytes:
-    from cryptography.hazmat.primitives import serialization
+def _token_key(module: str, token: str, key_label: str, cert_path: Path | None,
+               tsa_url: str | None) -> AuditorKey:  # fmt: skip
+    """The auditor's key on a PKCS#11 token (PIN: IDKARTA_PIN or a hidden prompt, asked when
+    the report is signed)."""
+    from station.audit.report import TokenKey
+    from station.folders.keys import pin_once
 
-    return signer.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    def ask(prompt: str, confirm: bool) -> str:
+        try:
+            entered: str = click.prompt(prompt, hide_input=True, err=True, default="",
+                                        show_default=False)  # fmt: skip
+        except (click.Abort, EOFError, OSError):
+            entered = ""
+        if not entered:
+            raise UsageError("no PIN: set IDKARTA_PIN or enter the token's PIN at the prompt")
+        return entered
+
+    certs = tuple(load_certificates(cert_path)) if cert_path is not None else ()
+    return TokenKey(module, token, key_label, pin_once(ask), certs, tsa_url)
 
 
 def _one_line(text: str) -> str:
@@ -292,6 +315,15 @@ def _parse_date(text: str | None) -> datetime | None:
     "--crl", "crls", multiple=True, type=click.Path(path_type=Path),
     help="A CRL (PEM or DER) of a CSCA; may be repeated.",
 )  # fmt: skip
+@click.option("--esign-ca", type=click.Path(path_type=Path),
+              help="E-signature CA certificate(s) (PEM/DER file or directory): the trust "
+              "anchors of the card's e-signature certificate (EF.C.ESIGN in the dump).")
+@click.option("--online", is_flag=True,
+              help="Ask the network: the CSCA's CRL from the DS certificate's CRL distribution "
+              "point, and the e-signature certificate's OCSP responder.")  # fmt: skip
+@click.option("--center", metavar="URL",
+              help="The Center's URL: check the card's status in its registry (lost, stolen, "
+              "cancelled or unknown: FAIL).")  # fmt: skip
 @click.option("--at", "at_text", metavar="YYYY-MM-DD", help="Verification date (default: now).")
 @click.option("--reader", help="Verify the card in this PC/SC reader (name substring or index) "
               "live, instead of SOURCE.")  # fmt: skip
@@ -310,7 +342,7 @@ def _parse_date(text: str | None) -> datetime | None:
 @click.option("--force", is_flag=True, help="Batch: verify again what --jsonl says was verified.")
 @click.option("--report", "report_to", type=click.Path(file_okay=False, path_type=Path),
               help="Write the report into this folder: report.json, HTML, and report.pdf signed "
-              "with --report-key.")  # fmt: skip
+              "with --report-key or --report-pkcs11.")  # fmt: skip
 @click.option("--report-key-store", type=click.Path(file_okay=False, path_type=Path),
               help="The auditor's file key store (passphrase: IDKARTA_PASSPHRASE or prompt).")
 @click.option("--report-key", metavar="LABEL", help="The auditor's key in --report-key-store.")
@@ -318,12 +350,24 @@ def _parse_date(text: str | None) -> datetime | None:
               help="The auditor's certificate (PEM/DER), then its chain, for the PDF signature.")
 @click.option("--report-tsa", metavar="URL",
               help="An RFC 3161 time-stamp authority: report.pdf is then PAdES B-T (else B-B).")
+@click.option("--report-pkcs11", metavar="MODULE", type=click.Path(exists=True, dir_okay=False),
+              help="The auditor's key on a PKCS#11 token instead: the token's module (an HSM's, "
+              "or OpenSC's opensc-pkcs11.so for the auditor's own ID card); PIN: IDKARTA_PIN "
+              "or prompt.")  # fmt: skip
+@click.option("--report-token", metavar="LABEL",
+              help="With --report-pkcs11: the token's label (an ID card's: the holder's name).")
+@click.option("--report-key-label", metavar="LABEL",
+              help="With --report-pkcs11: the key's label (an ID card's: 'SIGN key'). Without "
+              "--report-cert, the certificate the token keeps beside the key is used.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def verify(
     source: Path | None,
     csca: Path,
     master_lists: tuple[Path, ...],
     crls: tuple[Path, ...],
+    esign_ca: Path | None,
+    online: bool,
+    center: str | None,
     at_text: str | None,
     reader: str | None,
     can: str | None,
@@ -339,6 +383,9 @@ def verify(
     report_key: str | None,
     report_cert: Path | None,
     report_tsa: str | None,
+    report_pkcs11: str | None,
+    report_token: str | None,
+    report_key_label: str | None,
     as_json: bool,
 ) -> None:
     """Verify a dump folder, a folder of dump folders or a card (--reader): every check,
@@ -348,7 +395,9 @@ def verify(
     (batch, in worker processes). The checks: passive authentication; Active Authentication
     re-verified and Chip Authentication as recorded in evidence.json (or run live with
     --reader and --can/--mrz); DG1 against DG11; the PINFL against the MRZ; the validity
-    period against the age rule.
+    period against the age rule; the card's e-signature certificate (chain to --esign-ca,
+    the holder's PINFL, validity, key usage, OCSP with --online); the card's status in the
+    Center's registry (--center).
 
     Exit 0 when every document passes, 1 when one fails, 2 on unusable input.
     """
@@ -361,13 +410,23 @@ def verify(
         fail("--can, --mrz and --out go with --reader")
     if out is not None and out.exists():
         fail(f"{out} exists")
-    key_options = (report_key_store, report_key, report_cert)
-    if any(o is not None for o in key_options) and (
-            report_to is None or any(o is None for o in key_options)):  # fmt: skip
+    file_key, token_key = (report_key_store, report_key), (report_pkcs11, report_token,
+                                                           report_key_label)  # fmt: skip
+    if any(o is not None for o in file_key) and any(o is not None for o in token_key):
+        fail("the auditor's key is in a file key store (--report-key-store) or on a PKCS#11 "
+             "token (--report-pkcs11), not both")  # fmt: skip
+    if any(o is not None for o in token_key):
+        if report_to is None or any(o is None for o in token_key):
+            fail("--report-pkcs11, --report-token and --report-key-label go together, with "
+                 "--report")  # fmt: skip
+    elif any(o is not None for o in (*file_key, report_cert)) and (
+            report_to is None or any(o is None for o in (*file_key, report_cert))):  # fmt: skip
         fail("--report-key-store, --report-key and --report-cert go together, with --report")
-    if report_tsa is not None and report_key is None:
-        fail("--report-tsa goes with --report-key")
-    settings = BatchSettings(csca, master_lists, crls, at)
+    if report_tsa is not None and report_key is None and report_pkcs11 is None:
+        fail("--report-tsa goes with --report-key or --report-pkcs11")
+    if center is not None and not center.lower().startswith(("http://", "https://")):
+        fail(f"--center {center!r} is not an http(s) URL")
+    settings = BatchSettings(csca, master_lists, crls, at, esign_ca, online, center)
     if report_to is not None:
         from station.audit.report import check_report_target
 
@@ -379,11 +438,14 @@ def verify(
     if not batch and ((jobs, jsonl, csv_path) != (None, None, None) or force):
         fail("--jobs, --jsonl, --csv and --force go with a folder of dump folders")
     try:
-        auditor = None
+        auditor: AuditorKey | None = None
         if report_key_store is not None and report_key is not None and report_cert is not None:
             auditor = _auditor(report_key_store, report_key, report_cert, report_tsa)
+        elif report_pkcs11 is not None and report_token is not None and report_key_label:
+            auditor = _token_key(report_pkcs11, report_token, report_key_label, report_cert,
+                                 report_tsa)  # fmt: skip
         if reader is not None:
-            trust = TrustStore.from_paths(csca, master_lists=master_lists, crls=crls)
+            trust = settings.trust()
             code = run_verify_live(reader, mrz, can, trust, at, as_json, wait=wait, out=out,
                                    report_to=report_to, settings=settings,
                                    auditor=auditor)  # fmt: skip
@@ -395,7 +457,8 @@ def verify(
         else:
             assert source is not None
             code = run_verify(source, csca, master_lists, crls, at, as_json,
-                              report_to=report_to, auditor=auditor)  # fmt: skip
+                              report_to=report_to, auditor=auditor,
+                              settings=settings)  # fmt: skip
     except IdkartaError as exc:
         fail(_one_line(str(exc)), EXIT_USAGE)
     except OSError as exc:

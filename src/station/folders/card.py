@@ -309,8 +309,9 @@ def run_read(
     trace: Path | None = None,
     overwrite: bool = False,
 ) -> ReadResult:
-    """Read the document and write the dump folder ``out``; the result (its ``protocols`` tell
-    whether each chip and terminal authentication succeeded)."""
+    """Read the document (and the e-signature certificate files, when the card has them) and
+    write the dump folder ``out``; the result (its ``protocols`` tell whether each chip and
+    terminal authentication succeeded)."""
     decoder = SMTraceDecoder()
     handler: logging.Handler | None = None
     logger = logging.getLogger("idkarta.card.trace")
@@ -324,7 +325,7 @@ def run_read(
     try:
         result = read_document(
             transport, mrz=mrz, can=can, terminal=terminal,
-            on_channel=decoder.learn if trace is not None else None,
+            on_channel=decoder.learn if trace is not None else None, read_esign=True,
         )
     finally:
         if handler is not None:

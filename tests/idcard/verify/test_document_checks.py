@@ -28,10 +28,11 @@ from idcard.reader.evidence import (
 from idcard.verify import Status, TrustStore
 from idcard.verify.chip import EvidenceSource
 from idcard.verify.document import DocumentReport, verify_document
+from idcard.verify.esign import ESIGN_CHECKS
 from idcard.verify.holder import check_dg11, check_pinfl
 
 FURTHER = ("evidence", "active_authentication", "chip_authentication", "pace_cam",
-           "dg11_consistency", "pinfl")  # fmt: skip
+           "dg11_consistency", "pinfl", *ESIGN_CHECKS)  # fmt: skip
 AT = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
@@ -66,7 +67,8 @@ def test_genuine_read_passes_with_ca_honestly_not_checked(read: ReadResult, trus
     statuses = {n: s for n, (s, _) in _further(report).items()}
     assert statuses == {"evidence": "pass", "active_authentication": "pass",
                         "chip_authentication": "not-checked", "pace_cam": "not-checked",
-                        "dg11_consistency": "pass", "pinfl": "pass"}  # fmt: skip
+                        "dg11_consistency": "pass", "pinfl": "pass",
+                        **dict.fromkeys(ESIGN_CHECKS, "not-checked")}  # fmt: skip
     assert report.ok and report.passive.ok
     reasons = _further(report)
     challenge = _evidence(read).active_authentication.challenge.hex().upper()  # type: ignore[union-attr]
