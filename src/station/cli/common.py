@@ -105,6 +105,17 @@ def prompt_secret(prompt: str, confirm: bool = False) -> str:
     return entered
 
 
+def prompt_optional(prompt: str) -> str:
+    """A secret typed at a hidden prompt on standard error, or "" when none can be had (no
+    terminal, standard input closed, or an empty answer): the caller names the ways there are."""
+    try:
+        entered: str = click.prompt(prompt, hide_input=True, err=True, default="",
+                                    show_default=False)  # fmt: skip
+    except (click.Abort, EOFError, OSError):
+        return ""
+    return entered
+
+
 def echo_json(obj: Any) -> None:
     """Print ``obj`` as indented JSON (bytes as upper-case hex)."""
 

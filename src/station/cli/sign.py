@@ -25,7 +25,15 @@ from asn1crypto import crl, pem, x509
 from idcard.transport import Transport
 from pki.errors import PKIError
 from pki.keys import Signer
-from station.cli.common import EXIT_FAILED, EXIT_OK, echo_json, fail, handle_errors, spell_choices
+from station.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    echo_json,
+    fail,
+    handle_errors,
+    prompt_optional,
+    spell_choices,
+)
 
 if TYPE_CHECKING:  # pki.pdf loads pyHanko: imported by the commands that run it
     from pki.pdf import PAdESLevel, SignatureReport
@@ -140,18 +148,11 @@ def _pin(prompt: str) -> Callable[[], str]:
     neither gives one (no terminal, standard input closed, or an empty answer)."""
 
     def ask() -> str:
-        value = os.environ.get("IDKARTA_PIN")
-        if value:
-            return value
-        try:
-            entered: str = click.prompt(prompt, hide_input=True, err=True, default="",
-                                        show_default=False)  # fmt: skip
-        except (click.Abort, EOFError, OSError):
-            entered = ""
-        if not entered:
+        value = os.environ.get("IDKARTA_PIN") or prompt_optional(prompt)
+        if not value:
             raise PKIError(f"no PIN: set IDKARTA_PIN or enter the {prompt.lower()} at the "
                            "prompt (standard input gave none)")  # fmt: skip
-        return entered
+        return value
 
     return ask
 

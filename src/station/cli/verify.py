@@ -27,7 +27,7 @@ from idcard.verify.chip import describe_read
 from idcard.verify.document import DocumentReport
 from idcard.verify.trust import load_certificates
 from station.audit.batch import BatchSettings, check_jobs, has_dump_files
-from station.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo_json, fail
+from station.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo_json, fail, prompt_optional
 from station.errors import UsageError
 
 if TYPE_CHECKING:
@@ -273,11 +273,7 @@ def _token_key(module: str, token: str, key_label: str, cert_path: Path | None,
     from station.folders.keys import pin_once
 
     def ask(prompt: str, confirm: bool) -> str:
-        try:
-            entered: str = click.prompt(prompt, hide_input=True, err=True, default="",
-                                        show_default=False)  # fmt: skip
-        except (click.Abort, EOFError, OSError):
-            entered = ""
+        entered = prompt_optional(prompt)
         if not entered:
             raise UsageError("no PIN: set IDKARTA_PIN or enter the token's PIN at the prompt")
         return entered
