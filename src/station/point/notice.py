@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-__all__ = ["RefusalNotice", "render_refusal_notice"]
+__all__ = ["RefusalNotice", "a4_page", "render_refusal_notice"]
 
 _MARGIN_MM = 20.0
 
@@ -38,23 +39,31 @@ class RefusalNotice:
     application_id: str | None = None
 
 
-def render_refusal_notice(notice: RefusalNotice, *, font_dir: Path | None = None) -> bytes:
-    """The notice as one A4 page of PDF (bytes): the same inputs give the same bytes."""
+def a4_page(*, title: str, created: datetime, font_dir: Path | None = None) -> tuple[Any, float]:
+    """A new one-page A4 PDF (fpdf2) for the point's printouts, and its text width in mm: DejaVu
+    Sans regular and bold embedded, 20 mm margins, ``created`` as its creation date (so the
+    same record prints the same bytes)."""
     from fpdf import FPDF
 
     from station.cardface.render import text_font_dir
 
     fonts = font_dir or text_font_dir()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_creation_date(notice.at)
-    pdf.set_title(f"Refusal notice {notice.refusal_id}")
+    pdf.set_creation_date(created)
+    pdf.set_title(title)
     pdf.set_creator("idkarta")
     pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(_MARGIN_MM, _MARGIN_MM, _MARGIN_MM)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN_MM)
     pdf.add_page()
-    width = pdf.w - 2 * _MARGIN_MM
+    return pdf, pdf.w - 2 * _MARGIN_MM
+
+
+def render_refusal_notice(notice: RefusalNotice, *, font_dir: Path | None = None) -> bytes:
+    """The notice as one A4 page of PDF (bytes): the same inputs give the same bytes."""
+    pdf, width = a4_page(title=f"Refusal notice {notice.refusal_id}", created=notice.at,
+                         font_dir=font_dir)  # fmt: skip
 
     pdf.set_font("DejaVu", "B", 14)
     title = "ID-karta rasmiylashtirishni rad etish to‘g‘risida bildirishnoma"

@@ -9,11 +9,11 @@ from starlette.responses import Response
 
 from station.point.config import PointConfig
 from station.point.models import Application
+from station.point.notice import a4_page
 from station.web.i18n import format_date, format_datetime
 
 __all__ = ["acknowledgement", "application_form", "response"]
 
-_MARGIN = 20.0
 
 
 def response(pdf: bytes, name: str) -> Response:
@@ -32,21 +32,7 @@ def _names(app: Application) -> tuple[str, str]:
 
 def _document(title_uz: str, title_en: str, app: Application,
               rows: list[tuple[str, str]], signatures: list[str]) -> bytes:  # fmt: skip
-    from fpdf import FPDF
-
-    from station.cardface.render import text_font_dir
-
-    fonts = text_font_dir()
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_creation_date(app.accepted_at)
-    pdf.set_title(f"{title_en} {app.id}")
-    pdf.set_creator("idkarta")
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
-    pdf.add_page()
-    width = pdf.w - 2 * _MARGIN
+    pdf, width = a4_page(title=f"{title_en} {app.id}", created=app.accepted_at)
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(width, 7, title_uz, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 11)
