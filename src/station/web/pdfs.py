@@ -15,7 +15,6 @@ from station.web.i18n import format_date, format_datetime
 __all__ = ["acknowledgement", "application_form", "response"]
 
 
-
 def response(pdf: bytes, name: str) -> Response:
     """``pdf`` shown in the browser (inline), named ``name`` when saved."""
     return Response(pdf, media_type="application/pdf",
