@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,6 +196,22 @@ def _sqlite_unique_name(metadata: MetaData, qualified: list[str]) -> str | None:
     return None
 
 
+def _wal(cursor: Any) -> None:
+    """Put the file in WAL mode (a property of the file: once is enough). SQLite answers a
+    conversion that races another opener's lock with "database is locked" at once, without its
+    busy handler (found by four threads opening one fresh file), so it is retried here until
+    the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
     if url.database in (None, "", ":memory:") or str(url.database).startswith("file::memory:"):
         raise DatabaseError("an SQLite station database must be a file (sqlite_url(path))")
@@ -206,7 +224,7 @@ def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             if not read_only:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _wal(cursor)
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA query_only = {int(read_only)}")
