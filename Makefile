@@ -35,7 +35,7 @@ typecheck: install-test
 	$(BIN)/mypy
 
 unit: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 ## test: install the system components and test extras, then ruff, mypy (strict) and pytest
 test: lint typecheck unit
